@@ -1,0 +1,109 @@
+package deploy
+
+// Config is an app's deployment configuration: stored per app by the infra (one SSM parameter each) and merged with
+// the execution input's overrides. Absent fields take their defaults in Resolve; the pointer fields are pointers
+// because zero is a meaningful value for them (tests bake for 0 seconds).
+type Config struct {
+	// HostedZoneID is the Route 53 hosted zone holding the app's records.
+	HostedZoneID string `json:"hostedZoneId,omitempty"`
+	// Zone is the hosted zone's name; Prepare fills it from Route 53 and refuses a given one that differs.
+	Zone string `json:"zone,omitempty"`
+	// Host is the name users resolve (default "<app>.<zone>"); it may be the zone apex.
+	Host string `json:"host,omitempty"`
+	// Template is the CloudFormation template every stack of the app is built from.
+	Template Template `json:"template"`
+	// Parameters are passed to every stack; the deployer adds ArtifactParameter, VersionParameter, Color and StackId.
+	Parameters map[string]string `json:"parameters,omitempty"`
+	// ServiceRoleARN is the CloudFormation service role stacks are created with, so the deployer needs no rights on
+	// the app's resources. Required unless NoServiceRole is set.
+	ServiceRoleARN string `json:"serviceRoleArn,omitempty"`
+	// NoServiceRole opts out of the service role explicitly (logged as a warning on every deployment).
+	NoServiceRole bool `json:"noServiceRole,omitempty"`
+	// Endpoint says how a stack's endpoint is found and published.
+	Endpoint EndpointConfig `json:"endpoint"`
+	// Health says how a stack is judged healthy.
+	Health HealthConfig `json:"health"`
+	// Strategy says how traffic moves.
+	Strategy Strategy `json:"strategy"`
+	// DrainSeconds is how long a rolled-back stack keeps serving before it is deleted (default 60; never less than
+	// the CNAME TTL).
+	DrainSeconds *int `json:"drainSeconds,omitempty"`
+	// KeepFailedStack keeps a rolled-back stack (tagged) for inspection; the next deployment's clean-up removes it.
+	KeepFailedStack bool `json:"keepFailedStack,omitempty"`
+	// AdoptExistingRecord lets the first deployment replace a simple record at the host with the weighted records
+	// (in the switch's batch). Without it the first deployment refuses, naming the record.
+	AdoptExistingRecord bool `json:"adoptExistingRecord,omitempty"`
+}
+
+// Template is a CloudFormation template: a URL (S3) or, for small templates, the body.
+type Template struct {
+	URL  string `json:"url,omitempty"`
+	Body string `json:"body,omitempty"`
+}
+
+// Endpoint types.
+const (
+	EndpointAlias = "alias"
+	EndpointCNAME = "cname"
+)
+
+// EndpointConfig says how a stack's endpoint record is made.
+type EndpointConfig struct {
+	// Type is "alias" (alias A to the stack's load balancer; default, and the only type allowed at a zone apex) or
+	// "cname".
+	Type string `json:"type,omitempty"`
+	// Output is the stack output holding the load balancer's DNS name (default "LoadBalancerDNSName").
+	Output string `json:"output,omitempty"`
+	// TTL of CNAME records, the per-stack ones and the weighted group (default 60). Alias records have none.
+	TTL int64 `json:"ttl,omitempty"`
+}
+
+// HealthConfig says how a stack is judged healthy.
+type HealthConfig struct {
+	// URLOutput is a stack output holding the URL to probe (default "HealthURL"); without it the probe goes to
+	// Scheme://<load balancer DNS name><Path>.
+	URLOutput string `json:"urlOutput,omitempty"`
+	Scheme    string `json:"scheme,omitempty"` // default "http"
+	Path      string `json:"path,omitempty"`   // default "/"
+	// ExpectedStatus lists the acceptable HTTP statuses (default 200).
+	ExpectedStatus []int `json:"expectedStatus,omitempty"`
+	// BodyContains, when set, must appear in a healthy response's body.
+	BodyContains string `json:"bodyContains,omitempty"`
+	// LatencyBudgetMillis is the slowest healthy response (default 2000).
+	LatencyBudgetMillis int `json:"latencyBudgetMillis,omitempty"`
+	// TimeoutMillis bounds each probe (default 5000).
+	TimeoutMillis int `json:"timeoutMillis,omitempty"`
+	// Successes in a row make a stack healthy (default 3), within Attempts probes (default 5) spaced IntervalMillis
+	// apart (default 1000).
+	Successes      int `json:"successes,omitempty"`
+	Attempts       int `json:"attempts,omitempty"`
+	IntervalMillis int `json:"intervalMillis,omitempty"`
+	// Alarms are CloudWatch alarm names; any in ALARM fails the check.
+	Alarms []string `json:"alarms,omitempty"`
+	// SkipTargetHealth turns off the ELB target health check of the stack's target groups.
+	SkipTargetHealth bool `json:"skipTargetHealth,omitempty"`
+	// AllowLinkLocal allows probing link-local and instance-metadata addresses (refused by default).
+	AllowLinkLocal bool `json:"allowLinkLocal,omitempty"`
+	// RetrySeconds and Retries: a failed pre-traffic check is tried again after RetrySeconds (default 10), up to
+	// Retries more times (default 3), before the deployment rolls back.
+	RetrySeconds *int `json:"retrySeconds,omitempty"`
+	Retries      *int `json:"retries,omitempty"`
+}
+
+// Strategy says how traffic moves from the live stack to the new one.
+type Strategy struct {
+	// Steps are the new stack's traffic shares in percent before the switch, strictly increasing, each 1-99
+	// (absent or null: 10, 30, 60; [] switches at once after the pre-traffic health check).
+	Steps []int `json:"steps"`
+	// BakeSeconds is how long each step serves before its health check (default 60).
+	BakeSeconds *int `json:"bakeSeconds,omitempty"`
+	// Approvals lists the steps (by percent) after which an operator must approve (none by default).
+	Approvals []int `json:"approvals,omitempty"`
+	// ApprovalTimeoutSeconds bounds each approval wait (default 86400); a timeout aborts and rolls back.
+	ApprovalTimeoutSeconds int `json:"approvalTimeoutSeconds,omitempty"`
+	// WatchSeconds is the post-switch watch (default 300): health checks every WatchIntervalSeconds (default 60).
+	WatchSeconds         *int `json:"watchSeconds,omitempty"`
+	WatchIntervalSeconds *int `json:"watchIntervalSeconds,omitempty"`
+	// StackTimeoutSeconds bounds the wait for a new stack (default 1800).
+	StackTimeoutSeconds int `json:"stackTimeoutSeconds,omitempty"`
+}

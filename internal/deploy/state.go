@@ -1,0 +1,248 @@
+package deploy
+
+import (
+	"encoding/json"
+
+	"github.com/bluegreen-aws/bluegreen/internal/health"
+	"github.com/bluegreen-aws/bluegreen/internal/records"
+)
+
+// Request is what the state machine sends every Lambda: the operation, the execution's ARN (for logs, the stack id
+// and the lock) and the state document. Approval tasks add their task token.
+type Request struct {
+	Op        string `json:"op"`
+	Execution string `json:"execution"`
+	Token     string `json:"token,omitempty"`
+	State     State  `json:"state"`
+}
+
+// State is the document the state machine passes from task to task. Every Lambda returns it, updated; the state
+// machine's own tasks (lock, approval, catch) write the fields marked "set by the state machine".
+type State struct {
+	// Input is the execution input as given.
+	Input Input `json:"input"`
+	// App is the app's names, set by prepare.
+	App *records.App `json:"app,omitempty"`
+	// Config is the resolved configuration, set by prepare.
+	Config *Config `json:"config,omitempty"`
+	// Plan is set by plan (or, for a reconcile, recovered from the lock item).
+	Plan *Plan `json:"plan,omitempty"`
+	// PlanJSON is Plan encoded, for the state machine to store in the lock item.
+	PlanJSON string `json:"planJson,omitempty"`
+	// Stack is the new stack's creation, set by create and status.
+	Stack *StackWait `json:"stack,omitempty"`
+	// Change is a record change that was accepted but not yet INSYNC when its Lambda had to return.
+	Change *PendingChange `json:"change,omitempty"`
+	// Step is the weight step applied last.
+	Step *Step `json:"step,omitempty"`
+	// Verdict is the last health check's verdict, with its evidence.
+	Verdict *health.Verdict `json:"verdict,omitempty"`
+	// Watch is the post-switch watch.
+	Watch *Watch `json:"watch,omitempty"`
+	// Reconcile is what a reconcile decided from the stopped run's recorded progress.
+	Reconcile *Reconcile `json:"reconcile,omitempty"`
+	// Warnings are things an operator should know; the run still succeeded.
+	Warnings []string `json:"warnings,omitempty"`
+	// Result says how the run ended: "deployed", "rolled-back", "reconciled", ...
+	Result string `json:"result,omitempty"`
+
+	// Lock is the app's lock item as the state machine read it (set by the state machine).
+	Lock *LockInfo `json:"lock,omitempty"`
+	// Target is the execution a reconcile repairs, as DescribeExecution returned it (set by the state machine).
+	Target *ExecutionInfo `json:"target,omitempty"`
+	// Approval is the operator's decision at an approval gate (set by the state machine from SendTaskSuccess).
+	Approval *Approval `json:"approval,omitempty"`
+	// Error is the failure a Catch caught (set by the state machine).
+	Error *TaskError `json:"error,omitempty"`
+}
+
+// Plan is what a run decided under the lock, before any write; it is stored in the lock item so that a reconcile
+// can undo or finish the run.
+type Plan struct {
+	Action Action `json:"action"`
+	// Live is the live stack before this run; nil on an app's first release.
+	Live *Slot `json:"live,omitempty"`
+	// New is the stack a deployment creates, in the idle color.
+	New *Slot `json:"new,omitempty"`
+	// Retire is the stack that was idle before this deployment; the clean-up deletes it after the watch.
+	Retire *Slot `json:"retire,omitempty"`
+	// Target is the idle stack a manual rollback makes live again.
+	Target *Slot `json:"target,omitempty"`
+	// Kept lists stacks that earlier failed runs kept; the clean-up deletes them.
+	Kept []string `json:"kept,omitempty"`
+	// Before holds the app's slot, active and weighted records as they were; a rollback restores exactly these.
+	Before []records.Record `json:"before"`
+	// Adopt is a simple record at the host that the switch replaces with the weighted record (when allowed).
+	Adopt *records.Record `json:"adopt,omitempty"`
+}
+
+// Candidate is the stack this run is making live: the new stack, or a rollback's target.
+func (p *Plan) Candidate() *Slot {
+	if p.Target != nil {
+		return p.Target
+	}
+	return p.New
+}
+
+// Encode returns the plan as JSON, for the lock item.
+func (p *Plan) Encode() string {
+	b, err := json.Marshal(p)
+	if err != nil {
+		panic("deploy: plan does not encode: " + err.Error()) // a Plan holds only strings, ints and slices
+	}
+	return string(b)
+}
+
+// DecodePlan decodes a plan stored by Encode.
+func DecodePlan(s string) (*Plan, error) {
+	var p Plan
+	if err := decodeStrict([]byte(s), &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Slot is a stack in a color.
+type Slot struct {
+	Color   records.Color `json:"color"`
+	StackID string        `json:"stackId"`
+	// Stack is the CloudFormation stack name, <app>-<stackId>.
+	Stack string `json:"stack"`
+}
+
+// Progress is how far a run got, recorded in the lock item after each step.
+type Progress string
+
+// The progress values, in the order a deployment records them.
+const (
+	ProgressLocked     Progress = "locked"
+	ProgressPlanned    Progress = "planned"
+	ProgressCreated    Progress = "created"
+	ProgressPublished  Progress = "published"
+	ProgressShifting   Progress = "shifting"
+	ProgressSwitched   Progress = "switched"
+	ProgressWatched    Progress = "watched"
+	ProgressCleaning   Progress = "cleaning"
+	ProgressDone       Progress = "done"
+	ProgressRolledBack Progress = "rolled-back"
+)
+
+// Progresses lists every progress value.
+var Progresses = []Progress{
+	ProgressLocked, ProgressPlanned, ProgressCreated, ProgressPublished, ProgressShifting, ProgressSwitched,
+	ProgressWatched, ProgressCleaning, ProgressDone, ProgressRolledBack,
+}
+
+// ChangedNothing reports whether a run that got this far wrote no record: its lock can be taken over freely.
+func (p Progress) ChangedNothing() bool {
+	return p == ProgressLocked || p == ProgressPlanned || p == ProgressCreated
+}
+
+// StackWait tracks the creation of the new stack.
+type StackWait struct {
+	Name string `json:"name"`
+	// ID is the stack's ARN.
+	ID string `json:"id,omitempty"`
+	// Status is CloudFormation's status, as last seen.
+	Status string `json:"status,omitempty"`
+	// Done is true once the stack is complete.
+	Done bool `json:"done"`
+	// WaitSeconds is the state machine's next wait before checking again (it grows).
+	WaitSeconds int `json:"waitSeconds"`
+	// Deadline (RFC 3339) is when the wait gives up.
+	Deadline string `json:"deadline,omitempty"`
+	// Endpoint is the stack's endpoint, once complete.
+	Endpoint *Endpoint `json:"endpoint,omitempty"`
+}
+
+// Endpoint is where a stack serves.
+type Endpoint struct {
+	// DNSName is the load balancer's DNS name.
+	DNSName string `json:"dnsName"`
+	// HostedZoneID is the load balancer's canonical hosted zone (alias records).
+	HostedZoneID string `json:"hostedZoneId,omitempty"`
+	// HealthURL is the stack's health URL output, when it has one.
+	HealthURL string `json:"healthUrl,omitempty"`
+	// TargetGroups are the load balancer's target group ARNs.
+	TargetGroups []string `json:"targetGroups,omitempty"`
+}
+
+// PendingChange is a record change Route 53 accepted but had not applied when the Lambda's deadline came.
+type PendingChange struct {
+	ID string `json:"id"`
+	// Pending is true until a check finds the change INSYNC and the records read back as expected.
+	Pending bool `json:"pending"`
+	// WaitSeconds is the state machine's wait before checking again.
+	WaitSeconds int `json:"waitSeconds"`
+	// Expect are the records the change wrote; Removed those it deleted. The check reads them back.
+	Expect  []records.Record `json:"expect,omitempty"`
+	Removed []records.Key    `json:"removed,omitempty"`
+}
+
+// Step is the weight step applied last.
+type Step struct {
+	// Index into the strategy's steps; -1 before the first.
+	Index int `json:"index"`
+	// Percent is the new stack's share of traffic.
+	Percent int `json:"percent"`
+	// More is true while steps remain before the switch.
+	More bool `json:"more"`
+	// Approval is true when an operator must approve this step before the next.
+	Approval bool `json:"approval"`
+}
+
+// Watch is the post-switch watch.
+type Watch struct {
+	// Until (RFC 3339) is when the watch ends.
+	Until string `json:"until"`
+	// WaitSeconds is the state machine's wait before the next check.
+	WaitSeconds int `json:"waitSeconds"`
+	// Done is true once the window has passed with every check healthy.
+	Done bool `json:"done"`
+}
+
+// Reconcile is what a reconcile will do, decided from the stopped run's plan and progress.
+type Reconcile struct {
+	// Execution is the stopped run.
+	Execution string `json:"execution"`
+	// Progress is the stopped run's recorded progress.
+	Progress Progress `json:"progress"`
+	// Restore: put the plan's records back (and delete the run's new stack after the drain time).
+	Restore bool `json:"restore"`
+	// Cleanup: the release is live and watched; finish the clean-up.
+	Cleanup bool `json:"cleanup"`
+}
+
+// LockInfo is the app's lock item, as DynamoDB's GetItem returned it (attribute values in DynamoDB's JSON form).
+type LockInfo struct {
+	Item map[string]map[string]any `json:"item,omitempty"`
+}
+
+// ExecutionInfo is the part of DescribeExecution a reconcile uses.
+type ExecutionInfo struct {
+	ARN    string `json:"arn"`
+	Status string `json:"status"`
+	Input  string `json:"input"`
+}
+
+// Approval is an operator's decision at an approval gate.
+type Approval struct {
+	// Decision is "promote" (next step), "promote-full" (skip the remaining steps) or "abort" (roll back).
+	Decision string `json:"decision"`
+	// By and Reason are for the record.
+	By     string `json:"by,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// The approval decisions.
+const (
+	DecisionPromote     = "promote"
+	DecisionPromoteFull = "promote-full"
+	DecisionAbort       = "abort"
+)
+
+// TaskError is a failure as a Catch records it.
+type TaskError struct {
+	Error string `json:"Error"`
+	Cause string `json:"Cause"`
+}
