@@ -106,4 +106,6 @@ type Strategy struct {
 	WatchIntervalSeconds *int `json:"watchIntervalSeconds,omitempty"`
 	// StackTimeoutSeconds bounds the wait for a new stack (default 1800).
 	StackTimeoutSeconds int `json:"stackTimeoutSeconds,omitempty"`
+	// PollSeconds is the first wait between checks of a stack or a record change (default 5); it doubles up to 60.
+	PollSeconds *int `json:"pollSeconds,omitempty"`
 }

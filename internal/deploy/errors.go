@@ -88,6 +88,30 @@ func (e *StackInUseError) Error() string {
 	return fmt.Sprintf("stack %s is in use: %s", e.Stack, e.Reason)
 }
 
+// LockHeldError says another execution that is still running holds the app's lock. Nothing was written.
+type LockHeldError struct {
+	App    string
+	Holder string
+}
+
+func (e *LockHeldError) Error() string {
+	return fmt.Sprintf("app %s is locked by running execution %s", e.App, e.Holder)
+}
+
+// ReconcileRequiredError says the app's lock is held by an execution that stopped part-way through changing
+// records: only a reconcile may take it over. Nothing was written.
+type ReconcileRequiredError struct {
+	App      string
+	Holder   string
+	Status   string
+	Progress Progress
+}
+
+func (e *ReconcileRequiredError) Error() string {
+	return fmt.Sprintf("app %s is locked by execution %s, which is %s after %q: start a reconcile of it first",
+		e.App, e.Holder, e.Status, e.Progress)
+}
+
 // RetryableError wraps a failure that may pass: throttling that outlasted the SDK's retryer, a 5xx, a change
 // Route 53 has not finished. The state machine retries it with backoff.
 type RetryableError struct {
@@ -113,7 +137,8 @@ func (e *InternalError) Unwrap() error { return e.Err }
 // ErrorNames lists the name of every error type above, as the state machine sees it.
 var ErrorNames = []string{
 	"ValidationError", "StackFailedError", "HealthCheckError", "StateInconsistentError", "RecordConflictError",
-	"TargetMissingError", "StackInUseError", "RetryableError", "InternalError",
+	"TargetMissingError", "StackInUseError", "LockHeldError", "ReconcileRequiredError", "RetryableError",
+	"InternalError",
 }
 
 // Transient reports whether err is worth retrying: the caller supplies the service-specific test (throttling,
@@ -135,6 +160,8 @@ func Named(op string, err error, transient Transient) error {
 		c *RecordConflictError
 		t *TargetMissingError
 		u *StackInUseError
+		l *LockHeldError
+		q *ReconcileRequiredError
 		r *RetryableError
 		n *InternalError
 	)
@@ -153,6 +180,10 @@ func Named(op string, err error, transient Transient) error {
 		return t
 	case errors.As(err, &u):
 		return u
+	case errors.As(err, &l):
+		return l
+	case errors.As(err, &q):
+		return q
 	case errors.As(err, &r):
 		return &RetryableError{Op: op, Err: err}
 	case errors.As(err, &n):

@@ -2,8 +2,9 @@ package deploy
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 
-	"github.com/bluegreen-aws/bluegreen/internal/health"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 )
 
@@ -31,12 +32,15 @@ type State struct {
 	PlanJSON string `json:"planJson,omitempty"`
 	// Stack is the new stack's creation, set by create and status.
 	Stack *StackWait `json:"stack,omitempty"`
-	// Change is a record change that was accepted but not yet INSYNC when its Lambda had to return.
-	Change *PendingChange `json:"change,omitempty"`
+	// Change is a record change that was accepted but not yet INSYNC when its Lambda had to return; the state
+	// machine reads change.pending after every record change, so it is always present.
+	Change PendingChange `json:"change"`
 	// Step is the weight step applied last.
 	Step *Step `json:"step,omitempty"`
 	// Verdict is the last health check's verdict, with its evidence.
-	Verdict *health.Verdict `json:"verdict,omitempty"`
+	Verdict *Verdict `json:"verdict,omitempty"`
+	// Checks counts the pre-traffic health checks and says whether to try again.
+	Checks *Checks `json:"checks,omitempty"`
 	// Watch is the post-switch watch.
 	Watch *Watch `json:"watch,omitempty"`
 	// Reconcile is what a reconcile decided from the stopped run's recorded progress.
@@ -45,15 +49,46 @@ type State struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// Result says how the run ended: "deployed", "rolled-back", "reconciled", ...
 	Result string `json:"result,omitempty"`
-
-	// Lock is the app's lock item as the state machine read it (set by the state machine).
+	// DrainSeconds is how long a rollback waits before deleting the new stack: the app's drainSeconds when the
+	// stack had traffic or was live, 0 when it never had any.
+	DrainSeconds int `json:"drainSeconds"`
+	// Notice is a one-line summary for the deployment notification (SNS).
+	Notice string `json:"notice,omitempty"`
+	// Lock says how this run got the app's lock when another run held it, and what that run had recorded.
 	Lock *LockInfo `json:"lock,omitempty"`
-	// Target is the execution a reconcile repairs, as DescribeExecution returned it (set by the state machine).
-	Target *ExecutionInfo `json:"target,omitempty"`
 	// Approval is the operator's decision at an approval gate (set by the state machine from SendTaskSuccess).
 	Approval *Approval `json:"approval,omitempty"`
 	// Error is the failure a Catch caught (set by the state machine).
 	Error *TaskError `json:"error,omitempty"`
+	// CleanupError is a failure of the clean-up after the watch; the release stays live (set by the state machine).
+	CleanupError *TaskError `json:"cleanupError,omitempty"`
+}
+
+// Describe is a one-line summary of the run for notifications: "<app> <version> (<action>): <what>".
+func (s *State) Describe(what string) string {
+	app := s.Input.App
+	if s.App != nil {
+		app = s.App.Name
+	}
+	if s.Input.Version != "" {
+		app += " " + s.Input.Version
+	}
+	return fmt.Sprintf("%s (%s): %s", app, s.Input.ActionOrDefault(), what)
+}
+
+// Reason is the caught failure in one line, for notifications.
+func (s *State) Reason() string {
+	if s.Error == nil {
+		return "no reason recorded"
+	}
+	cause := s.Error.Cause
+	if i := strings.IndexByte(cause, '\n'); i >= 0 {
+		cause = cause[:i]
+	}
+	if len(cause) > 300 {
+		cause = cause[:300] + "…"
+	}
+	return s.Error.Error + ": " + cause
 }
 
 // Plan is what a run decided under the lock, before any write; it is stored in the lock item so that a reconcile
@@ -133,9 +168,14 @@ var Progresses = []Progress{
 	ProgressWatched, ProgressCleaning, ProgressDone, ProgressRolledBack,
 }
 
-// ChangedNothing reports whether a run that got this far wrote no record: its lock can be taken over freely.
-func (p Progress) ChangedNothing() bool {
-	return p == ProgressLocked || p == ProgressPlanned || p == ProgressCreated
+// Free reports whether the lock of a run that stopped at this progress can be taken over by any action: the run
+// wrote no record, or it finished its writes.
+func (p Progress) Free() bool {
+	switch p {
+	case ProgressLocked, ProgressPlanned, ProgressCreated, ProgressDone, ProgressRolledBack:
+		return true
+	}
+	return false
 }
 
 // StackWait tracks the creation of the new stack.
@@ -213,16 +253,24 @@ type Reconcile struct {
 	Cleanup bool `json:"cleanup"`
 }
 
-// LockInfo is the app's lock item, as DynamoDB's GetItem returned it (attribute values in DynamoDB's JSON form).
+// LockInfo is what this run found in the app's lock item when another run held it and was no longer running.
 type LockInfo struct {
-	Item map[string]map[string]any `json:"item,omitempty"`
+	// Holder is the execution that held the lock; Status its status (empty when it no longer exists).
+	Holder string `json:"holder"`
+	Status string `json:"status,omitempty"`
+	// Progress and Plan are what the holder had recorded.
+	Progress Progress `json:"progress,omitempty"`
+	Plan     string   `json:"plan,omitempty"`
+	// TakenOver is true once this run holds the lock.
+	TakenOver bool `json:"takenOver"`
 }
 
-// ExecutionInfo is the part of DescribeExecution a reconcile uses.
-type ExecutionInfo struct {
-	ARN    string `json:"arn"`
-	Status string `json:"status"`
-	Input  string `json:"input"`
+// Checks counts pre-traffic health checks.
+type Checks struct {
+	// Attempt is the number of checks made.
+	Attempt int `json:"attempt"`
+	// Retry is true when the last check failed and another is allowed after health.retrySeconds.
+	Retry bool `json:"retry"`
 }
 
 // Approval is an operator's decision at an approval gate.

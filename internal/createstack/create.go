@@ -1,0 +1,115 @@
+package createstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"time"
+
+	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/internal/stacks"
+)
+
+// create creates the new stack from the app's template, with the artifact, version, color and stack id as
+// parameters and the app's CloudFormation service role. A retried call from the same execution returns the stack it
+// already created.
+func (h *Handler) create(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
+	s := req.State
+	if s.Plan == nil || s.Plan.New == nil {
+		return s, &deploy.InternalError{Err: fmt.Errorf("create needs a deployment's plan")}
+	}
+	cfg, n := s.Config, s.Plan.New
+	params := maps.Clone(cfg.Parameters)
+	if params == nil {
+		params = map[string]string{}
+	}
+	params[deploy.ParamArtifact] = s.Input.Artifact
+	params[deploy.ParamVersion] = s.Input.Version
+	params[deploy.ParamColor] = string(n.Color)
+	params[deploy.ParamStackID] = n.StackID
+	timeout := time.Duration(cfg.Strategy.StackTimeoutSeconds) * time.Second
+	id, err := h.d.Stacks.Create(ctx, stacks.Spec{
+		Name: n.Stack, App: s.App.Name, Color: n.Color, StackID: n.StackID, Version: s.Input.Version,
+		Execution:   req.Execution,
+		TemplateURL: cfg.Template.URL, TemplateBody: cfg.Template.Body,
+		Parameters: params,
+		RoleARN:    cfg.ServiceRoleARN, AllowNoRole: cfg.NoServiceRole,
+		Timeout: timeout,
+	})
+	var exists *stacks.ExistsError
+	if errors.As(err, &exists) {
+		return s, &deploy.StackFailedError{Stack: n.Stack, Status: "EXISTS", Reason: exists.Error()}
+	}
+	if err != nil {
+		return s, err
+	}
+	s.Stack = &deploy.StackWait{
+		Name: n.Stack, ID: id, Status: "CREATE_IN_PROGRESS",
+		WaitSeconds: *cfg.Strategy.PollSeconds,
+		Deadline:    h.d.Now().Add(timeout).UTC().Format(time.RFC3339),
+	}
+	s.Notice = s.Describe(fmt.Sprintf("creating stack %s in %s", n.Stack, n.Color))
+	log.Info("stack created", "stack", n.Stack, "stackArn", id)
+	return s, nil
+}
+
+// status checks the new stack once. Complete: its endpoint is read and the wait is done. In progress: the next wait
+// doubles (up to a minute) until the deadline. Failed: a StackFailedError with CloudFormation's root cause.
+func (h *Handler) status(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
+	s := req.State
+	if s.Stack == nil {
+		return s, &deploy.InternalError{Err: fmt.Errorf("status needs a created stack")}
+	}
+	w := *s.Stack
+	ref := w.ID
+	if ref == "" {
+		ref = w.Name
+	}
+	st, err := h.d.Stacks.Status(ctx, ref)
+	if err != nil {
+		return s, err
+	}
+	w.Status = st.StackStatus
+	switch st.Phase {
+	case stacks.PhaseComplete:
+		ep, err := h.endpoint(ctx, &s, w.Name)
+		if err != nil {
+			return s, err
+		}
+		w.Done, w.Endpoint = true, ep
+	case stacks.PhaseInProgress:
+		deadline, err := time.Parse(time.RFC3339, w.Deadline)
+		if err == nil && h.d.Now().After(deadline) {
+			return s, &deploy.StackFailedError{Stack: w.Name, Status: st.StackStatus, Reason: fmt.Sprintf("not complete by its deadline %s (strategy.stackTimeoutSeconds %d)", w.Deadline, s.Config.Strategy.StackTimeoutSeconds)}
+		}
+		w.WaitSeconds = min(2*w.WaitSeconds, deploy.MaxPollSeconds)
+	default:
+		reason := st.Reason
+		if reason == "" {
+			reason = "the stack is " + string(st.Phase)
+		}
+		return s, &deploy.StackFailedError{Stack: w.Name, Status: st.StackStatus, Reason: reason}
+	}
+	s.Stack = &w
+	log.Info("stack checked", "stack", w.Name, "status", w.Status, "done", w.Done, "nextWait", w.WaitSeconds)
+	return s, nil
+}
+
+// endpoint reads a complete stack's endpoint and checks it can carry the app's endpoint record type.
+func (h *Handler) endpoint(ctx context.Context, s *deploy.State, name string) (*deploy.Endpoint, error) {
+	ep, err := h.d.Stacks.Endpoint(ctx, name, s.Config.Endpoint.Output, s.Config.Health.URLOutput)
+	var missing *stacks.MissingOutputError
+	if errors.As(err, &missing) {
+		return nil, &deploy.StackFailedError{Stack: name, Status: "CREATE_COMPLETE", Reason: missing.Error()}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.Config.Endpoint.Type == deploy.EndpointAlias && !ep.LoadBalancer {
+		return nil, &deploy.StackFailedError{Stack: name, Status: "CREATE_COMPLETE", Reason: fmt.Sprintf(
+			"output %s is %s, which is not a load balancer's DNS name: alias records need one (set endpoint.type to cname)", s.Config.Endpoint.Output, ep.DNSName)}
+	}
+	return &deploy.Endpoint{DNSName: ep.DNSName, HostedZoneID: ep.HostedZoneID, HealthURL: ep.HealthURL, TargetGroups: ep.TargetGroups}, nil
+}

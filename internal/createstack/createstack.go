@@ -1,0 +1,94 @@
+// Package createstack is the create-stack Lambda: it prepares a run (stored configuration merged with the input,
+// everything validated, reads only), takes over a lock a stopped run left, plans under the lock, creates the new
+// stack and checks it once per call, publishes it in DNS, and deletes stacks (the clean-up after a release, the new
+// stack after a rollback).
+package createstack
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/bluegreen-aws/bluegreen/internal/invoke"
+	"github.com/bluegreen-aws/bluegreen/internal/stacks"
+	"github.com/bluegreen-aws/bluegreen/internal/traffic"
+)
+
+// paramStore reads an app's stored configuration.
+type paramStore interface {
+	GetParameter(ctx context.Context, params *ssm.GetParameterInput, optFns ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+}
+
+// executions describes executions: the one a reconcile repairs, and a lock's holder.
+type executions interface {
+	DescribeExecution(ctx context.Context, params *sfn.DescribeExecutionInput, optFns ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
+}
+
+// lockTable reads and takes over an app's lock item.
+type lockTable interface {
+	GetItem(ctx context.Context, params *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, params *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, params *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+// stackManager is the part of the stack manager this function uses.
+type stackManager interface {
+	Create(ctx context.Context, s stacks.Spec) (string, error)
+	Status(ctx context.Context, name string) (stacks.Status, error)
+	Endpoint(ctx context.Context, name, outputKey, healthURLOutput string) (stacks.Endpoint, error)
+	Delete(ctx context.Context, name string) error
+	List(ctx context.Context, app string) ([]stacks.Summary, error)
+}
+
+var (
+	_ paramStore   = (*ssm.Client)(nil)
+	_ executions   = (*sfn.Client)(nil)
+	_ lockTable    = (*dynamodb.Client)(nil)
+	_ stackManager = (*stacks.Manager)(nil)
+)
+
+// Deps are the handler's dependencies.
+type Deps struct {
+	Params     paramStore
+	Executions executions
+	Locks      lockTable
+	Stacks     stackManager
+	Zones      traffic.Zones
+	// LockTable is the lock table's name; ConfigPrefix the SSM parameter name prefix of the apps' configurations.
+	LockTable    string
+	ConfigPrefix string
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Handler is the create-stack function.
+type Handler struct {
+	d Deps
+}
+
+// New returns the handler.
+func New(d Deps) *Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Handler{d: d}
+}
+
+// Function returns the Lambda with its operations.
+func (h *Handler) Function(log *slog.Logger) *invoke.Function {
+	return &invoke.Function{Name: "createstack", Log: log, Ops: map[string]invoke.Op{
+		"prepare": h.prepare,
+		"lock":    h.lock,
+		"plan":    h.plan,
+		"create":  h.create,
+		"status":  h.status,
+		"publish": h.publish,
+		"sync":    traffic.SyncOp(h.d.Zones),
+		"cleanup": h.cleanup,
+		"delete":  h.discard,
+	}}
+}

@@ -1,0 +1,198 @@
+package createstack
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/internal/records"
+	"github.com/bluegreen-aws/bluegreen/internal/stacks"
+	"github.com/bluegreen-aws/bluegreen/internal/traffic"
+)
+
+// plan runs under the lock. It reads the app's records and stacks and decides, without writing anything: a
+// deployment's idle color, new stack id and the stacks its clean-up deletes; a rollback's target; a reconcile's
+// course from the stopped run's recorded plan and progress. The plan keeps the records as they were, so that a
+// rollback can restore exactly them.
+func (h *Handler) plan(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
+	s := req.State
+	if s.Input.Action == deploy.ActionReconcile {
+		return h.planReconcile(s, log)
+	}
+	r, err := traffic.Open(ctx, h.d.Zones, &s)
+	if err != nil {
+		return s, err
+	}
+	list, err := h.d.Stacks.List(ctx, s.App.Name)
+	if err != nil {
+		return s, err
+	}
+	ids := make([]string, 0, len(list))
+	for _, st := range list {
+		ids = append(ids, st.StackID)
+	}
+	st, err := r.State(ctx, records.Facts{Stacks: ids})
+	if err != nil {
+		return s, err
+	}
+	var p *deploy.Plan
+	switch s.Input.Action {
+	case deploy.ActionDeploy:
+		p, err = h.planDeploy(req.Execution, &s, r, st, list)
+	case deploy.ActionRollback:
+		p, err = planRollback(&s, r.App(), st, ids)
+	default:
+		err = &deploy.ValidationError{Problems: []string{fmt.Sprintf("action %q cannot be planned", s.Input.Action)}}
+	}
+	if err != nil {
+		return s, err
+	}
+	s.Plan, s.PlanJSON = p, p.Encode()
+	s.Step = &deploy.Step{Index: -1, More: p.Live != nil && p.New != nil && len(s.Config.Strategy.Steps) > 0}
+	log.Info("planned", "phase", st.Phase, "live", slotLog(p.Live), "candidate", slotLog(p.Candidate()), "retire", slotLog(p.Retire), "kept", p.Kept)
+	return s, nil
+}
+
+func (h *Handler) planDeploy(execution string, s *deploy.State, r *traffic.Router, st records.State, list []stacks.Summary) (*deploy.Plan, error) {
+	app := r.App()
+	if st.Phase != records.PhaseEmpty && st.Phase != records.PhaseAtRest {
+		problems := st.Problems
+		if len(problems) == 0 {
+			problems = []string{fmt.Sprintf("the records are %s, not at rest (a stopped run left them: reconcile it)", st.Phase)}
+		}
+		return nil, &deploy.StateInconsistentError{App: app.Name, Problems: problems}
+	}
+	p := &deploy.Plan{Action: deploy.ActionDeploy, Before: managed(app, st.Records)}
+	if st.ActiveColor.Valid() {
+		p.Live = slot(app, st.ActiveColor, st.Active)
+	} else {
+		adopt, err := adoption(app, s.Config, st)
+		if err != nil {
+			return nil, err
+		}
+		p.Adopt = adopt
+	}
+	idle := st.IdleColor()
+	if id, ok := st.Slots[idle]; ok {
+		p.Retire = slot(app, idle, id)
+	}
+	taken := func(id string) bool {
+		_, endpoint := st.Endpoints[id]
+		return endpoint || slices.ContainsFunc(list, func(x stacks.Summary) bool { return x.StackID == id }) ||
+			slices.Contains([]string{st.Slots[records.Blue], st.Slots[records.Green]}, id)
+	}
+	p.New = slot(app, idle, records.NewStackID(execution, taken))
+	for _, k := range stacks.Unslotted(list, st.Slots[records.Blue], st.Slots[records.Green]) {
+		p.Kept = append(p.Kept, k.StackID)
+	}
+	return p, nil
+}
+
+// adoption checks the host before an app's first release: records there that the weighted records cannot stand
+// beside are refused, naming them, unless the app allows adopting one simple record (the switch then replaces it in
+// its batch).
+func adoption(app records.App, cfg *deploy.Config, st records.State) (*records.Record, error) {
+	want := records.TypeA
+	if cfg.Endpoint.Type == deploy.EndpointCNAME {
+		want = records.TypeCNAME
+	}
+	var blocking []records.Record
+	for _, r := range st.HostOther {
+		if r.Type == want || r.Type == records.TypeCNAME || want == records.TypeCNAME {
+			blocking = append(blocking, r)
+		}
+	}
+	switch {
+	case len(blocking) == 0:
+		return nil, nil
+	case !cfg.AdoptExistingRecord:
+		r := blocking[0]
+		return nil, &deploy.RecordConflictError{Name: r.Name, Type: r.Type, Reason: fmt.Sprintf(
+			"the host of app %s already has this record (%s); the weighted records cannot stand beside it. Set adoptExistingRecord to replace it in the first switch, or remove it", app.Name, r)}
+	case len(blocking) > 1 || blocking[0].Weighted() || blocking[0].SetIdentifier != "":
+		r := blocking[0]
+		return nil, &deploy.RecordConflictError{Name: r.Name, Type: r.Type, Reason: fmt.Sprintf(
+			"the host of app %s has %d records in the way; only one simple record can be adopted", app.Name, len(blocking))}
+	}
+	r := blocking[0].Clone()
+	return &r, nil
+}
+
+func planRollback(s *deploy.State, app records.App, st records.State, ids []string) (*deploy.Plan, error) {
+	if st.Phase != records.PhaseAtRest {
+		if st.Phase == records.PhaseEmpty || st.Phase == records.PhaseBuilding {
+			return nil, &deploy.TargetMissingError{App: app.Name, Color: string(st.IdleColor()), Reason: "the app has no live release yet"}
+		}
+		return nil, &deploy.StateInconsistentError{App: app.Name, Problems: append([]string{fmt.Sprintf("the records are %s, not at rest", st.Phase)}, st.Problems...)}
+	}
+	idle := st.ActiveColor.Other()
+	id, ok := st.Slots[idle]
+	switch {
+	case !ok:
+		return nil, &deploy.TargetMissingError{App: app.Name, Color: string(idle), Reason: "the idle slot is empty"}
+	case !slices.Contains(ids, id):
+		return nil, &deploy.TargetMissingError{App: app.Name, Color: string(idle), StackID: id, Reason: fmt.Sprintf("stack %s does not exist", app.StackName(id))}
+	}
+	if _, ok := st.Endpoints[id]; !ok {
+		return nil, &deploy.TargetMissingError{App: app.Name, Color: string(idle), StackID: id, Reason: fmt.Sprintf("it has no endpoint record %s", app.EndpointName(id))}
+	}
+	return &deploy.Plan{
+		Action: deploy.ActionRollback,
+		Live:   slot(app, st.ActiveColor, st.Active),
+		Target: slot(app, idle, id),
+		Before: managed(app, st.Records),
+	}, nil
+}
+
+// planReconcile recovers the stopped run's plan from the lock item and decides from its progress: before the end
+// of its watch, restore its plan's records (and discard its new stack); after the watch, finish its clean-up; after
+// a manual rollback's batch, or with nothing to go on, leave the records (the rollback function then only makes sure
+// stack.active's stack has all the weight when there is no plan).
+func (h *Handler) planReconcile(s deploy.State, log *slog.Logger) (deploy.State, error) {
+	rec := &deploy.Reconcile{Execution: s.Input.Execution}
+	if s.Lock != nil && s.Lock.Plan != "" {
+		p, err := deploy.DecodePlan(s.Lock.Plan)
+		if err != nil {
+			return s, &deploy.InternalError{Err: fmt.Errorf("the plan of %s in the lock item does not decode: %w", s.Lock.Holder, err)}
+		}
+		s.Plan, rec.Progress = p, s.Lock.Progress
+		if s.Lock.Holder != s.Input.Execution {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("the lock was held by %s, not %s: reconciling the holder's run", s.Lock.Holder, s.Input.Execution))
+		}
+		if p.Action == deploy.ActionDeploy {
+			switch rec.Progress {
+			case deploy.ProgressPlanned, deploy.ProgressCreated, deploy.ProgressPublished, deploy.ProgressShifting, deploy.ProgressSwitched:
+				rec.Restore = true
+			case deploy.ProgressWatched, deploy.ProgressCleaning:
+				rec.Cleanup = true
+			}
+		}
+	}
+	s.Reconcile = rec
+	log.Info("reconcile planned", "holderProgress", rec.Progress, "restore", rec.Restore, "cleanup", rec.Cleanup, "plan", s.Plan != nil)
+	return s, nil
+}
+
+// managed returns the records a restore puts back: slot and active TXT records and everything at the host.
+func managed(app records.App, rs []records.Record) []records.Record {
+	out := []records.Record{}
+	for _, r := range rs {
+		if app.Managed(r) {
+			out = append(out, r.Clone())
+		}
+	}
+	return out
+}
+
+func slot(app records.App, c records.Color, id string) *deploy.Slot {
+	return &deploy.Slot{Color: c, StackID: id, Stack: app.StackName(id)}
+}
+
+func slotLog(s *deploy.Slot) string {
+	if s == nil {
+		return ""
+	}
+	return string(s.Color) + "/" + s.StackID
+}

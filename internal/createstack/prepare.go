@@ -1,0 +1,105 @@
+package createstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/internal/records"
+)
+
+// prepare loads the app's stored configuration, merges the input's overrides, resolves the defaults and validates
+// everything. It only reads: bad input fails here, before anything is written.
+func (h *Handler) prepare(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
+	s := req.State
+	in := s.Input
+	if err := deploy.ValidateInput(in); err != nil {
+		return s, err
+	}
+	s.Input.Action = in.ActionOrDefault()
+	app := in.App
+	if s.Input.Action == deploy.ActionReconcile {
+		var err error
+		if app, err = h.appOf(ctx, in); err != nil {
+			return s, err
+		}
+	}
+	name := h.d.ConfigPrefix + app
+	out, err := h.d.Params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
+	var notFound *ssmtypes.ParameterNotFound
+	if errors.As(err, &notFound) {
+		return s, &deploy.ValidationError{Problems: []string{fmt.Sprintf("app %s has no stored configuration (SSM parameter %s): add it to the deployer's apps", app, name)}}
+	}
+	if err != nil {
+		return s, fmt.Errorf("read the configuration of app %s: %w", app, err)
+	}
+	cfg, err := deploy.MergeConfig([]byte(aws.ToString(out.Parameter.Value)), in.Config)
+	if err != nil {
+		return s, &deploy.ValidationError{Problems: []string{fmt.Sprintf("app %s: %v", app, err)}}
+	}
+	cfg.Resolve()
+	if err := cfg.Validate(app); err != nil {
+		return s, err
+	}
+	z, err := h.d.Zones.Open(ctx, cfg.HostedZoneID)
+	var noZone *r53types.NoSuchHostedZone
+	if errors.As(err, &noZone) {
+		return s, &deploy.ValidationError{Problems: []string{fmt.Sprintf("app %s: hosted zone %s does not exist", app, cfg.HostedZoneID)}}
+	}
+	if err != nil {
+		return s, err
+	}
+	zone := z.Info().Name
+	if cfg.Zone != "" && records.Normalize(cfg.Zone) != zone {
+		return s, &deploy.ValidationError{Problems: []string{fmt.Sprintf("app %s: hosted zone %s is %s, not %s", app, cfg.HostedZoneID, zone, cfg.Zone)}}
+	}
+	cfg.Zone = zone
+	if err := cfg.Validate(app); err != nil { // again, now that the host can be checked against the zone
+		return s, err
+	}
+	a, err := records.NewApp(app, zone, cfg.Host)
+	if err != nil {
+		return s, &deploy.ValidationError{Problems: []string{err.Error()}}
+	}
+	cfg.Host = a.HostName()
+	s.App, s.Config = &a, &cfg
+	if cfg.NoServiceRole {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("app %s has no CloudFormation service role: its stacks are created with the deployer's own rights", app))
+		log.Warn("no CloudFormation service role", "app", app)
+	}
+	s.Notice = s.Describe("started")
+	log.Info("prepared", "app", app, "action", s.Input.Action, "host", a.HostName(), "zone", zone)
+	return s, nil
+}
+
+// appOf learns the app a reconcile repairs from the stopped execution's input.
+func (h *Handler) appOf(ctx context.Context, in deploy.Input) (string, error) {
+	out, err := h.d.Executions.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(in.Execution)})
+	var missing *sfntypes.ExecutionDoesNotExist
+	if errors.As(err, &missing) {
+		return "", &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s does not exist", in.Execution)}}
+	}
+	if err != nil {
+		return "", fmt.Errorf("describe execution %s: %w", in.Execution, err)
+	}
+	if out.Status == sfntypes.ExecutionStatusRunning || out.Status == sfntypes.ExecutionStatusPendingRedrive {
+		return "", &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s is still %s: stop it before reconciling", in.Execution, out.Status)}}
+	}
+	target, err := deploy.DecodeInput([]byte(aws.ToString(out.Input)))
+	if err != nil || target.App == "" {
+		return "", &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s: its input names no app", in.Execution)}}
+	}
+	if in.App != "" && in.App != target.App {
+		return "", &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s deployed app %s, not %s", in.Execution, target.App, in.App)}}
+	}
+	return target.App, nil
+}

@@ -1,0 +1,30 @@
+package createstack
+
+import (
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/bluegreen-aws/bluegreen/internal/invoke"
+	"github.com/bluegreen-aws/bluegreen/internal/stacks"
+	"github.com/bluegreen-aws/bluegreen/internal/zone"
+)
+
+// FromConfig builds the function with SDK clients from cfg.
+func FromConfig(cfg aws.Config, env invoke.Env, log *slog.Logger) *invoke.Function {
+	return New(Deps{
+		Params:       ssm.NewFromConfig(cfg),
+		Executions:   sfn.NewFromConfig(cfg),
+		Locks:        dynamodb.NewFromConfig(cfg),
+		Stacks:       stacks.New(cloudformation.NewFromConfig(cfg), elasticloadbalancingv2.NewFromConfig(cfg)),
+		Zones:        zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{}),
+		LockTable:    env.LockTable,
+		ConfigPrefix: env.ConfigPrefix,
+	}).Function(log)
+}

@@ -1,0 +1,213 @@
+package deploy
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/bluegreen-aws/bluegreen/internal/records"
+)
+
+var (
+	versionRE       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$`)
+	executionARNRE  = regexp.MustCompile(`^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}$`)
+	roleARNRE       = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+	hostedZoneIDRE  = regexp.MustCompile(`^[A-Z0-9]{1,32}$`)
+	parameterNameRE = regexp.MustCompile(`^[A-Za-z0-9]{1,255}$`)
+	outputNameRE    = regexp.MustCompile(`^[A-Za-z0-9]{1,255}$`)
+	sourceRE        = regexp.MustCompile(`^[a-z0-9-]{0,32}$`)
+)
+
+// MaxTemplateBody is the largest template body CloudFormation takes inline.
+const MaxTemplateBody = 51200
+
+// ValidateInput reports every problem of an execution input on its own (before the app's configuration is known),
+// or nil.
+func ValidateInput(in Input) error {
+	var p problems
+	switch in.ActionOrDefault() {
+	case ActionDeploy:
+		p.check(records.ValidateAppName(in.App))
+		if !versionRE.MatchString(in.Version) {
+			p.add("version %q must be 1-128 characters: letters, digits and . _ : / @ + - (starting with a letter or digit)", in.Version)
+		}
+		if len(in.Artifact) > 1024 || strings.IndexFunc(in.Artifact, unicode.IsControl) >= 0 {
+			p.add("artifact must be at most 1024 characters without control characters")
+		}
+		if in.Execution != "" {
+			p.add("execution is only for the reconcile action")
+		}
+	case ActionRollback:
+		p.check(records.ValidateAppName(in.App))
+		if in.Version != "" || in.Artifact != "" || in.Execution != "" {
+			p.add("a rollback takes no version, artifact or execution: it makes the idle stack live again")
+		}
+	case ActionReconcile:
+		if !executionARNRE.MatchString(in.Execution) {
+			p.add("reconcile needs execution, the ARN of the stopped execution (got %q)", in.Execution)
+		}
+		if in.App != "" {
+			p.check(records.ValidateAppName(in.App))
+		}
+		if in.Version != "" || in.Artifact != "" {
+			p.add("a reconcile takes no version or artifact")
+		}
+	default:
+		p.add("action %q must be deploy, rollback or reconcile", in.Action)
+	}
+	if !sourceRE.MatchString(in.Source) {
+		p.add("source %q must be up to 32 lower-case letters, digits and hyphens", in.Source)
+	}
+	return p.err()
+}
+
+// Validate reports every problem of a resolved configuration for app, or nil.
+func (c *Config) Validate(app string) error {
+	var p problems
+	if !hostedZoneIDRE.MatchString(strings.TrimPrefix(c.HostedZoneID, "/hostedzone/")) {
+		p.add("hostedZoneId %q is not a Route 53 hosted zone id", c.HostedZoneID)
+	}
+	if c.Zone != "" {
+		if _, err := records.NewApp(app, c.Zone, c.Host); err != nil {
+			p.add("%v", err)
+		} else if c.Endpoint.Type == EndpointCNAME && records.Normalize(c.Host) == records.Normalize(c.Zone) {
+			p.add("host %s is the zone apex, where only alias records are allowed: use endpoint type alias", c.Host)
+		}
+	}
+	switch t := c.Template; {
+	case (t.URL == "") == (t.Body == ""):
+		p.add("template needs exactly one of url and body")
+	case t.URL != "":
+		if u, err := url.Parse(t.URL); err != nil || u.Scheme != "https" || u.Host == "" {
+			p.add("template url %q must be an https URL (an S3 object)", t.URL)
+		}
+	case len(t.Body) > MaxTemplateBody:
+		p.add("template body is %d bytes; CloudFormation takes at most %d inline: use a url", len(t.Body), MaxTemplateBody)
+	}
+	for k := range c.Parameters {
+		if !parameterNameRE.MatchString(k) {
+			p.add("parameter name %q must be letters and digits", k)
+		}
+		if slices.Contains([]string{ParamArtifact, ParamVersion, ParamColor, ParamStackID}, k) {
+			p.add("parameter %s is set by the deployer", k)
+		}
+	}
+	switch {
+	case c.ServiceRoleARN != "" && !roleARNRE.MatchString(c.ServiceRoleARN):
+		p.add("serviceRoleArn %q is not an IAM role ARN", c.ServiceRoleARN)
+	case c.ServiceRoleARN == "" && !c.NoServiceRole:
+		p.add("serviceRoleArn is required (stacks are created with a CloudFormation service role); set noServiceRole to opt out")
+	case c.ServiceRoleARN != "" && c.NoServiceRole:
+		p.add("serviceRoleArn and noServiceRole are exclusive")
+	}
+	c.validateEndpoint(&p)
+	c.validateHealth(&p)
+	c.validateStrategy(&p)
+	if *c.DrainSeconds < 0 || *c.DrainSeconds > 3600 {
+		p.add("drainSeconds %d must be 0-3600", *c.DrainSeconds)
+	} else if c.Endpoint.Type == EndpointCNAME && int64(*c.DrainSeconds) < c.Endpoint.TTL {
+		p.add("drainSeconds %d is less than the CNAME TTL %d: clients could still resolve the stack after it is deleted", *c.DrainSeconds, c.Endpoint.TTL)
+	}
+	return p.err()
+}
+
+func (c *Config) validateEndpoint(p *problems) {
+	e := c.Endpoint
+	if e.Type != EndpointAlias && e.Type != EndpointCNAME {
+		p.add("endpoint type %q must be alias or cname", e.Type)
+	}
+	if !outputNameRE.MatchString(e.Output) {
+		p.add("endpoint output %q is not a stack output name", e.Output)
+	}
+	if e.TTL < 1 || e.TTL > 86400 {
+		p.add("endpoint ttl %d must be 1-86400", e.TTL)
+	}
+}
+
+func (c *Config) validateHealth(p *problems) {
+	h := c.Health
+	if !outputNameRE.MatchString(h.URLOutput) {
+		p.add("health urlOutput %q is not a stack output name", h.URLOutput)
+	}
+	if h.Scheme != "http" && h.Scheme != "https" {
+		p.add("health scheme %q must be http or https", h.Scheme)
+	}
+	if !strings.HasPrefix(h.Path, "/") || strings.ContainsAny(h.Path, " \t\r\n#") {
+		p.add("health path %q must start with / and contain no spaces or fragment", h.Path)
+	}
+	for _, s := range h.ExpectedStatus {
+		if s < 100 || s > 599 {
+			p.add("health expectedStatus %d is not an HTTP status", s)
+		}
+	}
+	if len(h.BodyContains) > 1024 {
+		p.add("health bodyContains is longer than 1024 characters")
+	}
+	inRange(p, "health latencyBudgetMillis", h.LatencyBudgetMillis, 1, 60000)
+	inRange(p, "health timeoutMillis", h.TimeoutMillis, 1, 60000)
+	inRange(p, "health successes", h.Successes, 1, 100)
+	inRange(p, "health attempts", h.Attempts, h.Successes, 100)
+	inRange(p, "health intervalMillis", h.IntervalMillis, 0, 60000)
+	inRange(p, "health retrySeconds", *h.RetrySeconds, 0, 3600)
+	inRange(p, "health retries", *h.Retries, 0, 100)
+	if len(h.Alarms) > 100 {
+		p.add("health alarms: at most 100")
+	}
+	for _, a := range h.Alarms {
+		if a == "" || len(a) > 255 {
+			p.add("health alarm name %q must be 1-255 characters", a)
+		}
+	}
+}
+
+func (c *Config) validateStrategy(p *problems) {
+	s := c.Strategy
+	for i, step := range s.Steps {
+		if step < 1 || step > 99 {
+			p.add("strategy step %d%% must be 1-99 (the switch makes it 100)", step)
+		} else if i > 0 && step <= s.Steps[i-1] {
+			p.add("strategy steps must increase: %d after %d", step, s.Steps[i-1])
+		}
+	}
+	if len(s.Steps) > 20 {
+		p.add("strategy: at most 20 steps")
+	}
+	for _, a := range s.Approvals {
+		if !slices.Contains(s.Steps, a) {
+			p.add("strategy approval %d%% is not one of the steps %v", a, s.Steps)
+		}
+	}
+	inRange(p, "strategy bakeSeconds", *s.BakeSeconds, 0, 86400)
+	inRange(p, "strategy approvalTimeoutSeconds", s.ApprovalTimeoutSeconds, 1, 7*86400)
+	inRange(p, "strategy watchSeconds", *s.WatchSeconds, 0, 86400)
+	inRange(p, "strategy watchIntervalSeconds", *s.WatchIntervalSeconds, 0, 3600)
+	inRange(p, "strategy stackTimeoutSeconds", s.StackTimeoutSeconds, 60, 4*3600)
+	inRange(p, "strategy pollSeconds", *s.PollSeconds, 0, MaxPollSeconds)
+}
+
+func inRange(p *problems, what string, n, lo, hi int) {
+	if n < lo || n > hi {
+		p.add("%s %d must be %d-%d", what, n, lo, hi)
+	}
+}
+
+// problems collects validation problems.
+type problems []string
+
+func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+
+func (p *problems) check(err error) {
+	if err != nil {
+		*p = append(*p, err.Error())
+	}
+}
+
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: p}
+}

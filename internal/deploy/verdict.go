@@ -1,0 +1,61 @@
+package deploy
+
+// The health check's verdict is part of the state document; package health produces it.
+
+// Verdict is one health check's outcome with its evidence.
+type Verdict struct {
+	// Healthy is true when every check passed.
+	Healthy bool `json:"healthy"`
+	// Summary says in one line why the verdict is what it is: the first failure (probes, then targets, then alarms),
+	// or what passed.
+	Summary string `json:"summary"`
+	// Failures lists every failed part of the check, one line each, in the order of Summary's choice: the probe
+	// series, each target group, each alarm. Empty when Healthy.
+	Failures []string `json:"failures,omitempty"`
+	// Probes, Targets and Alarms are the evidence, capped (see Truncated).
+	Probes  []Probe  `json:"probes,omitempty"`
+	Targets []Target `json:"targets,omitempty"`
+	Alarms  []Alarm  `json:"alarms,omitempty"`
+	// Truncated counts evidence items (probes, targets, alarms, failure lines) left out to keep the JSON-encoded
+	// verdict within health.MaxVerdictBytes. Failing items are kept first, then the most recent probes; long strings are
+	// shortened, ending in "…".
+	Truncated int `json:"truncated,omitempty"`
+	// CheckedAt is when the check ended (RFC 3339).
+	CheckedAt string `json:"checkedAt,omitempty"`
+}
+
+// Probe is one HTTP probe.
+type Probe struct {
+	// Attempt is the probe's place in its series, from 1.
+	Attempt int `json:"attempt,omitempty"`
+	// URL is the probed URL without userinfo and with query values redacted (see health.SafeURL).
+	URL       string `json:"url"`
+	Status    int    `json:"status,omitempty"`
+	LatencyMs int64  `json:"latencyMs"`
+	OK        bool   `json:"ok"`
+	// Error says why the probe failed: a transport error, an unexpected status, a missing body match, a slow answer.
+	Error string `json:"error,omitempty"`
+}
+
+// Target is one load balancer target's health. State is ELBv2's: "healthy" passes; "initial", "unhealthy",
+// "unavailable" (and any state the checker does not know) fail; "draining", "unhealthy.draining" and "unused" are
+// reported but neither pass nor fail, since such a target gets no new traffic. Reason is ELBv2's reason code and
+// description.
+type Target struct {
+	TargetGroup string `json:"targetGroup"`
+	ID          string `json:"id"`
+	Port        int32  `json:"port,omitempty"`
+	State       string `json:"state"`
+	Reason      string `json:"reason,omitempty"`
+}
+
+// Alarm is one CloudWatch alarm's state: "OK", "INSUFFICIENT_DATA" (passes, reported), "ALARM" (fails) or
+// "NOT_FOUND" (health.AlarmNotFound; fails: a named alarm that does not exist is a misconfiguration). Metric describes what the alarm
+// watches; Threshold is 0 for composite alarms and for alarms whose threshold is a band or a log query's.
+type Alarm struct {
+	Name      string  `json:"name"`
+	State     string  `json:"state"`
+	Metric    string  `json:"metric,omitempty"`
+	Threshold float64 `json:"threshold"`
+	Reason    string  `json:"reason,omitempty"`
+}

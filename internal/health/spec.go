@@ -1,0 +1,131 @@
+package health
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Spec says what one health check looks at and what counts as healthy. The deployment's configuration
+// (deploy.HealthConfig) is turned into a Spec, with its defaults applied, by the health check Lambda.
+type Spec struct {
+	// URL is probed with GET. Only http and https; userinfo, if any, is sent but never shown in the evidence.
+	URL string
+	// ExpectedStatus lists the statuses of a healthy answer (default: 200 only).
+	ExpectedStatus []int
+	// BodyContains, when set, must appear in the first MaxBodyBytes of a healthy answer's body.
+	BodyContains string
+	// LatencyBudget is the slowest healthy answer: from sending the request to reading the (bounded) body.
+	LatencyBudget time.Duration
+	// ProbeTimeout bounds each probe, redirects included.
+	ProbeTimeout time.Duration
+	// Successes in a row make the probes pass, within at most Attempts probes whose starts are Interval apart.
+	Successes int
+	Attempts  int
+	// Interval is the time from one probe's start to the next one's (when a probe takes longer, the next one starts
+	// at once). Required when Attempts > 1.
+	Interval time.Duration
+	// TargetGroups are ELBv2 target group ARNs whose targets must all be healthy; none skips the check.
+	TargetGroups []string
+	// Alarms are CloudWatch alarm names (metric, composite or log alarms); none in ALARM, all must exist.
+	Alarms []string
+	// AllowLinkLocal allows connecting to link-local and instance-metadata addresses, refused by default.
+	AllowLinkLocal bool
+}
+
+// SpecError says a Spec cannot be checked: it is a misconfiguration, not an unhealthy stack.
+type SpecError struct {
+	Problems []string
+}
+
+func (e *SpecError) Error() string {
+	return "invalid health check spec: " + strings.Join(e.Problems, "; ")
+}
+
+// Validate returns a *SpecError listing every problem of s, or nil.
+func (s Spec) Validate() error {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	if s.URL == "" {
+		add("url is empty")
+	} else if u, err := url.Parse(s.URL); err != nil {
+		add("url %s does not parse", SafeURL(s.URL))
+	} else {
+		if u.Scheme != "http" && u.Scheme != "https" {
+			add("url %s: scheme %q is not http or https", SafeURL(s.URL), u.Scheme)
+		}
+		if u.Hostname() == "" {
+			add("url %s has no host", SafeURL(s.URL))
+		}
+	}
+	for _, code := range s.ExpectedStatus {
+		if code < 100 || code > 599 {
+			add("expected status %d is not an HTTP status", code)
+		}
+	}
+	if s.Successes < 1 {
+		add("successes is %d, want at least 1", s.Successes)
+	}
+	if s.Attempts < s.Successes {
+		add("attempts (%d) is less than successes (%d)", s.Attempts, s.Successes)
+	}
+	if s.LatencyBudget <= 0 {
+		add("latency budget %v is not positive", s.LatencyBudget)
+	}
+	if s.ProbeTimeout <= 0 {
+		add("probe timeout %v is not positive", s.ProbeTimeout)
+	}
+	if s.Interval < 0 || (s.Attempts > 1 && s.Interval == 0) {
+		add("interval %v is not positive", s.Interval)
+	}
+	for i, tg := range s.TargetGroups {
+		if strings.TrimSpace(tg) == "" {
+			add("target group %d is empty", i+1)
+		}
+	}
+	for i, name := range s.Alarms {
+		if strings.TrimSpace(name) == "" {
+			add("alarm %d is empty", i+1)
+		}
+	}
+	if problems != nil {
+		return &SpecError{Problems: problems}
+	}
+	return nil
+}
+
+func (s Spec) expectedStatus() []int {
+	if len(s.ExpectedStatus) == 0 {
+		return []int{200}
+	}
+	return s.ExpectedStatus
+}
+
+// SafeURL returns raw fit for evidence and logs: without userinfo, query values replaced by "REDACTED", without a
+// fragment. A string that does not parse as a URL is replaced by a placeholder rather than echoed.
+func SafeURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return safeURL(u)
+}
+
+func safeURL(u *url.URL) string {
+	c := *u
+	c.User = nil
+	c.Fragment, c.RawFragment = "", ""
+	if c.RawQuery != "" {
+		q := c.Query()
+		for k, vs := range q {
+			for i := range vs {
+				vs[i] = "REDACTED"
+			}
+			q[k] = vs
+		}
+		c.RawQuery = q.Encode()
+	}
+	return c.String()
+}

@@ -1,0 +1,28 @@
+package healthcheck
+
+import (
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
+
+	"github.com/bluegreen-aws/bluegreen/internal/health"
+	"github.com/bluegreen-aws/bluegreen/internal/invoke"
+	"github.com/bluegreen-aws/bluegreen/internal/stacks"
+)
+
+// FromConfig builds the function with SDK clients from cfg. Against a local emulator CloudWatch speaks the query
+// protocol, which the emulator understands, instead of the SDK's default CBOR.
+func FromConfig(cfg aws.Config, env invoke.Env, log *slog.Logger) *invoke.Function {
+	elb := elasticloadbalancingv2.NewFromConfig(cfg)
+	cw := cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) {
+		if env.LocalEndpoint {
+			o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
+		}
+	})
+	return New(health.NewChecker(elb, cw), stacks.New(cloudformation.NewFromConfig(cfg), elb)).Function(log)
+}

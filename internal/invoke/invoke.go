@@ -1,0 +1,107 @@
+// Package invoke dispatches a Lambda invocation to the operation it names, logs it with the execution, app, color
+// and stack it concerns, and returns failures as the named error types the state machine routes on.
+package invoke
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bluegreen-aws/bluegreen/internal/awsenv"
+	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+)
+
+// Op is one operation of a function: it returns the updated state document.
+type Op func(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error)
+
+// Function is one of the deployer's Lambdas: a name and its operations.
+type Function struct {
+	Name string
+	Ops  map[string]Op
+	Log  *slog.Logger
+}
+
+// Handle runs the operation a request names. Its signature is the one lambda.Start takes.
+func (f *Function) Handle(ctx context.Context, req deploy.Request) (deploy.State, error) {
+	log := f.logger(req)
+	op, ok := f.Ops[req.Op]
+	if !ok {
+		err := &deploy.ValidationError{Problems: []string{fmt.Sprintf("function %s has no operation %q (it has %s)", f.Name, req.Op, f.opNames())}}
+		log.Error("unknown operation", "errorType", "ValidationError", "error", err.Error())
+		return deploy.State{}, err
+	}
+	start := time.Now()
+	state, err := op(ctx, &req, log)
+	if err != nil {
+		named := deploy.Named(req.Op, err, awsenv.Transient)
+		log.Error("operation failed", "errorType", typeName(named), "error", named.Error(), "ms", time.Since(start).Milliseconds())
+		return deploy.State{}, named
+	}
+	log.Info("operation done", "ms", time.Since(start).Milliseconds(), "result", state.Result)
+	return state, nil
+}
+
+// logger returns a logger carrying what the request concerns. It never logs the task token.
+func (f *Function) logger(req deploy.Request) *slog.Logger {
+	log := f.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	attrs := []any{"function", f.Name, "op", req.Op, "execution", req.Execution}
+	s := req.State
+	app := s.Input.App
+	if s.App != nil {
+		app = s.App.Name
+	}
+	attrs = append(attrs, "app", app)
+	if s.Plan != nil {
+		if c := s.Plan.Candidate(); c != nil {
+			attrs = append(attrs, "color", string(c.Color), "stackId", c.StackID)
+		}
+	}
+	return log.With(attrs...)
+}
+
+func (f *Function) opNames() string {
+	names := make([]string, 0, len(f.Ops))
+	for n := range f.Ops {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// typeName is the name the Lambda runtime reports for an error: its concrete type's name.
+func typeName(err error) string {
+	t := reflect.TypeOf(err)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
+}
+
+// Env is the functions' environment.
+type Env struct {
+	// ConfigPrefix is the SSM parameter name prefix of the apps' configurations (CONFIG_PARAMETER_PREFIX).
+	ConfigPrefix string
+	// LockTable is the lock table's name (LOCK_TABLE).
+	LockTable string
+	// LocalEndpoint is true when the SDK talks to a local emulator (AWS_ENDPOINT_URL set).
+	LocalEndpoint bool
+}
+
+// DefaultConfigPrefix is where the infra stores each app's configuration.
+const DefaultConfigPrefix = "/bluegreen/apps/"
+
+// EnvFrom reads the environment through getenv (os.Getenv in the binaries).
+func EnvFrom(getenv func(string) string) Env {
+	e := Env{ConfigPrefix: getenv("CONFIG_PARAMETER_PREFIX"), LockTable: getenv("LOCK_TABLE"), LocalEndpoint: getenv("AWS_ENDPOINT_URL") != ""}
+	if e.ConfigPrefix == "" {
+		e.ConfigPrefix = DefaultConfigPrefix
+	}
+	return e
+}

@@ -1,0 +1,178 @@
+// Package rollback is the rollback Lambda: it puts an app's records back exactly as a plan recorded them (one
+// batch), makes the idle stack live again on an operator's request (refusing before any write when there is
+// nothing to roll back to), and settles a reconcile that has no plan to act on.
+package rollback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/internal/invoke"
+	"github.com/bluegreen-aws/bluegreen/internal/records"
+	"github.com/bluegreen-aws/bluegreen/internal/stacks"
+	"github.com/bluegreen-aws/bluegreen/internal/traffic"
+)
+
+// stackStatus says whether a stack exists and is complete.
+type stackStatus interface {
+	Status(ctx context.Context, name string) (stacks.Status, error)
+}
+
+var _ stackStatus = (*stacks.Manager)(nil)
+
+// Handler is the rollback function.
+type Handler struct {
+	zones  traffic.Zones
+	stacks stackStatus
+}
+
+// New returns the handler.
+func New(zones traffic.Zones, st stackStatus) *Handler { return &Handler{zones: zones, stacks: st} }
+
+// Function returns the Lambda with its operations: restore, manual, reconcile and sync.
+func (h *Handler) Function(log *slog.Logger) *invoke.Function {
+	return &invoke.Function{Name: "rollback", Log: log, Ops: map[string]invoke.Op{
+		"restore":   h.restore,
+		"manual":    h.manual,
+		"reconcile": h.reconcile,
+		"sync":      traffic.SyncOp(h.zones),
+	}}
+}
+
+// restore puts the plan's records back (slot and active TXT records, the weighted records) in one batch, and says
+// how long the new stack must drain before it is deleted: the app's drain time when it had traffic or was live.
+func (h *Handler) restore(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
+	s := req.State
+	if s.Plan == nil {
+		return s, &deploy.InternalError{Err: fmt.Errorf("restore needs a plan")}
+	}
+	r, err := traffic.Open(ctx, h.zones, &s)
+	if err != nil {
+		return s, err
+	}
+	st, err := r.InFlight(ctx)
+	if err != nil {
+		return s, err
+	}
+	s.DrainSeconds = 0
+	if n := s.Plan.New; n != nil && (st.Active == n.StackID || (st.Slots[n.Color] == n.StackID && st.Weight(n.Color) > 0)) {
+		s.DrainSeconds = *s.Config.DrainSeconds
+	}
+	b := r.App().Restore(st, s.Plan.Before)
+	if !b.Empty() {
+		if s.Change, err = r.Apply(ctx, b, *s.Config.Strategy.PollSeconds); err != nil {
+			return s, err
+		}
+	}
+	s.Result = "rolled-back"
+	s.Notice = s.Describe("rolled back: " + s.Reason())
+	log.Info("records restored", "changes", len(b.Changes), "pending", s.Change.Pending, "drainSeconds", s.DrainSeconds)
+	return s, nil
+}
+
+// manual makes the idle stack live again: weights and stack.active in one batch. Before any write it refuses, with
+// a TargetMissingError, when the idle stack is gone, incomplete or has no endpoint record.
+func (h *Handler) manual(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
+	s := req.State
+	if s.Plan == nil || s.Plan.Target == nil {
+		return s, &deploy.InternalError{Err: fmt.Errorf("a manual rollback needs a plan with a target")}
+	}
+	t := s.Plan.Target
+	missing := func(reason string) error {
+		return &deploy.TargetMissingError{App: s.App.Name, Color: string(t.Color), StackID: t.StackID, Reason: reason}
+	}
+	status, err := h.stacks.Status(ctx, t.Stack)
+	if err != nil {
+		return s, err
+	}
+	if status.Phase != stacks.PhaseComplete {
+		return s, missing(fmt.Sprintf("stack %s is %s", t.Stack, strings.ToLower(orStatus(status))))
+	}
+	r, err := traffic.Open(ctx, h.zones, &s)
+	if err != nil {
+		return s, err
+	}
+	st, err := r.InFlight(ctx)
+	if err != nil {
+		return s, err
+	}
+	switch {
+	case st.Slots[t.Color] != t.StackID:
+		return s, missing(fmt.Sprintf("the %s slot now names %q", t.Color, st.Slots[t.Color]))
+	case !hasEndpoint(st, t.StackID):
+		return s, missing(fmt.Sprintf("it has no endpoint record %s", r.App().EndpointName(t.StackID)))
+	}
+	b, err := r.App().Switch(r.Routing(), st, t.Color, nil)
+	if err != nil {
+		return s, &deploy.InternalError{Err: err}
+	}
+	if s.Change, err = r.Apply(ctx, b, *s.Config.Strategy.PollSeconds); err != nil {
+		return s, err
+	}
+	s.Result = "rolled-back"
+	s.Notice = s.Describe(fmt.Sprintf("%s stack %s is live again", t.Color, t.Stack))
+	log.Info("rolled back to the idle stack", "pending", s.Change.Pending)
+	return s, nil
+}
+
+// reconcile settles a reconcile with nothing to restore or clean up. Without a recovered plan it gives all the
+// weight to the stack stack.active names (a run that left no plan cannot have changed stack.active); with one (the
+// stopped run had finished its writes, or was a manual rollback) it leaves the records as they are.
+func (h *Handler) reconcile(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
+	s := req.State
+	s.Result = "reconciled"
+	if s.Plan != nil {
+		s.Notice = s.Describe("nothing to undo; records left as they are")
+		log.Info("reconcile: records left as they are", "progress", progressOf(s.Reconcile))
+		return s, nil
+	}
+	r, err := traffic.Open(ctx, h.zones, &s)
+	if err != nil {
+		return s, err
+	}
+	st, err := r.InFlight(ctx)
+	if err != nil {
+		return s, err
+	}
+	if !st.ActiveColor.Valid() {
+		s.Notice = s.Describe("no live stack; records left as they are")
+		return s, nil
+	}
+	b, err := r.App().Switch(r.Routing(), st, st.ActiveColor, nil)
+	if err != nil {
+		return s, &deploy.InternalError{Err: err}
+	}
+	if s.Change, err = r.Apply(ctx, b, *s.Config.Strategy.PollSeconds); err != nil {
+		var invalid *records.InvalidBatchError
+		if errors.As(err, &invalid) {
+			return s, &deploy.StateInconsistentError{App: s.App.Name, Problems: invalid.Problems}
+		}
+		return s, err
+	}
+	s.Notice = s.Describe(fmt.Sprintf("all traffic to the active %s stack %s", st.ActiveColor, st.Active))
+	log.Info("reconcile: weight to the active stack", "color", st.ActiveColor, "stackId", st.Active)
+	return s, nil
+}
+
+func hasEndpoint(st records.State, id string) bool {
+	_, ok := st.Endpoints[id]
+	return ok
+}
+
+func orStatus(s stacks.Status) string {
+	if s.StackStatus != "" {
+		return s.StackStatus
+	}
+	return string(s.Phase)
+}
+
+func progressOf(r *deploy.Reconcile) deploy.Progress {
+	if r == nil {
+		return ""
+	}
+	return r.Progress
+}

@@ -1,0 +1,56 @@
+// Package switchover is the switch Lambda: it makes the new stack live by setting the weights to 100/0 and
+// stack.active in ONE change batch, so traffic and the recorded state never disagree.
+package switchover
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/internal/invoke"
+	"github.com/bluegreen-aws/bluegreen/internal/traffic"
+)
+
+// Handler holds the function's dependencies.
+type Handler struct {
+	zones traffic.Zones
+}
+
+// New returns the handler.
+func New(zones traffic.Zones) *Handler { return &Handler{zones: zones} }
+
+// Function returns the Lambda with its operations: switch and sync.
+func (h *Handler) Function(log *slog.Logger) *invoke.Function {
+	return &invoke.Function{Name: "switch", Log: log, Ops: map[string]invoke.Op{
+		"switch": h.switchOver,
+		"sync":   traffic.SyncOp(h.zones),
+	}}
+}
+
+func (h *Handler) switchOver(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
+	s := req.State
+	if s.Plan == nil || s.Plan.New == nil {
+		return s, &deploy.InternalError{Err: fmt.Errorf("switch needs a deployment's plan with a new stack")}
+	}
+	r, err := traffic.Open(ctx, h.zones, &s)
+	if err != nil {
+		return s, err
+	}
+	st, err := r.InFlight(ctx)
+	if err != nil {
+		return s, err
+	}
+	if err := r.Expect(st, s.Plan, true); err != nil {
+		return s, err
+	}
+	b, err := r.App().Switch(r.Routing(), st, s.Plan.New.Color, s.Plan.Adopt)
+	if err != nil {
+		return s, &deploy.InternalError{Err: err}
+	}
+	if s.Change, err = r.Apply(ctx, b, *s.Config.Strategy.PollSeconds); err != nil {
+		return s, err
+	}
+	log.Info("switched", "pending", s.Change.Pending, "adopted", s.Plan.Adopt != nil)
+	return s, nil
+}

@@ -1,0 +1,239 @@
+// Package zone applies the deployer's change batches to a Route 53 hosted zone: it lists the zone's records, checks
+// every batch against Route 53's rules before sending it, sends only what is not applied yet, waits for INSYNC within
+// the caller's deadline, and reads the records back.
+package zone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/aws-sdk-go-v2/service/route53/types"
+
+	"github.com/bluegreen-aws/bluegreen/internal/records"
+)
+
+// route53API lists the Route 53 calls this package makes.
+type route53API interface {
+	route53.ListResourceRecordSetsAPIClient
+	route53.GetChangeAPIClient
+	GetHostedZone(ctx context.Context, params *route53.GetHostedZoneInput, optFns ...func(*route53.Options)) (*route53.GetHostedZoneOutput, error)
+	ChangeResourceRecordSets(ctx context.Context, params *route53.ChangeResourceRecordSetsInput, optFns ...func(*route53.Options)) (*route53.ChangeResourceRecordSetsOutput, error)
+}
+
+var _ route53API = (*route53.Client)(nil)
+
+// Options tune the INSYNC wait.
+type Options struct {
+	// MinDelay and MaxDelay space the waiter's GetChange calls (defaults 2 s and 10 s).
+	MinDelay, MaxDelay time.Duration
+	// Margin is left before the caller's deadline so the Lambda can still answer (default 3 s).
+	Margin time.Duration
+}
+
+// Zone is one hosted zone.
+type Zone struct {
+	api  route53API
+	info records.Zone
+	opts Options
+}
+
+// Open looks the hosted zone up and returns it. The id may carry the "/hostedzone/" prefix.
+func Open(ctx context.Context, api route53API, id string, opts Options) (*Zone, error) {
+	out, err := api.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String(zoneID(id))})
+	if err != nil {
+		return nil, fmt.Errorf("get hosted zone %s: %w", id, err)
+	}
+	if opts.MinDelay <= 0 {
+		opts.MinDelay = 2 * time.Second
+	}
+	if opts.MaxDelay < opts.MinDelay {
+		opts.MaxDelay = max(10*time.Second, opts.MinDelay)
+	}
+	if opts.Margin <= 0 {
+		opts.Margin = 3 * time.Second
+	}
+	info := records.Zone{ID: zoneID(aws.ToString(out.HostedZone.Id)), Name: normalizeName(aws.ToString(out.HostedZone.Name))}
+	return &Zone{api: api, info: info, opts: opts}, nil
+}
+
+// Info returns the zone's id and name.
+func (z *Zone) Info() records.Zone { return z.info }
+
+// List returns every record set in the zone.
+func (z *Zone) List(ctx context.Context) ([]records.Record, error) {
+	var rs []records.Record
+	p := route53.NewListResourceRecordSetsPaginator(z.api, &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(z.info.ID)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list records of zone %s: %w", z.info.Name, err)
+		}
+		for _, s := range page.ResourceRecordSets {
+			rs = append(rs, fromSDK(s))
+		}
+	}
+	return rs, nil
+}
+
+// Result is what Apply did.
+type Result struct {
+	// Submitted is false when the records were already as the batch leaves them: nothing was sent.
+	Submitted bool
+	// ChangeID is Route 53's change id, when something was sent.
+	ChangeID string
+	// InSync is true once Route 53 has applied the change everywhere and the records read back as expected. When
+	// false, the caller's deadline came first: check ChangeID later with Check.
+	InSync bool
+	// Expect and Removed are what the batch leaves, for Check to read back.
+	Expect  []records.Record
+	Removed []records.Key
+}
+
+// ErrReadBack says the records did not read back as a batch left them: someone else changed them.
+var ErrReadBack = errors.New("records did not read back as written")
+
+// Apply sends the part of b that is not applied yet, after checking it against Route 53's rules, then waits for
+// INSYNC until shortly before ctx's deadline and reads the records back. One call sends at most one
+// ChangeResourceRecordSets.
+func (z *Zone) Apply(ctx context.Context, b records.Batch) (Result, error) {
+	current, err := z.List(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{InSync: true}
+	res.Expect, res.Removed = outcome(b)
+	todo := records.Unapplied(current, b)
+	if todo.Empty() {
+		return res, nil
+	}
+	if _, err := records.Apply(z.info, current, todo); err != nil {
+		return Result{}, fmt.Errorf("zone %s: %s: %w", z.info.Name, b.Comment, err)
+	}
+	out, err := z.api.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
+		HostedZoneId: aws.String(z.info.ID),
+		ChangeBatch:  changesToSDK(todo),
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("zone %s: %s: %w", z.info.Name, b.Comment, err)
+	}
+	res.Submitted, res.ChangeID = true, changeID(aws.ToString(out.ChangeInfo.Id))
+	res.InSync = out.ChangeInfo.Status == types.ChangeStatusInsync
+	if !res.InSync {
+		if res.InSync, err = z.wait(ctx, res.ChangeID); err != nil {
+			return Result{}, err
+		}
+	}
+	if res.InSync {
+		if err := z.ReadBack(ctx, res.Expect, res.Removed); err != nil {
+			return Result{}, err
+		}
+	}
+	return res, nil
+}
+
+// Check asks once whether a change is INSYNC and, when it is, reads the records back.
+func (z *Zone) Check(ctx context.Context, id string, expect []records.Record, removed []records.Key) (bool, error) {
+	out, err := z.api.GetChange(ctx, &route53.GetChangeInput{Id: aws.String(changeID(id))})
+	if err != nil {
+		return false, fmt.Errorf("get change %s: %w", id, err)
+	}
+	if out.ChangeInfo.Status != types.ChangeStatusInsync {
+		return false, nil
+	}
+	return true, z.ReadBack(ctx, expect, removed)
+}
+
+// wait waits for INSYNC with the SDK's waiter until Margin before ctx's deadline; false means the deadline came first.
+func (z *Zone) wait(ctx context.Context, id string) (bool, error) {
+	budget := 30 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		budget = time.Until(dl) - z.opts.Margin
+	}
+	if budget < z.opts.MinDelay {
+		return false, nil
+	}
+	w := route53.NewResourceRecordSetsChangedWaiter(z.api, func(o *route53.ResourceRecordSetsChangedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = z.opts.MinDelay, z.opts.MaxDelay
+	})
+	start := time.Now()
+	err := w.Wait(ctx, &route53.GetChangeInput{Id: aws.String(id)}, budget)
+	switch {
+	case err == nil:
+		return true, nil
+	case ctx.Err() == nil && time.Since(start) >= budget-time.Second && strings.Contains(err.Error(), "exceeded max wait time"):
+		return false, nil
+	}
+	return false, fmt.Errorf("wait for change %s: %w", id, err)
+}
+
+// ReadBack checks that every record in expect is in the zone exactly so and that removed ones are gone.
+func (z *Zone) ReadBack(ctx context.Context, expect []records.Record, removed []records.Key) error {
+	current, err := z.List(ctx)
+	if err != nil {
+		return err
+	}
+	have := make(map[records.Key]records.Record, len(current))
+	for _, r := range current {
+		have[r.Key()] = r
+	}
+	var diffs []string
+	for _, want := range expect {
+		got, ok := have[want.Key()]
+		switch {
+		case !ok:
+			diffs = append(diffs, fmt.Sprintf("%s is missing", want.Key()))
+		case !got.Equal(want):
+			diffs = append(diffs, fmt.Sprintf("%s is %s, want %s", want.Key(), got, want))
+		}
+	}
+	for _, k := range removed {
+		if _, ok := have[k]; ok {
+			diffs = append(diffs, fmt.Sprintf("%s still exists", k))
+		}
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("zone %s: %w: %s", z.info.Name, ErrReadBack, strings.Join(diffs, "; "))
+	}
+	return nil
+}
+
+// outcome lists the records a batch leaves and the keys it removes.
+func outcome(b records.Batch) ([]records.Record, []records.Key) {
+	final := map[records.Key]records.Change{}
+	var order []records.Key
+	for _, c := range b.Changes {
+		if _, ok := final[c.Record.Key()]; !ok {
+			order = append(order, c.Record.Key())
+		}
+		final[c.Record.Key()] = c
+	}
+	var expect []records.Record
+	var removed []records.Key
+	for _, k := range order {
+		if c := final[k]; c.Action == records.Delete {
+			removed = append(removed, k)
+		} else {
+			expect = append(expect, c.Record)
+		}
+	}
+	return expect, removed
+}
+
+// Opener opens hosted zones with one Route 53 client.
+type Opener struct {
+	api  route53API
+	opts Options
+}
+
+// NewOpener returns an Opener.
+func NewOpener(api route53API, opts Options) *Opener { return &Opener{api: api, opts: opts} }
+
+// Open opens the hosted zone with the given id.
+func (o *Opener) Open(ctx context.Context, id string) (*Zone, error) {
+	return Open(ctx, o.api, id, o.opts)
+}
