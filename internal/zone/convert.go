@@ -10,9 +10,9 @@ import (
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 )
 
-// fromSDK converts a Route 53 record set to the record model: names normalized (Route 53 escapes some characters
+// FromSDK converts a Route 53 record set to the record model: names normalized (Route 53 escapes some characters
 // as \NNN octal and ends names with a dot).
-func fromSDK(rs types.ResourceRecordSet) records.Record {
+func FromSDK(rs types.ResourceRecordSet) records.Record {
 	r := records.Record{
 		Name:          normalizeName(aws.ToString(rs.Name)),
 		Type:          string(rs.Type),
@@ -39,8 +39,8 @@ func fromSDK(rs types.ResourceRecordSet) records.Record {
 	return r
 }
 
-// toSDK converts a record to a Route 53 record set.
-func toSDK(r records.Record) *types.ResourceRecordSet {
+// ToSDK converts a record to a Route 53 record set.
+func ToSDK(r records.Record) *types.ResourceRecordSet {
 	rs := &types.ResourceRecordSet{
 		Name: aws.String(r.Name),
 		Type: types.RRType(r.Type),
@@ -73,7 +73,7 @@ func changesToSDK(b records.Batch) *types.ChangeBatch {
 		cb.Comment = aws.String(b.Comment)
 	}
 	for _, c := range b.Changes {
-		cb.Changes = append(cb.Changes, types.Change{Action: types.ChangeAction(c.Action), ResourceRecordSet: toSDK(c.Record)})
+		cb.Changes = append(cb.Changes, types.Change{Action: types.ChangeAction(c.Action), ResourceRecordSet: ToSDK(c.Record)})
 	}
 	return cb
 }

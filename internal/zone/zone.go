@@ -74,7 +74,7 @@ func (z *Zone) List(ctx context.Context) ([]records.Record, error) {
 			return nil, fmt.Errorf("list records of zone %s: %w", z.info.Name, err)
 		}
 		for _, s := range page.ResourceRecordSets {
-			rs = append(rs, fromSDK(s))
+			rs = append(rs, FromSDK(s))
 		}
 	}
 	return rs, nil
@@ -160,13 +160,14 @@ func (z *Zone) wait(ctx context.Context, id string) (bool, error) {
 	w := route53.NewResourceRecordSetsChangedWaiter(z.api, func(o *route53.ResourceRecordSetsChangedWaiterOptions) {
 		o.MinDelay, o.MaxDelay = z.opts.MinDelay, z.opts.MaxDelay
 	})
-	start := time.Now()
-	err := w.Wait(ctx, &route53.GetChangeInput{Id: aws.String(id)}, budget)
+	wctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	err := w.Wait(wctx, &route53.GetChangeInput{Id: aws.String(id)}, budget+time.Minute)
 	switch {
 	case err == nil:
 		return true, nil
-	case ctx.Err() == nil && time.Since(start) >= budget-time.Second && strings.Contains(err.Error(), "exceeded max wait time"):
-		return false, nil
+	case ctx.Err() == nil && (wctx.Err() != nil || strings.Contains(err.Error(), "exceeded max wait time")):
+		return false, nil // the caller's deadline is near: the change is pending, not failed
 	}
 	return false, fmt.Errorf("wait for change %s: %w", id, err)
 }

@@ -1,0 +1,75 @@
+# bluegreen: blue/green releases of CloudFormation stacks with Route 53 weighted records.
+# `make demo` runs the whole flow on a local AWS; `make test` runs every test; `make deploy` deploys with the CDK.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Find Go and the installed tools even in a bare environment (env -i): PATH as given, then the usual places.
+export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin:$(shell go env GOPATH 2>/dev/null || echo $(HOME)/go)/bin
+GO ?= go
+FUNCTIONS := createstack healthcheck shiftweight switch rollback
+BUILD := build
+GOFLAGS_BUILD := -tags lambda.norpc -trimpath -buildvcs=false -ldflags='-s -w'
+CDK := .tools/node_modules/.bin/cdk
+CDK_ENV := CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+CDK_FLAGS := --no-notices
+
+.PHONY: help build build-aws build-host test test-short lint vet fmt bench demo localaws tools synth diff deploy clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+build: build-aws build-host ## build every Lambda for AWS (linux/arm64) and for this machine (the local AWS)
+
+build-aws: ## build/functions/<name>/bootstrap, linux/arm64, for AWS
+	@for f in $(FUNCTIONS); do \
+		echo "build $$f (linux/arm64)"; \
+		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o $(BUILD)/functions/$$f/bootstrap ./functions/$$f || exit 1; \
+	done
+	@ls -l $(BUILD)/functions/*/bootstrap
+
+build-host: ## build/host/<name>/bootstrap for this machine's OS and architecture (run under aws-lambda-rie)
+	@for f in $(FUNCTIONS); do \
+		CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o $(BUILD)/host/$$f/bootstrap ./functions/$$f || exit 1; \
+	done
+
+test: lint ## every test, including the ones against the local AWS and the CDK synth (needs moto, cfn-lint, npm tools)
+	$(GO) test -p 1 -count=1 ./...
+
+test-short: ## unit tests only (no local AWS, no CDK)
+	$(GO) test -short ./...
+
+lint: vet fmt ## go vet and gofmt
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+bench: ## benchmarks (state reader, batch validation, Lambda binary sizes)
+	$(GO) test -run=NONE -bench=. -benchmem ./...
+
+demo: ## the whole flow on the local AWS: first release, weighted release, failing release rolled back
+	$(GO) run ./cmd/demo
+
+localaws: ## run the local AWS standalone (prints the environment to use it)
+	$(GO) run ./cmd/localaws
+
+tools: ## install what the tests need: npm tools (pinned in .tools/package-lock.json), Go modules, aws-lambda-rie
+	npm ci --prefix .tools --no-audit --no-fund
+	$(GO) mod download
+	$(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
+
+synth: build-aws ## synthesize the CloudFormation template (cdk.out/)
+	$(CDK_ENV) $(CDK) synth $(CDK_FLAGS) --quiet
+
+diff: build-aws ## compare the deployed stack with the code
+	$(CDK_ENV) $(CDK) diff $(CDK_FLAGS)
+
+deploy: build-aws ## deploy to the AWS account of your credentials
+	$(CDK_ENV) $(CDK) deploy $(CDK_FLAGS)
+
+clean:
+	rm -rf $(BUILD) cdk.out

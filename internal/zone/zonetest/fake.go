@@ -1,0 +1,209 @@
+// Package zonetest is an in-memory Route 53 for tests that behaves like the service where the deployer depends on
+// it: batches are all-or-nothing and judged by Route 53's rules (records.Apply: a duplicate CREATE, a DELETE of a
+// missing or different record, a bad weight, a simple record beside weighted ones are rejected with
+// InvalidChangeBatch), listings are paginated, changes can be left PENDING for a number of GetChange calls, and
+// calls can be throttled. It counts accepted and rejected calls.
+package zonetest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/aws-sdk-go-v2/service/route53/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/bluegreen-aws/bluegreen/internal/records"
+	"github.com/bluegreen-aws/bluegreen/internal/zone"
+)
+
+// Fake is an in-memory Route 53 with one or more hosted zones.
+type Fake struct {
+	mu      sync.Mutex
+	zones   map[string]*hostedZone
+	changes map[string]int // change id → GetChange calls left before INSYNC
+	seq     int
+
+	// PageSize bounds ListResourceRecordSets pages (default 3, to exercise pagination).
+	PageSize int
+	// PendingChecks leaves each accepted change PENDING for this many GetChange calls.
+	PendingChecks int
+	// Throttle makes the next N ChangeResourceRecordSets calls fail with Throttling (before any change).
+	Throttle int
+	// Accepted and Rejected count calls by operation name; Rejected includes throttled calls.
+	Accepted map[string]int
+	Rejected map[string]int
+	// Batches are the accepted change batches, in order.
+	Batches []records.Batch
+}
+
+type hostedZone struct {
+	info records.Zone
+	rs   []records.Record
+}
+
+// New returns a fake with no zones.
+func New() *Fake {
+	return &Fake{zones: map[string]*hostedZone{}, changes: map[string]int{}, PageSize: 3,
+		Accepted: map[string]int{}, Rejected: map[string]int{}}
+}
+
+// AddZone creates a hosted zone holding rs (SOA and NS records are added, as Route 53 does).
+func (f *Fake) AddZone(id, name string, rs ...records.Record) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	base := []records.Record{
+		{Name: name, Type: "NS", TTL: 172800, Values: []string{"ns-1.awsdns-00.com."}},
+		{Name: name, Type: "SOA", TTL: 900, Values: []string{"ns-1.awsdns-00.com. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"}},
+	}
+	f.zones[id] = &hostedZone{info: records.Zone{ID: id, Name: name}, rs: append(base, rs...)}
+}
+
+// Records returns a zone's records.
+func (f *Fake) Records(id string) []records.Record {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]records.Record, 0, len(f.zones[id].rs))
+	for _, r := range f.zones[id].rs {
+		out = append(out, r.Clone())
+	}
+	return out
+}
+
+// Set replaces a zone's records without any check (to build states Route 53 would not let the deployer reach).
+func (f *Fake) Set(id string, rs []records.Record) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.zones[id].rs = rs
+}
+
+func apiError(code, msg string) error {
+	return &smithy.GenericAPIError{Code: code, Message: msg, Fault: smithy.FaultClient}
+}
+
+func (f *Fake) zone(op, id string) (*hostedZone, error) {
+	z, ok := f.zones[strings.TrimPrefix(id, "/hostedzone/")]
+	if !ok {
+		f.Rejected[op]++
+		return nil, &types.NoSuchHostedZone{Message: aws.String("No hosted zone found with ID: " + id)}
+	}
+	return z, nil
+}
+
+// GetHostedZone implements Route 53's GetHostedZone.
+func (f *Fake) GetHostedZone(_ context.Context, in *route53.GetHostedZoneInput, _ ...func(*route53.Options)) (*route53.GetHostedZoneOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	z, err := f.zone("GetHostedZone", aws.ToString(in.Id))
+	if err != nil {
+		return nil, err
+	}
+	f.Accepted["GetHostedZone"]++
+	return &route53.GetHostedZoneOutput{HostedZone: &types.HostedZone{
+		Id: aws.String("/hostedzone/" + z.info.ID), Name: aws.String(z.info.Name + "."), CallerReference: aws.String("fake"),
+	}}, nil
+}
+
+// ListResourceRecordSets implements Route 53's paginated listing (names with their trailing dot, as Route 53 does).
+func (f *Fake) ListResourceRecordSets(_ context.Context, in *route53.ListResourceRecordSetsInput, _ ...func(*route53.Options)) (*route53.ListResourceRecordSetsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	z, err := f.zone("ListResourceRecordSets", aws.ToString(in.HostedZoneId))
+	if err != nil {
+		return nil, err
+	}
+	f.Accepted["ListResourceRecordSets"]++
+	rs := append([]records.Record(nil), z.rs...)
+	sort.Slice(rs, func(i, j int) bool { return sortKey(rs[i].Key()) < sortKey(rs[j].Key()) })
+	start := 0
+	if in.StartRecordName != nil {
+		from := sortKey(records.Key{Name: records.Normalize(*in.StartRecordName), Type: string(in.StartRecordType), SetIdentifier: aws.ToString(in.StartRecordIdentifier)})
+		for start < len(rs) && sortKey(rs[start].Key()) < from {
+			start++
+		}
+	}
+	size := f.PageSize
+	if size <= 0 {
+		size = 100
+	}
+	end := min(start+size, len(rs))
+	out := &route53.ListResourceRecordSetsOutput{MaxItems: aws.Int32(int32(size))}
+	for _, r := range rs[start:end] {
+		sdk := zone.ToSDK(r)
+		sdk.Name = aws.String(r.Name + ".")
+		out.ResourceRecordSets = append(out.ResourceRecordSets, *sdk)
+	}
+	if end < len(rs) {
+		next := rs[end]
+		out.IsTruncated = true
+		out.NextRecordName, out.NextRecordType = aws.String(next.Name+"."), types.RRType(next.Type)
+		if next.SetIdentifier != "" {
+			out.NextRecordIdentifier = aws.String(next.SetIdentifier)
+		}
+	}
+	return out, nil
+}
+
+func sortKey(k records.Key) string { return k.Name + "\x00" + k.Type + "\x00" + k.SetIdentifier }
+
+// ChangeResourceRecordSets implements Route 53's all-or-nothing change batch.
+func (f *Fake) ChangeResourceRecordSets(_ context.Context, in *route53.ChangeResourceRecordSetsInput, _ ...func(*route53.Options)) (*route53.ChangeResourceRecordSetsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	const op = "ChangeResourceRecordSets"
+	if f.Throttle > 0 {
+		f.Throttle--
+		f.Rejected[op]++
+		return nil, apiError("Throttling", "Rate exceeded")
+	}
+	z, err := f.zone(op, aws.ToString(in.HostedZoneId))
+	if err != nil {
+		return nil, err
+	}
+	b := records.Batch{Comment: aws.ToString(in.ChangeBatch.Comment)}
+	for _, c := range in.ChangeBatch.Changes {
+		b.Changes = append(b.Changes, records.Change{Action: records.Action(c.Action), Record: zone.FromSDK(*c.ResourceRecordSet)})
+	}
+	next, err := records.Apply(z.info, z.rs, b)
+	if err != nil {
+		f.Rejected[op]++
+		return nil, &types.InvalidChangeBatch{Message: aws.String(err.Error())}
+	}
+	z.rs = next
+	f.seq++
+	id := fmt.Sprintf("C%06d", f.seq)
+	f.changes[id] = f.PendingChecks
+	f.Accepted[op]++
+	f.Batches = append(f.Batches, b)
+	status := types.ChangeStatusInsync
+	if f.PendingChecks > 0 {
+		status = types.ChangeStatusPending
+	}
+	return &route53.ChangeResourceRecordSetsOutput{ChangeInfo: &types.ChangeInfo{
+		Id: aws.String("/change/" + id), Status: status, SubmittedAt: aws.Time(time.Now()),
+	}}, nil
+}
+
+// GetChange implements Route 53's GetChange: PENDING for PendingChecks calls, then INSYNC.
+func (f *Fake) GetChange(_ context.Context, in *route53.GetChangeInput, _ ...func(*route53.Options)) (*route53.GetChangeOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := strings.TrimPrefix(aws.ToString(in.Id), "/change/")
+	left, ok := f.changes[id]
+	if !ok {
+		f.Rejected["GetChange"]++
+		return nil, &types.NoSuchChange{Message: aws.String("no change " + id)}
+	}
+	f.Accepted["GetChange"]++
+	status := types.ChangeStatusInsync
+	if left > 0 {
+		f.changes[id] = left - 1
+		status = types.ChangeStatusPending
+	}
+	return &route53.GetChangeOutput{ChangeInfo: &types.ChangeInfo{Id: aws.String("/change/" + id), Status: status, SubmittedAt: aws.Time(time.Now())}}, nil
+}
