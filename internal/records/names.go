@@ -135,6 +135,12 @@ func (a App) Validate() error {
 	if err := ValidateHost(a.HostName(), a.Zone); err != nil {
 		problems = append(problems, err.Error())
 	}
+	if len(problems) == 0 {
+		// The longest of the app's record names must still be a DNS name.
+		if n := a.ActiveName(); len(n) > 253 {
+			problems = append(problems, fmt.Sprintf("zone %q is too long for app %q: its record %s would have %d characters (at most 253)", a.Zone, a.Name, n, len(n)))
+		}
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s", strings.Join(problems, "; "))
 	}

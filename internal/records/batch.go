@@ -1,0 +1,222 @@
+package records
+
+import "fmt"
+
+// TXTTTL is the TTL of the slot and active TXT records.
+const TXTTTL = 60
+
+// Routing says how an app's traffic records are written.
+type Routing struct {
+	// Zone is the app's hosted zone (weighted alias records target endpoint records in it).
+	Zone Zone
+	// CNAME selects CNAME endpoint and weighted records; otherwise alias A records (the only form at a zone apex).
+	CNAME bool
+	// TTL of CNAME records.
+	TTL int64
+}
+
+// Target is where a stack's endpoint record points: its load balancer.
+type Target struct {
+	// DNSName is the load balancer's DNS name.
+	DNSName string
+	// HostedZoneID is the load balancer's canonical hosted zone; required for alias records.
+	HostedZoneID string
+}
+
+// InUseError says a stack's records cannot be removed because the app's records still route to it or name it.
+type InUseError struct {
+	StackID string
+	Reason  string
+}
+
+func (e *InUseError) Error() string { return fmt.Sprintf("stack %s is in use: %s", e.StackID, e.Reason) }
+
+// EndpointRecord is a stack's endpoint record: <app>-<id>.<zone> → its load balancer.
+func (a App) EndpointRecord(rt Routing, stackID string, t Target) (Record, error) {
+	name := a.EndpointName(stackID)
+	dns := Normalize(t.DNSName)
+	if err := ValidateDomain(dns); err != nil {
+		return Record{}, fmt.Errorf("endpoint of stack %s: %w", stackID, err)
+	}
+	if rt.CNAME {
+		return Record{Name: name, Type: TypeCNAME, TTL: rt.TTL, Values: []string{dns}}, nil
+	}
+	if t.HostedZoneID == "" {
+		return Record{}, fmt.Errorf("endpoint of stack %s: an alias record needs the load balancer's hosted zone, and %s has none (use a CNAME endpoint)", stackID, dns)
+	}
+	return Record{Name: name, Type: TypeA, Alias: &Alias{HostedZoneID: t.HostedZoneID, DNSName: dns}}, nil
+}
+
+// WeightedRecord is a color's weighted record at the host, pointing at a stack's endpoint record.
+func (a App) WeightedRecord(rt Routing, c Color, stackID string, weight int64) Record {
+	r := Record{Name: a.HostName(), SetIdentifier: a.SetIdentifier(c), Weight: Weight(weight)}
+	if rt.CNAME {
+		r.Type, r.TTL, r.Values = TypeCNAME, rt.TTL, []string{a.EndpointName(stackID)}
+	} else {
+		r.Type, r.Alias = TypeA, &Alias{HostedZoneID: rt.Zone.ID, DNSName: a.EndpointName(stackID)}
+	}
+	return r
+}
+
+// PublishEndpoint is the batch that writes a stack's endpoint record. It goes in its own batch, before anything
+// aliases it.
+func (a App) PublishEndpoint(rt Routing, stackID string, t Target) (Batch, error) {
+	r, err := a.EndpointRecord(rt, stackID, t)
+	if err != nil {
+		return Batch{}, err
+	}
+	return Batch{
+		Comment: fmt.Sprintf("%s: publish the endpoint of stack %s", a.Name, stackID),
+		Changes: []Change{{Action: Upsert, Record: r}},
+	}, nil
+}
+
+// PublishSlot is the batch that puts a stack in a color's slot: the slot TXT, and the color's weighted record
+// retargeted at the stack with weight 0 when the host already has weighted records (on an app's first release it
+// has none: the switch creates the first).
+func (a App) PublishSlot(rt Routing, s State, c Color, stackID string) Batch {
+	b := Batch{
+		Comment: fmt.Sprintf("%s: put stack %s in the %s slot", a.Name, stackID, c),
+		Changes: []Change{{Action: Upsert, Record: TXT(a.SlotName(c), TXTTTL, stackID)}},
+	}
+	if len(s.Weighted) > 0 {
+		b.Changes = append(b.Changes, Change{Action: Upsert, Record: a.WeightedRecord(rt, c, stackID, 0)})
+	}
+	return b
+}
+
+// Shift is the batch of one weight step: the new color gets percent of the traffic and the live color the rest.
+func (a App) Shift(rt Routing, s State, newColor Color, percent int) (Batch, error) {
+	if percent < 1 || percent > 99 {
+		return Batch{}, fmt.Errorf("step %d%%: a step is between 1 and 99", percent)
+	}
+	live := newColor.Other()
+	newID, liveID := s.Slots[newColor], s.Slots[live]
+	if newID == "" || liveID == "" {
+		return Batch{}, fmt.Errorf("shift to %s: both slots must hold a stack (blue %q, green %q)", newColor, s.Slots[Blue], s.Slots[Green])
+	}
+	return Batch{
+		Comment: fmt.Sprintf("%s: %d%% to %s stack %s", a.Name, percent, newColor, newID),
+		Changes: []Change{
+			{Action: Upsert, Record: a.WeightedRecord(rt, newColor, newID, int64(percent))},
+			{Action: Upsert, Record: a.WeightedRecord(rt, live, liveID, int64(100-percent))},
+		},
+	}, nil
+}
+
+// Switch is the batch that makes a color's stack live: its weighted record 100, the other color's 0 (where it has
+// one), and stack.active naming the stack — one batch, so traffic and the recorded state never disagree. adopt, when
+// set, is a simple record at the host that the batch deletes so the weighted record can take its place.
+func (a App) Switch(rt Routing, s State, c Color, adopt *Record) (Batch, error) {
+	id := s.Slots[c]
+	if id == "" {
+		return Batch{}, fmt.Errorf("switch to %s: the %s slot is empty", c, c)
+	}
+	if _, ok := s.Endpoints[id]; !ok {
+		return Batch{}, fmt.Errorf("switch to %s: stack %s has no endpoint record", c, id)
+	}
+	b := Batch{Comment: fmt.Sprintf("%s: switch to %s stack %s", a.Name, c, id)}
+	if adopt != nil {
+		b.Changes = append(b.Changes, Change{Action: Delete, Record: adopt.Clone()})
+	}
+	b.Changes = append(b.Changes, Change{Action: Upsert, Record: a.WeightedRecord(rt, c, id, 100)})
+	if other, ok := s.Slots[c.Other()]; ok && len(s.Weighted) > 0 {
+		b.Changes = append(b.Changes, Change{Action: Upsert, Record: a.WeightedRecord(rt, c.Other(), other, 0)})
+	}
+	b.Changes = append(b.Changes, Change{Action: Upsert, Record: TXT(a.ActiveName(), TXTTTL, id)})
+	return b, nil
+}
+
+// Managed reports whether a record is one a restore puts back: the slot and active TXT records and everything at
+// the host. Endpoint records are not: they come and go with their stacks.
+func (a App) Managed(r Record) bool {
+	switch a.ParseName(r.Name).Kind {
+	case KindSlot, KindActive, KindHost:
+		return true
+	}
+	return false
+}
+
+// Restore is the batch that puts the app's managed records back exactly as they were (before, as a plan recorded
+// them): records that differ are replaced, records that were not there are deleted. Deletions come first, so a
+// weighted record can give way to a simple one it had replaced. An empty batch means nothing differs.
+func (a App) Restore(current State, before []Record) Batch {
+	want := map[Key]Record{}
+	for _, r := range before {
+		if a.Managed(r) {
+			want[r.Key()] = r
+		}
+	}
+	var deletes, upserts []Change
+	have := map[Key]bool{}
+	for _, r := range current.Records {
+		if !a.Managed(r) {
+			continue
+		}
+		have[r.Key()] = true
+		w, keep := want[r.Key()]
+		switch {
+		case !keep:
+			deletes = append(deletes, Change{Action: Delete, Record: r.Clone()})
+		case !w.Equal(r):
+			upserts = append(upserts, Change{Action: Upsert, Record: w.Clone()})
+		}
+	}
+	for _, r := range before {
+		if a.Managed(r) && !have[r.Key()] {
+			upserts = append(upserts, Change{Action: Upsert, Record: r.Clone()})
+		}
+	}
+	return Batch{
+		Comment: fmt.Sprintf("%s: restore the records as they were before the deployment", a.Name),
+		Changes: append(deletes, upserts...),
+	}
+}
+
+// RemoveStack is the batch that deletes a stack's endpoint record, refusing with an InUseError while the app's
+// records name the stack or route to it. An empty batch means the stack has no endpoint record.
+func (a App) RemoveStack(s State, stackID string) (Batch, error) {
+	if s.Active == stackID {
+		return Batch{}, &InUseError{StackID: stackID, Reason: "it is the live stack (stack.active)"}
+	}
+	for _, c := range Colors {
+		if s.Slots[c] == stackID {
+			return Batch{}, &InUseError{StackID: stackID, Reason: fmt.Sprintf("the %s slot names it", c)}
+		}
+		if w, ok := s.Weighted[c]; ok && w.Target() == a.EndpointName(stackID) {
+			return Batch{}, &InUseError{StackID: stackID, Reason: fmt.Sprintf("the %s weighted record points at it", c)}
+		}
+	}
+	r, ok := s.Endpoints[stackID]
+	if !ok {
+		return Batch{Comment: fmt.Sprintf("%s: stack %s has no endpoint record", a.Name, stackID)}, nil
+	}
+	return Batch{
+		Comment: fmt.Sprintf("%s: remove the endpoint of deleted stack %s", a.Name, stackID),
+		Changes: []Change{{Action: Delete, Record: r.Clone()}},
+	}, nil
+}
+
+// Unapplied returns the part of b that current does not already reflect: the changes of every record set that
+// already is as the batch leaves it (written with the same data, or deleted) are dropped. A handler called twice
+// therefore does not re-submit a change that is already applied.
+func Unapplied(current []Record, b Batch) Batch {
+	have := make(map[Key]Record, len(current))
+	for _, r := range current {
+		have[r.Key()] = r
+	}
+	final := map[Key]Change{}
+	for _, c := range b.Changes {
+		final[c.Record.Key()] = c
+	}
+	out := Batch{Comment: b.Comment}
+	for _, c := range b.Changes {
+		last := final[c.Record.Key()]
+		r, exists := have[c.Record.Key()]
+		done := (last.Action == Delete && !exists) || (last.Action != Delete && exists && r.Equal(last.Record))
+		if !done {
+			out.Changes = append(out.Changes, c)
+		}
+	}
+	return out
+}
