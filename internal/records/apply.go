@@ -29,13 +29,13 @@ func (e *InvalidBatchError) Error() string {
 // validator every batch passes before it is sent, and the core of the in-memory Route 53 the tests use: the local
 // emulator accepts batches that Route 53 rejects, so it cannot be the judge.
 //
-// The rules: names lower-case, without a trailing dot, inside the zone; values well formed for their type (TXT
-// quoted, one CNAME value, no CNAME at the apex, A and AAAA addresses); alias records carry no TTL or values; weights 0-255 and only with
-// a SetIdentifier; CREATE only of what does not exist, DELETE only of what exists with exactly its current data; a
-// record set changed at most once in a batch, except DELETE then CREATE; and in the result: no simple record beside
-// weighted ones of the same name and type, one TTL per weighted CNAME group, never a weighted group whose weights
-// are all 0, no CNAME beside another type, and every alias into the zone pointing at a record that existed before
-// the batch and still does.
+// The rules: names lower-case, without a trailing dot, inside the zone; values well formed for their type (TXT quoted,
+// one CNAME value, no CNAME at the apex, A and AAAA addresses); alias records carry no TTL or values; weights 0-255 and
+// only with a SetIdentifier; CREATE only of what does not exist, DELETE only of what exists with exactly its current
+// data; a record set changed at most once in a batch, except DELETE then CREATE; and in the result: no simple record
+// beside weighted ones of the same name and type (nor records of another routing policy beside either), one TTL per
+// weighted CNAME group, never a weighted group whose weights are all 0, no CNAME beside another type, and every alias
+// into the zone pointing at a record that existed before the batch and still does.
 func Apply(zone Zone, current []Record, batch Batch) ([]Record, error) {
 	var problems []string
 	bad := func(i int, c Change, format string, args ...any) {
@@ -232,11 +232,15 @@ func checkZone(zone Zone, rs []Record, before map[string]bool, written map[Key]b
 			continue // rules are checked where the batch writes: a foreign record's state is not this batch's fault
 		}
 		members := groups[g]
-		simple, weighted, zero := 0, 0, 0
+		simple, weighted, zero, other := 0, 0, 0, 0
 		ttls := map[int64]bool{}
 		for _, r := range members {
 			if r.Weight == nil {
-				simple++
+				if r.SetIdentifier != "" {
+					other++ // another routing policy (latency, failover, geolocation...): not a simple record
+				} else {
+					simple++
+				}
 				continue
 			}
 			weighted++
@@ -250,8 +254,8 @@ func checkZone(zone Zone, rs []Record, before map[string]bool, written map[Key]b
 		switch {
 		case simple > 0 && weighted > 0:
 			p = append(p, fmt.Sprintf("%s %s: a simple record cannot stand beside weighted records", g.name, g.typ))
-		case simple > 1:
-			p = append(p, fmt.Sprintf("%s %s: more than one simple record set", g.name, g.typ))
+		case other > 0 && simple+weighted > 0:
+			p = append(p, fmt.Sprintf("%s %s: records of another routing policy cannot stand beside simple or weighted records", g.name, g.typ))
 		}
 		if weighted > 0 && zero == weighted {
 			p = append(p, fmt.Sprintf("%s %s: every weight of the weighted group is 0 (Route 53 would split traffic evenly)", g.name, g.typ))

@@ -29,7 +29,9 @@ type InUseError struct {
 	Reason  string
 }
 
-func (e *InUseError) Error() string { return fmt.Sprintf("stack %s is in use: %s", e.StackID, e.Reason) }
+func (e *InUseError) Error() string {
+	return fmt.Sprintf("stack %s is in use: %s", e.StackID, e.Reason)
+}
 
 // EndpointRecord is a stack's endpoint record: <app>-<id>.<zone> → its load balancer.
 func (a App) EndpointRecord(rt Routing, stackID string, t Target) (Record, error) {
@@ -81,6 +83,13 @@ func (a App) PublishSlot(rt Routing, s State, c Color, stackID string) Batch {
 	}
 	if len(s.Weighted) > 0 {
 		b.Changes = append(b.Changes, Change{Action: Upsert, Record: a.WeightedRecord(rt, c, stackID, 0)})
+		// A weighted CNAME group shares one TTL: when the app's TTL changed since the other color was written,
+		// rewrite that record too (same target and weight), or Route 53 would refuse the group.
+		if o, ok := s.Weighted[c.Other()]; ok && rt.CNAME && o.Type == TypeCNAME && o.TTL != rt.TTL {
+			o = o.Clone()
+			o.TTL = rt.TTL
+			b.Changes = append(b.Changes, Change{Action: Upsert, Record: o})
+		}
 	}
 	return b
 }
@@ -131,8 +140,15 @@ func (a App) Switch(rt Routing, s State, c Color, adopt *Record) (Batch, error) 
 // the host. Endpoint records are not: they come and go with their stacks.
 func (a App) Managed(r Record) bool {
 	switch a.ParseName(r.Name).Kind {
-	case KindSlot, KindActive, KindHost:
+	case KindSlot, KindActive:
 		return true
+	case KindHost:
+		// The app's weighted records, and a simple address record the first switch may adopt; never the zone's NS
+		// and SOA at an apex host, nor other records someone keeps at the host (MX, TXT, other routing policies).
+		if _, ours := a.ParseSetIdentifier(r.SetIdentifier); ours {
+			return true
+		}
+		return r.SetIdentifier == "" && (r.Type == TypeA || r.Type == "AAAA" || r.Type == TypeCNAME)
 	}
 	return false
 }

@@ -166,7 +166,12 @@ func (s *State) checkInvariants(app App, facts Facts, activeSeen bool, problem f
 			problem("the %s weighted record points at %s but the %s slot is empty", c, w.Target(), c)
 		case w.Target() != app.EndpointName(id):
 			problem("the %s weighted record points at %s, not at %s (the %s slot's stack %s)", c, w.Target(), app.EndpointName(id), c, id)
+		case !hasEndpoint(s.Endpoints, id):
+			problem("the %s weighted record points at %s, which does not exist", c, w.Target())
 		}
+	}
+	if b, g := s.Slots[Blue], s.Slots[Green]; b != "" && b == g {
+		problem("both slots name stack %s", b)
 	}
 	if len(s.Weighted) == 2 && s.Weighted[Blue].Type != s.Weighted[Green].Type {
 		problem("the weighted records have different types (%s, %s)", s.Weighted[Blue].Type, s.Weighted[Green].Type)
@@ -210,6 +215,11 @@ func (s *State) checkInvariants(app App, facts Facts, activeSeen bool, problem f
 			}
 		}
 	}
+}
+
+func hasEndpoint(eps map[string]Record, id string) bool {
+	_, ok := eps[id]
+	return ok
 }
 
 func (s *State) anyWeighted() Record {

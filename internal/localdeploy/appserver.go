@@ -1,0 +1,69 @@
+package localdeploy
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// AppServer stands in for the demo stacks' load balancers, which do not serve HTTP on the local AWS: it answers
+// /health?version=V with 200 "ok V", or 500 for a version that is broken — one containing "broken", or one marked
+// with Break.
+type AppServer struct {
+	srv    *http.Server
+	ln     net.Listener
+	mu     sync.Mutex
+	broken map[string]bool
+	hits   map[string]int
+}
+
+// StartAppServer listens on a free 127.0.0.1 port.
+func StartAppServer() (*AppServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("app server: %w", err)
+	}
+	s := &AppServer{ln: ln, broken: map[string]bool{}, hits: map[string]int{}}
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve)}
+	go s.srv.Serve(ln) //nolint:errcheck // Serve returns when Close is called
+	return s, nil
+}
+
+// URL is the server's base URL.
+func (s *AppServer) URL() string { return "http://" + s.ln.Addr().String() }
+
+// Break makes a version's health check fail (or pass again).
+func (s *AppServer) Break(version string, broken bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.broken[version] = broken
+}
+
+// Hits returns how many health checks a version got.
+func (s *AppServer) Hits(version string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hits[version]
+}
+
+// Close stops the server.
+func (s *AppServer) Close() error { return s.srv.Close() }
+
+func (s *AppServer) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/health" {
+		http.NotFound(w, r)
+		return
+	}
+	v := r.URL.Query().Get("version")
+	s.mu.Lock()
+	s.hits[v]++
+	broken, marked := s.broken[v]
+	s.mu.Unlock()
+	if (marked && broken) || (!marked && strings.Contains(v, "broken")) {
+		http.Error(w, "unhealthy: release "+v+" cannot reach its database", http.StatusInternalServerError)
+		return
+	}
+	fmt.Fprintf(w, "ok %s\n", v)
+}

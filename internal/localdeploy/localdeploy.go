@@ -1,0 +1,209 @@
+// Package localdeploy installs the deployer on the local AWS the way the infra installs it on AWS — the lock table,
+// the notification topic, the state machine rendered from the ASL file with the functions' ARNs — and adds apps to
+// it: a hosted zone, the app's stored configuration (an SSM parameter, as the infra writes it) and the demo
+// template, with an app server that answers the demo stacks' health checks (the local AWS's load balancers serve no
+// HTTP). The demo and the end-to-end tests use it.
+package localdeploy
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/bluegreen-aws/bluegreen/internal/awsenv"
+	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/internal/functions"
+	"github.com/bluegreen-aws/bluegreen/internal/invoke"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/gateway"
+	"github.com/bluegreen-aws/bluegreen/internal/operator"
+	"github.com/bluegreen-aws/bluegreen/internal/stacks"
+	"github.com/bluegreen-aws/bluegreen/internal/zone"
+	"github.com/bluegreen-aws/bluegreen/statemachine"
+)
+
+// Names the local deployer uses, as the infra names them on AWS.
+const (
+	Account          = "123456789012"
+	LockTable        = "bluegreen-locks"
+	StateMachineName = "bluegreen"
+	TopicName        = "bluegreen-notifications"
+	ConfigPrefix     = invoke.DefaultConfigPrefix
+)
+
+// DemoTemplate is the demo app's CloudFormation template: a load balancer in front of one release.
+//
+//go:embed demoapp.yaml
+var DemoTemplate string
+
+// FunctionARN is the ARN the state machine calls a function by; the gateway serves it.
+func FunctionARN(name string) string {
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", localaws.Region, Account, name)
+}
+
+// FunctionEnv is the functions' environment, for aws-lambda-rie processes.
+func FunctionEnv() []string {
+	return []string{"CONFIG_PARAMETER_PREFIX=" + ConfigPrefix, "LOCK_TABLE=" + LockTable, "AWS_LAMBDA_LOG_FORMAT=JSON"}
+}
+
+// Handlers builds the five functions in-process, with the production retry policy, against the local AWS at
+// endpoint, logging JSON to log.
+func Handlers(endpoint string, log io.Writer) (map[string]gateway.Handler, error) {
+	cfg, err := awsenv.Config(func(k string) string {
+		return map[string]string{"AWS_REGION": localaws.Region, "AWS_ACCESS_KEY_ID": "localaws", "AWS_SECRET_ACCESS_KEY": "localaws", "AWS_ENDPOINT_URL": endpoint}[k]
+	})
+	if err != nil {
+		return nil, err
+	}
+	env := invoke.Env{ConfigPrefix: ConfigPrefix, LockTable: LockTable, LocalEndpoint: true}
+	logger := slog.New(slog.NewJSONHandler(log, nil))
+	hs := map[string]gateway.Handler{}
+	for name, fn := range functions.All(cfg, env, logger) {
+		hs[name] = lambda.NewHandler(fn.Handle)
+	}
+	return hs, nil
+}
+
+// Deployer is the deployer installed on a local AWS.
+type Deployer struct {
+	AWS          *localaws.AWS
+	Config       aws.Config
+	StateMachine string
+	Topic        string
+	Operator     *operator.Operator
+	Zones        *zone.Opener
+	Stacks       *stacks.Manager
+	// Apps answers the demo stacks' health checks.
+	Apps *AppServer
+}
+
+// Install creates the lock table, the topic and the state machine on a (reset) local AWS.
+func Install(ctx context.Context, a *localaws.AWS, apps *AppServer) (*Deployer, error) {
+	cfg, err := a.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ddb := dynamodb.NewFromConfig(cfg)
+	_, err = ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(LockTable),
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("app"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("app"), KeyType: ddbtypes.KeyTypeHash}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create the lock table: %w", err)
+	}
+	topic, err := sns.NewFromConfig(cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(TopicName)})
+	if err != nil {
+		return nil, fmt.Errorf("create the topic: %w", err)
+	}
+	values := map[string]string{
+		statemachine.LockTable:         LockTable,
+		statemachine.NotificationTopic: aws.ToString(topic.TopicArn),
+	}
+	for name, p := range statemachine.FunctionPlaceholders {
+		values[p] = FunctionARN(name)
+	}
+	def, err := statemachine.Render(values)
+	if err != nil {
+		return nil, err
+	}
+	sf := sfn.NewFromConfig(cfg)
+	sm, err := sf.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String(StateMachineName), Definition: aws.String(def),
+		RoleArn: aws.String(fmt.Sprintf("arn:aws:iam::%s:role/bluegreen-state-machine", Account)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create the state machine: %w", err)
+	}
+	return &Deployer{
+		AWS: a, Config: cfg, StateMachine: aws.ToString(sm.StateMachineArn), Topic: aws.ToString(topic.TopicArn),
+		Operator: &operator.Operator{
+			SFN: sf, Locks: ddb, Params: ssm.NewFromConfig(cfg),
+			StateMachine: aws.ToString(sm.StateMachineArn), LockTable: LockTable, ConfigPrefix: ConfigPrefix,
+		},
+		Zones:  zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{}),
+		Stacks: stacks.New(cloudformation.NewFromConfig(cfg), elasticloadbalancingv2.NewFromConfig(cfg)),
+		Apps:   apps,
+	}, nil
+}
+
+// AddZone creates a public hosted zone and returns its id.
+func (d *Deployer) AddZone(ctx context.Context, name string) (string, error) {
+	out, err := route53.NewFromConfig(d.Config).CreateHostedZone(ctx, &route53.CreateHostedZoneInput{
+		Name: aws.String(name), CallerReference: aws.String(fmt.Sprintf("%s-%d", name, time.Now().UnixNano())),
+	})
+	if err != nil {
+		return "", fmt.Errorf("create hosted zone %s: %w", name, err)
+	}
+	z, err := zone.Open(ctx, route53.NewFromConfig(d.Config), aws.ToString(out.HostedZone.Id), zone.Options{})
+	if err != nil {
+		return "", err
+	}
+	return z.Info().ID, nil
+}
+
+// AppConfig is a configuration for the demo template that runs fast on the local AWS: no bakes, watches or drains,
+// one probe per health check, stacks checked without waiting.
+func (d *Deployer) AppConfig(zoneID string) deploy.Config {
+	zero, one := 0, 1
+	return deploy.Config{
+		HostedZoneID:   zoneID,
+		Template:       deploy.Template{Body: DemoTemplate},
+		Parameters:     map[string]string{"HealthBase": d.Apps.URL()},
+		ServiceRoleARN: fmt.Sprintf("arn:aws:iam::%s:role/bluegreen-demoapp-cloudformation", Account),
+		Health: deploy.HealthConfig{
+			Successes: 1, Attempts: 1, TimeoutMillis: 2000, RetrySeconds: &zero, Retries: &zero,
+		},
+		Strategy: deploy.Strategy{
+			BakeSeconds: &zero, WatchSeconds: &zero, WatchIntervalSeconds: &one, PollSeconds: &zero,
+		},
+		DrainSeconds: &zero,
+	}
+}
+
+// AddApp stores an app's configuration where the create-stack function reads it, as the infra does.
+func (d *Deployer) AddApp(ctx context.Context, app string, cfg deploy.Config) error {
+	body, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	_, err = ssm.NewFromConfig(d.Config).PutParameter(ctx, &ssm.PutParameterInput{
+		Name: aws.String(ConfigPrefix + app), Value: aws.String(string(body)), Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true),
+	})
+	if err != nil {
+		return fmt.Errorf("store the configuration of app %s: %w", app, err)
+	}
+	return nil
+}
+
+// Run starts an execution and waits for it to end, calling progress with each state it enters (nil to stay quiet).
+func (d *Deployer) Run(ctx context.Context, in deploy.Input, progress func(operator.Step)) (string, operator.Result, error) {
+	arn, err := d.Operator.Start(ctx, in)
+	if err != nil {
+		return "", operator.Result{}, err
+	}
+	r, err := d.Operator.Wait(ctx, arn, 50*time.Millisecond, progress)
+	return arn, r, err
+}
+
+// Status reads an app's status.
+func (d *Deployer) Status(ctx context.Context, app string) (operator.Status, error) {
+	return d.Operator.Status(ctx, app, d.Zones, d.Stacks)
+}

@@ -1,0 +1,268 @@
+// Package operator is what an operator does with the deployer, for the CLI and the demo: start a deployment, a
+// rollback or a reconcile (the input validated before StartExecution), follow an execution's path, read an app's
+// status (its records as a table, the state the records say, the lock, a pending approval, stacks no slot names),
+// and answer an approval gate.
+package operator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+)
+
+// sfnAPI lists the Step Functions calls an operator makes.
+type sfnAPI interface {
+	StartExecution(ctx context.Context, params *sfn.StartExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
+	DescribeExecution(ctx context.Context, params *sfn.DescribeExecutionInput, optFns ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
+	GetExecutionHistory(ctx context.Context, params *sfn.GetExecutionHistoryInput, optFns ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error)
+	SendTaskSuccess(ctx context.Context, params *sfn.SendTaskSuccessInput, optFns ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
+}
+
+// lockAPI reads the lock table.
+type lockAPI interface {
+	GetItem(ctx context.Context, params *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+}
+
+// paramAPI reads the apps' stored configurations.
+type paramAPI interface {
+	GetParameter(ctx context.Context, params *ssm.GetParameterInput, optFns ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+}
+
+var (
+	_ sfnAPI   = (*sfn.Client)(nil)
+	_ lockAPI  = (*dynamodb.Client)(nil)
+	_ paramAPI = (*ssm.Client)(nil)
+)
+
+// Operator talks to one deployer: its state machine, lock table and configuration parameters.
+type Operator struct {
+	SFN          sfnAPI
+	Locks        lockAPI
+	Params       paramAPI
+	StateMachine string // ARN
+	LockTable    string
+	ConfigPrefix string
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+
+// Start validates an execution input and starts it. The execution is named after the app, action and version, so
+// the console lists runs readably. A malformed input never reaches StartExecution.
+func (o *Operator) Start(ctx context.Context, in deploy.Input) (string, error) {
+	if err := deploy.ValidateInput(in); err != nil {
+		return "", err
+	}
+	if len(in.Config) > 0 && !json.Valid(in.Config) {
+		return "", &deploy.ValidationError{Problems: []string{"config overrides are not valid JSON"}}
+	}
+	body, err := json.Marshal(in)
+	if err != nil {
+		return "", err
+	}
+	app := in.App
+	if app == "" {
+		app = "reconcile"
+	}
+	name := strings.Join([]string{app, string(in.ActionOrDefault()), in.Version, time.Now().UTC().Format("20060102T150405.000")}, "-")
+	name = strings.Trim(unsafeName.ReplaceAllString(name, "-"), "-")
+	if len(name) > 80 {
+		name = name[len(name)-80:]
+	}
+	out, err := o.SFN.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(o.StateMachine), Name: aws.String(name), Input: aws.String(string(body)),
+	})
+	if err != nil {
+		return "", fmt.Errorf("start %s of app %s: %w", in.ActionOrDefault(), in.App, err)
+	}
+	return aws.ToString(out.ExecutionArn), nil
+}
+
+// Step is one state an execution entered, with how it left it.
+type Step struct {
+	Name   string
+	Failed bool
+	Error  string
+	Cause  string
+}
+
+// Result is where an execution stands.
+type Result struct {
+	Status string // RUNNING, SUCCEEDED, FAILED, ABORTED, TIMED_OUT
+	Error  string
+	Cause  string
+	Output *deploy.State
+	Path   []Step
+}
+
+// Describe returns an execution's status and output, and its path (every state entered, in order).
+func (o *Operator) Describe(ctx context.Context, arn string) (Result, error) {
+	d, err := o.SFN.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	if err != nil {
+		return Result{}, fmt.Errorf("describe %s: %w", arn, err)
+	}
+	r := Result{Status: string(d.Status), Error: aws.ToString(d.Error), Cause: aws.ToString(d.Cause)}
+	if d.Output != nil {
+		var s deploy.State
+		if json.Unmarshal([]byte(*d.Output), &s) == nil {
+			r.Output = &s
+		}
+	}
+	r.Path, err = o.Path(ctx, arn)
+	return r, err
+}
+
+// Path returns the states an execution entered, in order, marking the tasks that failed.
+func (o *Operator) Path(ctx context.Context, arn string) ([]Step, error) {
+	var steps []Step
+	p := sfn.NewGetExecutionHistoryPaginator(o.SFN, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: 1000})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("history of %s: %w", arn, err)
+		}
+		for _, e := range page.Events {
+			switch {
+			case e.StateEnteredEventDetails != nil:
+				steps = append(steps, Step{Name: aws.ToString(e.StateEnteredEventDetails.Name)})
+			case e.TaskFailedEventDetails != nil && len(steps) > 0:
+				last := &steps[len(steps)-1]
+				last.Failed, last.Error, last.Cause = true, aws.ToString(e.TaskFailedEventDetails.Error), aws.ToString(e.TaskFailedEventDetails.Cause)
+			case e.LambdaFunctionFailedEventDetails != nil && len(steps) > 0:
+				last := &steps[len(steps)-1]
+				last.Failed, last.Error, last.Cause = true, aws.ToString(e.LambdaFunctionFailedEventDetails.Error), aws.ToString(e.LambdaFunctionFailedEventDetails.Cause)
+			}
+		}
+	}
+	return steps, nil
+}
+
+// Names returns the names of the states on a path.
+func Names(path []Step) []string {
+	out := make([]string, len(path))
+	for i, s := range path {
+		out[i] = s.Name
+	}
+	return out
+}
+
+// Wait polls an execution until it is no longer running, calling progress with each state it enters (nil to stay
+// quiet).
+func (o *Operator) Wait(ctx context.Context, arn string, every time.Duration, progress func(Step)) (Result, error) {
+	seen := 0
+	for {
+		r, err := o.Describe(ctx, arn)
+		if err != nil {
+			return r, err
+		}
+		if progress != nil {
+			for ; seen < len(r.Path); seen++ {
+				progress(r.Path[seen])
+			}
+		}
+		if r.Status != string(sfntypes.ExecutionStatusRunning) {
+			return r, nil
+		}
+		select {
+		case <-ctx.Done():
+			return r, fmt.Errorf("wait for %s: %w", arn, ctx.Err())
+		case <-time.After(every):
+		}
+	}
+}
+
+// Lock is an app's lock item.
+type Lock struct {
+	Execution       string
+	Progress        string
+	Action          string
+	Step            string
+	StartedAt       string
+	ApprovalStep    string
+	ApprovalVerdict string
+	approvalToken   string
+}
+
+// Lock reads an app's lock; nil when the app is not locked.
+func (o *Operator) Lock(ctx context.Context, app string) (*Lock, error) {
+	out, err := o.Locks.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(o.LockTable), ConsistentRead: aws.Bool(true),
+		Key: map[string]ddbtypes.AttributeValue{"app": &ddbtypes.AttributeValueMemberS{Value: app}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the lock of app %s: %w", app, err)
+	}
+	if out.Item == nil {
+		return nil, nil
+	}
+	get := func(k string) string {
+		switch v := out.Item[k].(type) {
+		case *ddbtypes.AttributeValueMemberS:
+			return v.Value
+		case *ddbtypes.AttributeValueMemberN:
+			return v.Value
+		}
+		return ""
+	}
+	return &Lock{
+		Execution: get("execution"), Progress: get("progress"), Action: get("action"), Step: get("step"),
+		StartedAt: get("startedAt"), ApprovalStep: get("approvalStep"), ApprovalVerdict: get("approvalVerdict"),
+		approvalToken: get("approvalToken"),
+	}, nil
+}
+
+// ErrNoApproval says an app has no approval gate waiting.
+var ErrNoApproval = errors.New("no approval is waiting")
+
+// Decide answers the approval gate an app's deployment waits at: promote, promote-full or abort.
+func (o *Operator) Decide(ctx context.Context, app string, a deploy.Approval) error {
+	switch a.Decision {
+	case deploy.DecisionPromote, deploy.DecisionPromoteFull, deploy.DecisionAbort:
+	default:
+		return &deploy.ValidationError{Problems: []string{fmt.Sprintf("decision %q must be promote, promote-full or abort", a.Decision)}}
+	}
+	l, err := o.Lock(ctx, app)
+	if err != nil {
+		return err
+	}
+	if l == nil || l.approvalToken == "" {
+		return fmt.Errorf("app %s: %w", app, ErrNoApproval)
+	}
+	body, _ := json.Marshal(a)
+	_, err = o.SFN.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(l.approvalToken), Output: aws.String(string(body))})
+	var gone *sfntypes.TaskTimedOut
+	var invalid *sfntypes.InvalidToken
+	if errors.As(err, &gone) || errors.As(err, &invalid) {
+		return fmt.Errorf("app %s: the approval gate at %s%% is no longer waiting (%v): %w", app, l.ApprovalStep, err, ErrNoApproval)
+	}
+	if err != nil {
+		return fmt.Errorf("answer the approval gate of app %s: %w", app, err)
+	}
+	return nil
+}
+
+// Config reads an app's stored configuration, resolved.
+func (o *Operator) Config(ctx context.Context, app string) (deploy.Config, error) {
+	out, err := o.Params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(o.ConfigPrefix + app)})
+	if err != nil {
+		return deploy.Config{}, fmt.Errorf("read the configuration of app %s: %w", app, err)
+	}
+	cfg, err := deploy.MergeConfig([]byte(aws.ToString(out.Parameter.Value)), nil)
+	if err != nil {
+		return deploy.Config{}, err
+	}
+	cfg.Resolve()
+	return cfg, nil
+}
