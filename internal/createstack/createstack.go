@@ -61,6 +61,8 @@ type Deps struct {
 	// LockTable is the lock table's name; ConfigPrefix the SSM parameter name prefix of the apps' configurations.
 	LockTable    string
 	ConfigPrefix string
+	// Guard confirms that an execution still holds an app's lock before a write (nil: no check).
+	Guard func(ctx context.Context, app, execution string) error
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -90,5 +92,5 @@ func (h *Handler) Function(log *slog.Logger) *invoke.Function {
 		"sync":    traffic.SyncOp(h.d.Zones),
 		"cleanup": h.cleanup,
 		"delete":  h.discard,
-	}}
+	}, Writes: []string{"create", "publish", "cleanup", "delete"}, Guard: h.d.Guard}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/stacks"
 	"github.com/bluegreen-aws/bluegreen/internal/zone"
@@ -18,10 +19,12 @@ import (
 
 // FromConfig builds the function with SDK clients from cfg.
 func FromConfig(cfg aws.Config, env invoke.Env, log *slog.Logger) *invoke.Function {
+	locks := dynamodb.NewFromConfig(cfg)
 	return New(Deps{
 		Params:       ssm.NewFromConfig(cfg),
 		Executions:   sfn.NewFromConfig(cfg),
-		Locks:        dynamodb.NewFromConfig(cfg),
+		Locks:        locks,
+		Guard:        applock.New(locks, env.LockTable).Held,
 		Stacks:       stacks.New(cloudformation.NewFromConfig(cfg), elasticloadbalancingv2.NewFromConfig(cfg)),
 		Zones:        zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{}),
 		LockTable:    env.LockTable,

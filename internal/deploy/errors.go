@@ -112,6 +112,22 @@ func (e *ReconcileRequiredError) Error() string {
 		e.App, e.Holder, e.Status, e.Progress)
 }
 
+// LockLostError says a run no longer holds its app's lock (a reconcile took it over after the run was stopped):
+// the run must not write. Nothing was written.
+type LockLostError struct {
+	App       string
+	Execution string
+	Holder    string
+}
+
+func (e *LockLostError) Error() string {
+	holder := e.Holder
+	if holder == "" {
+		holder = "nobody"
+	}
+	return fmt.Sprintf("execution %s no longer holds the lock of app %s (held by %s): not writing", e.Execution, e.App, holder)
+}
+
 // RetryableError wraps a failure that may pass: throttling that outlasted the SDK's retryer, a 5xx, a change
 // Route 53 has not finished. The state machine retries it with backoff.
 type RetryableError struct {
@@ -137,8 +153,8 @@ func (e *InternalError) Unwrap() error { return e.Err }
 // ErrorNames lists the name of every error type above, as the state machine sees it.
 var ErrorNames = []string{
 	"ValidationError", "StackFailedError", "HealthCheckError", "StateInconsistentError", "RecordConflictError",
-	"TargetMissingError", "StackInUseError", "LockHeldError", "ReconcileRequiredError", "RetryableError",
-	"InternalError",
+	"TargetMissingError", "StackInUseError", "LockHeldError", "ReconcileRequiredError", "LockLostError",
+	"RetryableError", "InternalError",
 }
 
 // Transient reports whether err is worth retrying: the caller supplies the service-specific test (throttling,
@@ -162,6 +178,7 @@ func Named(op string, err error, transient Transient) error {
 		u *StackInUseError
 		l *LockHeldError
 		q *ReconcileRequiredError
+		o *LockLostError
 		r *RetryableError
 		n *InternalError
 	)
@@ -184,6 +201,8 @@ func Named(op string, err error, transient Transient) error {
 		return l
 	case errors.As(err, &q):
 		return q
+	case errors.As(err, &o):
+		return o
 	case errors.As(err, &r):
 		return &RetryableError{Op: op, Err: err}
 	case errors.As(err, &n):

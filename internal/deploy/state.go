@@ -60,6 +60,9 @@ type State struct {
 	Approval *Approval `json:"approval,omitempty"`
 	// Error is the failure a Catch caught (set by the state machine).
 	Error *TaskError `json:"error,omitempty"`
+	// Failure is what the run failed with, as its final Fail state reports it: the caught error, renamed when
+	// Step Functions forbids its name there (names starting "States." lose that prefix; the cause keeps it).
+	Failure *TaskError `json:"failure,omitempty"`
 	// CleanupError is a failure of the clean-up after the watch; the release stays live (set by the state machine).
 	CleanupError *TaskError `json:"cleanupError,omitempty"`
 }
@@ -81,14 +84,37 @@ func (s *State) Reason() string {
 	if s.Error == nil {
 		return "no reason recorded"
 	}
-	cause := s.Error.Cause
+	return s.Error.Error + ": " + CauseMessage(s.Error.Cause)
+}
+
+// FailureOf returns the caught error as a Fail state may report it.
+func FailureOf(e *TaskError) *TaskError {
+	if e == nil {
+		return &TaskError{Error: "Unknown", Cause: "no error was recorded"}
+	}
+	f := &TaskError{Error: e.Error, Cause: CauseMessage(e.Cause)}
+	if rest, ok := strings.CutPrefix(e.Error, "States."); ok {
+		f.Error, f.Cause = rest, e.Error+": "+f.Cause
+	}
+	return f
+}
+
+// CauseMessage returns the message of a failure's cause on one line, at most 300 characters. A Lambda function's
+// error reaches the state machine as JSON ({"errorType": ..., "errorMessage": ...}); its message is taken out.
+func CauseMessage(cause string) string {
+	var lambdaErr struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if json.Unmarshal([]byte(cause), &lambdaErr) == nil && lambdaErr.ErrorMessage != "" {
+		cause = lambdaErr.ErrorMessage
+	}
 	if i := strings.IndexByte(cause, '\n'); i >= 0 {
 		cause = cause[:i]
 	}
 	if len(cause) > 300 {
 		cause = cause[:300] + "…"
 	}
-	return s.Error.Error + ": " + cause
+	return cause
 }
 
 // Plan is what a run decided under the lock, before any write; it is stored in the lock item so that a reconcile

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -23,6 +24,10 @@ type Function struct {
 	Name string
 	Ops  map[string]Op
 	Log  *slog.Logger
+	// Writes names the operations that change records or stacks; before them, Guard (when set) must confirm that
+	// the execution still holds the app's lock.
+	Writes []string
+	Guard  func(ctx context.Context, app, execution string) error
 }
 
 // Handle runs the operation a request names. Its signature is the one lambda.Start takes.
@@ -35,6 +40,13 @@ func (f *Function) Handle(ctx context.Context, req deploy.Request) (deploy.State
 		return deploy.State{}, err
 	}
 	start := time.Now()
+	if f.Guard != nil && req.State.App != nil && slices.Contains(f.Writes, req.Op) {
+		if err := f.Guard(ctx, req.State.App.Name, req.Execution); err != nil {
+			named := deploy.Named(req.Op, err, awsenv.Transient)
+			log.Error("refused to write", "errorType", typeName(named), "error", named.Error())
+			return deploy.State{}, named
+		}
+	}
 	state, err := op(ctx, &req, log)
 	if err != nil {
 		named := deploy.Named(req.Op, err, awsenv.Transient)

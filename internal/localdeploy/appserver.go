@@ -9,13 +9,14 @@ import (
 )
 
 // AppServer stands in for the demo stacks' load balancers, which do not serve HTTP on the local AWS: it answers
-// /health?version=V with 200 "ok V", or 500 for a version that is broken — one containing "broken", or one marked
-// with Break.
+// /health?version=V with 200 "ok V", or 500 for a version that is broken — one containing "broken", one marked
+// with Break, or one past its FailAfter count.
 type AppServer struct {
 	srv    *http.Server
 	ln     net.Listener
 	mu     sync.Mutex
 	broken map[string]bool
+	after  map[string]int
 	hits   map[string]int
 }
 
@@ -25,7 +26,7 @@ func StartAppServer() (*AppServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app server: %w", err)
 	}
-	s := &AppServer{ln: ln, broken: map[string]bool{}, hits: map[string]int{}}
+	s := &AppServer{ln: ln, broken: map[string]bool{}, after: map[string]int{}, hits: map[string]int{}}
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve)}
 	go s.srv.Serve(ln) //nolint:errcheck // Serve returns when Close is called
 	return s, nil
@@ -39,6 +40,13 @@ func (s *AppServer) Break(version string, broken bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.broken[version] = broken
+}
+
+// FailAfter makes a version healthy for its first n health checks and unhealthy after them.
+func (s *AppServer) FailAfter(version string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.after[version] = n
 }
 
 // Hits returns how many health checks a version got.
@@ -60,6 +68,9 @@ func (s *AppServer) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.hits[v]++
 	broken, marked := s.broken[v]
+	if n, ok := s.after[v]; ok && s.hits[v] > n {
+		broken, marked = true, true
+	}
 	s.mu.Unlock()
 	if (marked && broken) || (!marked && strings.Contains(v, "broken")) {
 		http.Error(w, "unhealthy: release "+v+" cannot reach its database", http.StatusInternalServerError)

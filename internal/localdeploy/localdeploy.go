@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -62,22 +63,59 @@ func FunctionEnv() []string {
 	return []string{"CONFIG_PARAMETER_PREFIX=" + ConfigPrefix, "LOCK_TABLE=" + LockTable, "AWS_LAMBDA_LOG_FORMAT=JSON"}
 }
 
-// Handlers builds the five functions in-process, with the production retry policy, against the local AWS at
-// endpoint, logging JSON to log.
-func Handlers(endpoint string, log io.Writer) (map[string]gateway.Handler, error) {
-	cfg, err := awsenv.Config(func(k string) string {
-		return map[string]string{"AWS_REGION": localaws.Region, "AWS_ACCESS_KEY_ID": "localaws", "AWS_SECRET_ACCESS_KEY": "localaws", "AWS_ENDPOINT_URL": endpoint}[k]
-	})
-	if err != nil {
-		return nil, err
-	}
-	env := invoke.Env{ConfigPrefix: ConfigPrefix, LockTable: LockTable, LocalEndpoint: true}
-	logger := slog.New(slog.NewJSONHandler(log, nil))
+// InProcess returns the five functions to serve in-process (localaws.Options.Handlers), and bind, which builds them
+// once the local AWS's endpoint is known: with the production retry policy, logging JSON to log. A wrap, when
+// given, wraps each function (the idempotency test calls every operation twice).
+func InProcess(log io.Writer, wrap func(gateway.Handler) gateway.Handler) (map[string]gateway.Handler, func(endpoint string) error) {
+	lazies := map[string]*lazyHandler{}
 	hs := map[string]gateway.Handler{}
-	for name, fn := range functions.All(cfg, env, logger) {
-		hs[name] = lambda.NewHandler(fn.Handle)
+	for _, n := range functions.Names {
+		l := &lazyHandler{name: n}
+		lazies[n], hs[n] = l, l
 	}
-	return hs, nil
+	bind := func(endpoint string) error {
+		cfg, err := awsenv.Config(func(k string) string {
+			return map[string]string{"AWS_REGION": localaws.Region, "AWS_ACCESS_KEY_ID": "localaws", "AWS_SECRET_ACCESS_KEY": "localaws", "AWS_ENDPOINT_URL": endpoint}[k]
+		})
+		if err != nil {
+			return err
+		}
+		env := invoke.Env{ConfigPrefix: ConfigPrefix, LockTable: LockTable, LocalEndpoint: true}
+		logger := slog.New(slog.NewJSONHandler(log, nil))
+		for name, fn := range functions.All(cfg, env, logger) {
+			var h gateway.Handler = lambda.NewHandler(fn.Handle)
+			if wrap != nil {
+				h = wrap(h)
+			}
+			lazies[name].set(h)
+		}
+		return nil
+	}
+	return hs, bind
+}
+
+// lazyHandler is a function whose handler is set after the local AWS starts.
+type lazyHandler struct {
+	name string
+	mu   sync.RWMutex
+	h    gateway.Handler
+}
+
+func (l *lazyHandler) set(h gateway.Handler) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.h = h
+}
+
+// Invoke runs the function.
+func (l *lazyHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	l.mu.RLock()
+	h := l.h
+	l.mu.RUnlock()
+	if h == nil {
+		return nil, fmt.Errorf("function %s is not bound to a local AWS yet", l.name)
+	}
+	return h.Invoke(ctx, payload)
 }
 
 // Deployer is the deployer installed on a local AWS.

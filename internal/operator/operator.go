@@ -59,9 +59,28 @@ type Operator struct {
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 
-// Start validates an execution input and starts it. The execution is named after the app, action and version, so
-// the console lists runs readably. A malformed input never reaches StartExecution.
+// ExecutionName is a readable, unique execution name for an input: app, action, version and the time.
+func ExecutionName(in deploy.Input, now time.Time) string {
+	app := in.App
+	if app == "" {
+		app = "app"
+	}
+	name := strings.Join([]string{app, string(in.ActionOrDefault()), in.Version, now.UTC().Format("20060102T150405.000")}, "-")
+	name = strings.Trim(unsafeName.ReplaceAllString(name, "-"), "-")
+	if len(name) > 80 {
+		name = name[len(name)-80:]
+	}
+	return name
+}
+
+// Start validates an execution input and starts it under ExecutionName, so the console lists runs readably. A
+// malformed input never reaches StartExecution.
 func (o *Operator) Start(ctx context.Context, in deploy.Input) (string, error) {
+	return o.StartNamed(ctx, ExecutionName(in, time.Now()), in)
+}
+
+// StartNamed is Start with the execution's name given.
+func (o *Operator) StartNamed(ctx context.Context, name string, in deploy.Input) (string, error) {
 	if err := deploy.ValidateInput(in); err != nil {
 		return "", err
 	}
@@ -71,15 +90,6 @@ func (o *Operator) Start(ctx context.Context, in deploy.Input) (string, error) {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return "", err
-	}
-	app := in.App
-	if app == "" {
-		app = "reconcile"
-	}
-	name := strings.Join([]string{app, string(in.ActionOrDefault()), in.Version, time.Now().UTC().Format("20060102T150405.000")}, "-")
-	name = strings.Trim(unsafeName.ReplaceAllString(name, "-"), "-")
-	if len(name) > 80 {
-		name = name[len(name)-80:]
 	}
 	out, err := o.SFN.StartExecution(ctx, &sfn.StartExecutionInput{
 		StateMachineArn: aws.String(o.StateMachine), Name: aws.String(name), Input: aws.String(string(body)),

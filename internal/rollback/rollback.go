@@ -28,10 +28,14 @@ var _ stackStatus = (*stacks.Manager)(nil)
 type Handler struct {
 	zones  traffic.Zones
 	stacks stackStatus
+	guard  func(ctx context.Context, app, execution string) error
 }
 
-// New returns the handler.
-func New(zones traffic.Zones, st stackStatus) *Handler { return &Handler{zones: zones, stacks: st} }
+// New returns the handler; guard, when not nil, confirms that an execution still holds an app's lock before a
+// write.
+func New(zones traffic.Zones, st stackStatus, guard func(ctx context.Context, app, execution string) error) *Handler {
+	return &Handler{zones: zones, stacks: st, guard: guard}
+}
 
 // Function returns the Lambda with its operations: restore, manual, reconcile and sync.
 func (h *Handler) Function(log *slog.Logger) *invoke.Function {
@@ -40,7 +44,7 @@ func (h *Handler) Function(log *slog.Logger) *invoke.Function {
 		"manual":    h.manual,
 		"reconcile": h.reconcile,
 		"sync":      traffic.SyncOp(h.zones),
-	}}
+	}, Writes: []string{"restore", "manual", "reconcile"}, Guard: h.guard}
 }
 
 // restore puts the plan's records back (slot and active TXT records, the weighted records) in one batch, and says
@@ -69,6 +73,7 @@ func (h *Handler) restore(ctx context.Context, req *deploy.Request, log *slog.Lo
 		}
 	}
 	s.Result = "rolled-back"
+	s.Failure = deploy.FailureOf(s.Error)
 	s.Notice = s.Describe("rolled back: " + s.Reason())
 	log.Info("records restored", "changes", len(b.Changes), "pending", s.Change.Pending, "drainSeconds", s.DrainSeconds)
 	return s, nil

@@ -5,16 +5,19 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/stacks"
 	"github.com/bluegreen-aws/bluegreen/internal/zone"
 )
 
 // FromConfig builds the function with SDK clients from cfg.
-func FromConfig(cfg aws.Config, _ invoke.Env, log *slog.Logger) *invoke.Function {
+func FromConfig(cfg aws.Config, env invoke.Env, log *slog.Logger) *invoke.Function {
 	st := stacks.New(cloudformation.NewFromConfig(cfg), elasticloadbalancingv2.NewFromConfig(cfg))
-	return New(zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{}), st).Function(log)
+	guard := applock.New(dynamodb.NewFromConfig(cfg), env.LockTable).Held
+	return New(zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{}), st, guard).Function(log)
 }

@@ -32,12 +32,14 @@ type Handler struct {
 	zones traffic.Zones
 	locks lockTable
 	table string
+	guard func(ctx context.Context, app, execution string) error
 	now   func() time.Time
 }
 
-// New returns the handler; table is the lock table's name.
-func New(zones traffic.Zones, locks lockTable, table string) *Handler {
-	return &Handler{zones: zones, locks: locks, table: table, now: time.Now}
+// New returns the handler; table is the lock table's name; guard, when not nil, confirms that an execution still
+// holds an app's lock before a shift.
+func New(zones traffic.Zones, locks lockTable, table string, guard func(ctx context.Context, app, execution string) error) *Handler {
+	return &Handler{zones: zones, locks: locks, table: table, guard: guard, now: time.Now}
 }
 
 // Function returns the Lambda with its operations: shift, sync and approval.
@@ -46,7 +48,7 @@ func (h *Handler) Function(log *slog.Logger) *invoke.Function {
 		"shift":    h.shift,
 		"sync":     traffic.SyncOp(h.zones),
 		"approval": h.approval,
-	}}
+	}, Writes: []string{"shift"}, Guard: h.guard}
 }
 
 // shift applies the next weight step.

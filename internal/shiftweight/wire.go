@@ -7,11 +7,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/zone"
 )
 
 // FromConfig builds the function with SDK clients from cfg.
 func FromConfig(cfg aws.Config, env invoke.Env, log *slog.Logger) *invoke.Function {
-	return New(zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{}), dynamodb.NewFromConfig(cfg), env.LockTable).Function(log)
+	locks := dynamodb.NewFromConfig(cfg)
+	return New(zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{}), locks, env.LockTable, applock.New(locks, env.LockTable).Held).Function(log)
 }

@@ -15,17 +15,21 @@ import (
 // Handler holds the function's dependencies.
 type Handler struct {
 	zones traffic.Zones
+	guard func(ctx context.Context, app, execution string) error
 }
 
-// New returns the handler.
-func New(zones traffic.Zones) *Handler { return &Handler{zones: zones} }
+// New returns the handler; guard, when not nil, confirms that an execution still holds an app's lock before the
+// switch.
+func New(zones traffic.Zones, guard func(ctx context.Context, app, execution string) error) *Handler {
+	return &Handler{zones: zones, guard: guard}
+}
 
 // Function returns the Lambda with its operations: switch and sync.
 func (h *Handler) Function(log *slog.Logger) *invoke.Function {
 	return &invoke.Function{Name: "switch", Log: log, Ops: map[string]invoke.Op{
 		"switch": h.switchOver,
 		"sync":   traffic.SyncOp(h.zones),
-	}}
+	}, Writes: []string{"switch"}, Guard: h.guard}
 }
 
 func (h *Handler) switchOver(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {

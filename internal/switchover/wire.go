@@ -4,13 +4,16 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/zone"
 )
 
 // FromConfig builds the function with SDK clients from cfg.
-func FromConfig(cfg aws.Config, _ invoke.Env, log *slog.Logger) *invoke.Function {
-	return New(zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{})).Function(log)
+func FromConfig(cfg aws.Config, env invoke.Env, log *slog.Logger) *invoke.Function {
+	guard := applock.New(dynamodb.NewFromConfig(cfg), env.LockTable).Held
+	return New(zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{}), guard).Function(log)
 }

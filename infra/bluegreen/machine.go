@@ -1,0 +1,63 @@
+package bluegreen
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/bluegreen-aws/bluegreen/statemachine"
+)
+
+// substitutions maps every placeholder of the state machine's definition to its value.
+func (d *Deployer) substitutions() map[string]*string {
+	subs := map[string]*string{
+		statemachine.LockTable:         d.LockTable.TableName(),
+		statemachine.NotificationTopic: d.Topic.TopicArn(),
+	}
+	for name, placeholder := range statemachine.FunctionPlaceholders {
+		subs[placeholder] = d.Functions[name].FunctionArn()
+	}
+	return subs
+}
+
+// addStateMachine adds the workflow from the ASL file, inlined (so cfn-lint sees it) with its placeholders
+// substituted, a role that may call exactly what the definition calls, and logging and tracing.
+//
+// The log level is ALL, without execution data: the state document carries the approval gate's task token (whoever
+// reads it could approve a step) and the app's configuration, including template parameters. The execution
+// history, with its own access control, keeps the data; the Lambdas log what they did, with the execution id.
+func (d *Deployer) addStateMachine() {
+	role := awsiam.NewRole(d.Construct, jsii.String("StateMachineRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("states.amazonaws.com"), nil),
+		Description: jsii.String("bluegreen state machine"),
+	})
+	// Exactly the five function ARNs: the definition invokes them unqualified. (GrantInvoke would add <arn>:*.)
+	var fns []*string
+	for _, name := range FunctionNames {
+		fns = append(fns, d.Functions[name].FunctionArn())
+	}
+	role.AddToPrincipalPolicy(statement("InvokeFunctions", []string{"lambda:InvokeFunction"}, fns, nil))
+	role.AddToPrincipalPolicy(statement("LockTable", []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}, []*string{d.LockTable.TableArn()}, nil))
+	role.AddToPrincipalPolicy(statement("Notify", []string{"sns:Publish"}, []*string{d.Topic.TopicArn()}, nil))
+	d.StateMachineRole = role
+
+	logs := awslogs.NewLogGroup(d.Construct, jsii.String("StateMachineLogs"), &awslogs.LogGroupProps{
+		Retention:     d.props.LogRetention,
+		RemovalPolicy: d.props.RemovalPolicy,
+	})
+	subs := d.substitutions()
+	d.StateMachine = awsstepfunctions.NewStateMachine(d.Construct, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
+		StateMachineName:        jsii.String(d.props.StateMachineName),
+		StateMachineType:        awsstepfunctions.StateMachineType_STANDARD,
+		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(statemachine.Definition)),
+		DefinitionSubstitutions: &subs,
+		Role:                    role,
+		TracingEnabled:          jsii.Bool(true),
+		Logs: &awsstepfunctions.LogOptions{
+			Destination:          logs,
+			Level:                awsstepfunctions.LogLevel_ALL,
+			IncludeExecutionData: jsii.Bool(false),
+		},
+	})
+}

@@ -1,0 +1,78 @@
+package bluegreen
+
+import (
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// Reasons of the deliberate AwsSolutions-IAM5 (wildcard) findings. Each suppression names the exact findings it
+// covers (appliesTo).
+const (
+	reasonXRay         = "xray:PutTraceSegments and xray:PutTelemetryRecords (added by the CDK for active tracing) have no resource-level permissions: AWS requires Resource *."
+	reasonListStacks   = "cloudformation:ListStacks has no resource-level permissions; the function keeps only the app's stacks (by name) from the list."
+	reasonELB          = "elasticloadbalancing:Describe* calls have no resource-level permissions: AWS requires Resource * (read-only: the stack's load balancer, target groups and target health)."
+	reasonAlarms       = "cloudwatch:DescribeAlarms only returns composite alarms when scoped to * (read-only: the app's configured alarms)."
+	reasonChange       = "route53:GetChange's resource is the change (change/<id>), whose id Route 53 assigns when the batch is sent: the waiter polls it. Read-only."
+	reasonStacks       = "The stack names are exactly <app>-<6-character stack id> (IAM ?), one pattern per configured app; the trailing /* is the stack's UUID, assigned by CloudFormation."
+	reasonExecutions   = "Executions of this state machine only (its fixed name); execution names are chosen per execution."
+	reasonSFNLogsXRay  = "Added by the CDK for the state machine's logging (logs:*LogDelivery, Describe* on vended log deliveries) and tracing (xray:*): these actions have no resource-level permissions, AWS requires Resource *."
+	reasonPipelineS3   = "Added by the CDK's CodePipeline grants: object-level actions on the pipeline's own artifact bucket (and the one source object), which CodePipeline uses to pass artifacts between actions."
+	reasonPipelineExec = "Added by the CDK's StepFunctionInvokeAction: states:DescribeExecution on this state machine's executions named pipeline*, which the action starts and waits for."
+)
+
+// suppressNagFindings records, on each resource, the AwsSolutions findings that are deliberate, with the reason.
+func (d *Deployer) suppressNagFindings() {
+	change := "Resource::" + d.nagArn("route53", "change/*")
+	executions := "Resource::" + d.nagArn("states", "execution:"+d.props.StateMachineName+":*")
+	var stacks []string
+	for _, a := range d.apps {
+		stacks = append(stacks, "Resource::"+d.nagArn("cloudformation", "stack/"+a.stacks+"/*"))
+	}
+	star := "Resource::*"
+	suppress(d.Roles["createstack"],
+		iam5(reasonXRay+" "+reasonListStacks+" "+reasonELB, star),
+		iam5(reasonChange, change),
+		iam5(reasonExecutions, executions),
+		iam5(reasonStacks, stacks...))
+	suppress(d.Roles["healthcheck"],
+		iam5(reasonXRay+" "+reasonELB+" "+reasonAlarms, star),
+		iam5(reasonStacks, stacks...))
+	suppress(d.Roles["shiftweight"], iam5(reasonXRay, star), iam5(reasonChange, change))
+	suppress(d.Roles["switch"], iam5(reasonXRay, star), iam5(reasonChange, change))
+	suppress(d.Roles["rollback"], iam5(reasonXRay, star), iam5(reasonChange, change), iam5(reasonStacks, stacks...))
+	suppress(d.StateMachineRole, iam5(reasonSFNLogsXRay, star))
+	if d.Pipeline != nil {
+		suppress(d.Pipeline,
+			iam5(reasonPipelineS3, "Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:DeleteObject*", "Action::s3:Abort*"),
+			iam5regex(reasonPipelineS3, `/^Resource::<\w*PipelineArtifacts\w*\.Arn>\/\*$/g`),
+			iam5regex(reasonPipelineExec, `/^Resource::arn:.*:execution:.*:pipeline\*$/g`))
+	}
+}
+
+// nagArn is how cdk-nag prints an ARN built by Deployer.arn: pseudo parameters in angle brackets.
+func (d *Deployer) nagArn(service, resource string) string {
+	switch service {
+	case "route53", "s3":
+		return "arn:<AWS::Partition>:" + service + ":::" + resource
+	}
+	return "arn:<AWS::Partition>:" + service + ":<AWS::Region>:<AWS::AccountId>:" + resource
+}
+
+func iam5(reason string, appliesTo ...string) *cdknag.NagPackSuppression {
+	var at []any
+	for _, a := range appliesTo {
+		at = append(at, a)
+	}
+	return &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(reason), AppliesTo: &at}
+}
+
+func iam5regex(reason, regex string) *cdknag.NagPackSuppression {
+	at := []any{&cdknag.RegexAppliesTo{Regex: jsii.String(regex)}}
+	return &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(reason), AppliesTo: &at}
+}
+
+// suppress adds the suppressions to a construct and its children (a role's default policy).
+func suppress(c constructs.IConstruct, s ...*cdknag.NagPackSuppression) {
+	cdknag.NagSuppressions_AddResourceSuppressions(c, &s, jsii.Bool(true))
+}

@@ -1,0 +1,192 @@
+// Package gateway is the front door of the local AWS. It answers Lambda Invoke itself,
+// by running the project's handlers in-process or their bootstrap binaries under
+// aws-lambda-rie, passes every other call to moto unchanged, logs every call, and
+// injects the faults tests ask for: throttling, server errors, held calls, failed stack
+// statuses and unhealthy targets.
+//
+// moto's Step Functions interpreter makes its Lambda invokes and SDK integrations
+// (dynamodb:putItem, sns:publish, aws-sdk:*) as HTTP calls to localhost:MOTO_PORT;
+// with MOTO_PORT set to the gateway's port, they too are logged and can be faulted.
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Config configures a Gateway.
+type Config struct {
+	// Backend is moto's base URL, e.g. "http://127.0.0.1:5000".
+	Backend string
+	// Handlers serve Lambda invokes in-process, by function name.
+	Handlers map[string]Handler
+	// Bootstraps maps function names to host-architecture bootstrap binaries, each run
+	// under its own aws-lambda-rie process.
+	Bootstraps map[string]string
+	// RIE is the aws-lambda-rie binary; FindRIE finds it when empty and Bootstraps is not.
+	RIE string
+	// FunctionEnv is the whole environment ("KEY=value") of the aws-lambda-rie processes.
+	FunctionEnv []string
+	// FunctionTimeout bounds each invoke; 0 means 60 s.
+	FunctionTimeout time.Duration
+	// LogDir receives one log per RIE function, <name>.log: the handler's stdout and
+	// stderr. Required with Bootstraps.
+	LogDir string
+}
+
+// Gateway is an http.Handler in front of moto. Its methods are safe for concurrent use.
+type Gateway struct {
+	proxy     *httputil.ReverseProxy
+	functions map[string]function
+	timeout   time.Duration
+	control   http.Handler
+	log       requestLog
+	faults    faultSet
+	overrides overrides
+}
+
+// New returns a gateway to the moto at cfg.Backend. Close stops what it started.
+func New(cfg Config) (*Gateway, error) {
+	backend, err := url.Parse(cfg.Backend)
+	if err != nil || backend.Host == "" {
+		return nil, fmt.Errorf("gateway backend %q: not a URL", cfg.Backend)
+	}
+	g := &Gateway{functions: map[string]function{}, timeout: cfg.FunctionTimeout}
+	if g.timeout == 0 {
+		g.timeout = time.Minute
+	}
+	for name, h := range cfg.Handlers {
+		g.functions[name] = inProcess{handler: h}
+	}
+	if len(cfg.Bootstraps) > 0 {
+		if err := g.addRIEFunctions(cfg); err != nil {
+			g.Close()
+			return nil, err
+		}
+	}
+	g.proxy = &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(backend)
+			pr.Out.Host = pr.In.Host // moto reads some services from the Host header
+		},
+		Transport:      &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: 30 * time.Second},
+		ModifyResponse: g.rewriteResponse,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			c, _ := r.Context().Value(callKey{}).(Call)
+			writeAWSError(w, r, protocolOf(r, c), http.StatusBadGateway, "InternalFailure",
+				"local AWS gateway: moto did not answer: "+err.Error())
+		},
+	}
+	g.control = g.controlAPI()
+	return g, nil
+}
+
+func (g *Gateway) addRIEFunctions(cfg Config) error {
+	if cfg.LogDir == "" {
+		return errors.New("gateway: Bootstraps need a LogDir")
+	}
+	rie := cfg.RIE
+	if rie == "" {
+		var err error
+		if rie, err = FindRIE(); err != nil {
+			return err
+		}
+	}
+	for name, bootstrap := range cfg.Bootstraps {
+		if _, ok := g.functions[name]; ok {
+			return fmt.Errorf("function %s: both a handler and a bootstrap", name)
+		}
+		f, err := newRIEFunction(name, rie, bootstrap, cfg.LogDir, cfg.FunctionEnv, g.timeout)
+		if err != nil {
+			return err
+		}
+		g.functions[name] = f
+	}
+	return nil
+}
+
+// Close releases held calls and stops the aws-lambda-rie processes.
+func (g *Gateway) Close() error {
+	g.ClearFaults()
+	var errs []error
+	for _, f := range g.functions {
+		errs = append(errs, f.close())
+	}
+	return errors.Join(errs...)
+}
+
+// ControlPrefix is the path under which the gateway serves its control API.
+const ControlPrefix = "/_localaws/"
+
+type callKey struct{}
+
+// ServeHTTP answers a call: the control API, a Lambda invoke, or moto's answer,
+// after the faults in force, and logs it.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if len(r.URL.Path) >= len(ControlPrefix) && r.URL.Path[:len(ControlPrefix)] == ControlPrefix {
+		g.control.ServeHTTP(w, r)
+		return
+	}
+	start := time.Now()
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, "read request: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	c := classify(r, body)
+	rec := &recorder{ResponseWriter: w}
+	entry, answered := g.applyFaults(rec, r, c)
+	if !answered {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if c.Operation == "Invoke" && c.Function != "" {
+			g.serveInvoke(rec, r, c)
+		} else {
+			g.proxy.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), callKey{}, c)))
+		}
+	}
+	if rec.status == 0 {
+		rec.WriteHeader(http.StatusOK)
+	}
+	entry.Call, entry.Status, entry.Time, entry.Duration = c, rec.status, start, time.Since(start)
+	entry.Call.Params = nil
+	g.log.add(entry)
+}
+
+// rewriteResponse applies the overrides in force to moto's answer.
+func (g *Gateway) rewriteResponse(resp *http.Response) error {
+	c, _ := resp.Request.Context().Value(callKey{}).(Call)
+	rewrite := g.overrides.rewriter(c)
+	if rewrite == nil || resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "" {
+		return nil
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	body = rewrite(body)
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	return nil
+}
+
+// functionNames lists the functions the gateway serves.
+func (g *Gateway) functionNames() []string {
+	var names []string
+	for n := range g.functions {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}

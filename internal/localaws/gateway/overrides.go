@@ -1,0 +1,249 @@
+package gateway
+
+import (
+	"fmt"
+	"html"
+	"strings"
+	"sync"
+	"time"
+)
+
+// StackStatus is what CloudFormation reports for a stack whose status is overridden.
+// moto never produces a failed status: this is how tests reach those branches.
+type StackStatus struct {
+	// Status replaces the stack's status, e.g. CREATE_FAILED, ROLLBACK_COMPLETE,
+	// ROLLBACK_IN_PROGRESS, CREATE_IN_PROGRESS.
+	Status string `json:"status"`
+	// Reason is the StackStatusReason, and the reason of the failed resource's event.
+	Reason string `json:"reason,omitempty"`
+	// LogicalResourceID and ResourceType name the resource that DescribeStackEvents
+	// reports CREATE_FAILED; default "LoadBalancer", AWS::ElasticLoadBalancingV2::LoadBalancer.
+	LogicalResourceID string `json:"logicalResourceId,omitempty"`
+	ResourceType      string `json:"resourceType,omitempty"`
+}
+
+// TargetHealth is what ELBv2 DescribeTargetHealth reports for a target whose health is
+// overridden. moto reports every registered target healthy.
+type TargetHealth struct {
+	// State is the target's state; default "unhealthy".
+	State string `json:"state,omitempty"`
+	// Reason is the reason code; default "Target.FailedHealthChecks" for an unhealthy target.
+	Reason string `json:"reason,omitempty"`
+	// Description is the human-readable description.
+	Description string `json:"description,omitempty"`
+}
+
+// overrides are the response rewrites in force, keyed by stack name and target id.
+type overrides struct {
+	mu      sync.Mutex
+	stacks  map[string]StackStatus
+	targets map[string]TargetHealth
+}
+
+// SetStackStatus makes DescribeStacks and ListStacks report status for the stack of
+// that name, and DescribeStackEvents report a resource CREATE_FAILED with the reason.
+func (g *Gateway) SetStackStatus(stackName string, s StackStatus) {
+	if s.LogicalResourceID == "" {
+		s.LogicalResourceID, s.ResourceType = "LoadBalancer", "AWS::ElasticLoadBalancingV2::LoadBalancer"
+	}
+	if s.ResourceType == "" {
+		s.ResourceType = "AWS::CloudFormation::CustomResource"
+	}
+	o := &g.overrides
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.stacks == nil {
+		o.stacks = map[string]StackStatus{}
+	}
+	o.stacks[stackName] = s
+}
+
+// SetTargetHealth makes DescribeTargetHealth report h for the target with that id (an
+// instance id or IP address) in every target group; the id "*" stands for every target.
+func (g *Gateway) SetTargetHealth(targetID string, h TargetHealth) {
+	if h.State == "" {
+		h.State = "unhealthy"
+	}
+	if h.Reason == "" && h.State == "unhealthy" {
+		h.Reason = "Target.FailedHealthChecks"
+	}
+	if h.Description == "" && h.State == "unhealthy" {
+		h.Description = "Health checks failed"
+	}
+	o := &g.overrides
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.targets == nil {
+		o.targets = map[string]TargetHealth{}
+	}
+	o.targets[targetID] = h
+}
+
+func (o *overrides) clear() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.stacks, o.targets = nil, nil
+}
+
+// rewriter returns the rewrite of moto's answer to the call, or nil when nothing is overridden.
+func (o *overrides) rewriter(c Call) func([]byte) []byte {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch {
+	case c.Service == "cloudformation" && len(o.stacks) > 0 &&
+		(c.Operation == "DescribeStacks" || c.Operation == "ListStacks"):
+		stacks := clone(o.stacks)
+		return func(b []byte) []byte { return rewriteStacks(b, stacks) }
+	case c.Service == "cloudformation" && len(o.stacks) > 0 && c.Operation == "DescribeStackEvents":
+		stacks := clone(o.stacks)
+		return func(b []byte) []byte { return rewriteStackEvents(b, stacks) }
+	case c.Service == "elasticloadbalancing" && len(o.targets) > 0 && c.Operation == "DescribeTargetHealth":
+		targets := clone(o.targets)
+		return func(b []byte) []byte { return rewriteTargetHealth(b, targets) }
+	}
+	return nil
+}
+
+func clone[V any](m map[string]V) map[string]V {
+	c := make(map[string]V, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// rewriteStacks sets the status and reason of the overridden stacks in a DescribeStacks
+// or ListStacks answer.
+func rewriteStacks(body []byte, stacks map[string]StackStatus) []byte {
+	return rewriteMembers(body, func(m string) string {
+		s, ok := stacks[element(m, "StackName")]
+		if !ok {
+			return m
+		}
+		m = removeElement(m, "StackStatusReason")
+		reason := ""
+		if s.Reason != "" {
+			reason = "<StackStatusReason>" + html.EscapeString(s.Reason) + "</StackStatusReason>"
+		}
+		return replaceElement(m, "StackStatus", s.Status, reason)
+	})
+}
+
+// rewriteStackEvents adds, for an overridden stack, its resource's CREATE_FAILED event
+// and the stack's own event with the overridden status, newest first as CloudFormation lists them.
+func rewriteStackEvents(body []byte, stacks map[string]StackStatus) []byte {
+	text := string(body)
+	open := strings.Index(text, "<StackEvents>")
+	if open < 0 {
+		return body
+	}
+	open += len("<StackEvents>")
+	first := text[open:]
+	name := element(first, "StackName")
+	s, ok := stacks[name]
+	if !ok {
+		return body
+	}
+	stackID := element(first, "StackId")
+	now := time.Now().UTC()
+	event := func(at time.Time, logicalID, physicalID, typ, status string) string {
+		return fmt.Sprintf("<member><StackId>%s</StackId><EventId>%s</EventId><StackName>%s</StackName>"+
+			"<LogicalResourceId>%s</LogicalResourceId><PhysicalResourceId>%s</PhysicalResourceId>"+
+			"<ResourceType>%s</ResourceType><Timestamp>%s</Timestamp><ResourceStatus>%s</ResourceStatus>"+
+			"<ResourceStatusReason>%s</ResourceStatusReason></member>",
+			stackID, newRequestID(), html.EscapeString(name), html.EscapeString(logicalID), html.EscapeString(physicalID),
+			html.EscapeString(typ), at.Format("2006-01-02T15:04:05.000000Z"), status, html.EscapeString(s.Reason))
+	}
+	added := event(now, name, stackID, "AWS::CloudFormation::Stack", s.Status) +
+		event(now.Add(-time.Millisecond), s.LogicalResourceID, "", s.ResourceType, "CREATE_FAILED")
+	return []byte(text[:open] + added + text[open:])
+}
+
+// rewriteTargetHealth sets the health of the overridden targets in a DescribeTargetHealth answer.
+func rewriteTargetHealth(body []byte, targets map[string]TargetHealth) []byte {
+	return rewriteMembers(body, func(m string) string {
+		h, ok := targets[element(m, "Id")]
+		if !ok {
+			if h, ok = targets["*"]; !ok {
+				return m
+			}
+		}
+		health := "<TargetHealth><State>" + html.EscapeString(h.State) + "</State>"
+		if h.Reason != "" {
+			health += "<Reason>" + html.EscapeString(h.Reason) + "</Reason>"
+		}
+		if h.Description != "" {
+			health += "<Description>" + html.EscapeString(h.Description) + "</Description>"
+		}
+		health += "</TargetHealth>"
+		if i, j := span(m, "TargetHealth"); i >= 0 {
+			return m[:i] + health + m[j:]
+		}
+		return strings.Replace(m, "</member>", health+"</member>", 1)
+	})
+}
+
+// rewriteMembers applies edit to every outermost <member> element of an XML document.
+func rewriteMembers(body []byte, edit func(member string) string) []byte {
+	text := string(body)
+	var out strings.Builder
+	depth, start, last := 0, 0, 0
+	for i := 0; i < len(text); i++ {
+		switch {
+		case strings.HasPrefix(text[i:], "<member>"):
+			if depth == 0 {
+				start = i
+			}
+			depth++
+		case strings.HasPrefix(text[i:], "</member>"):
+			depth--
+			if depth == 0 {
+				end := i + len("</member>")
+				out.WriteString(text[last:start])
+				out.WriteString(edit(text[start:end]))
+				last = end
+			}
+		}
+	}
+	out.WriteString(text[last:])
+	return []byte(out.String())
+}
+
+// span returns where the first <name> element of s starts and ends, or -1, -1.
+func span(s, name string) (int, int) {
+	i := strings.Index(s, "<"+name+">")
+	if i < 0 {
+		return -1, -1
+	}
+	j := strings.Index(s[i:], "</"+name+">")
+	if j < 0 {
+		return -1, -1
+	}
+	return i, i + j + len("</"+name+">")
+}
+
+// element returns the unescaped text of the first <name> element of s.
+func element(s, name string) string {
+	i, j := span(s, name)
+	if i < 0 {
+		return ""
+	}
+	return html.UnescapeString(s[i+len("<"+name+">") : j-len("</"+name+">")])
+}
+
+// removeElement removes the first <name> element of s.
+func removeElement(s, name string) string {
+	if i, j := span(s, name); i >= 0 {
+		return s[:i] + s[j:]
+	}
+	return s
+}
+
+// replaceElement sets the text of the first <name> element of s and puts after it.
+func replaceElement(s, name, text, after string) string {
+	i, j := span(s, name)
+	if i < 0 {
+		return s
+	}
+	return s[:i] + "<" + name + ">" + html.EscapeString(text) + "</" + name + ">" + after + s[j:]
+}

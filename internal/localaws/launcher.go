@@ -1,0 +1,164 @@
+package localaws
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+//go:embed launcher.py
+var launcherScript []byte
+
+// The launcher's fixes of moto defects, by name, for Options.DisablePatches.
+const (
+	// PatchStateMachineCopy works around moto issue 10077 (a second StartExecution fails).
+	PatchStateMachineCopy = "skip_executions_in_state_machine_copy"
+	// PatchJSONPathCache caches JSONPath parsing in the Step Functions interpreter.
+	PatchJSONPathCache = "cache_jsonpath_parsing"
+	// PatchTemplateTargets registers a CloudFormation TargetGroup's Targets.
+	PatchTemplateTargets = "register_template_targets"
+	// PatchStopTaskTokenWait makes StopExecution end a task waiting for a task token.
+	PatchStopTaskTokenWait = "stop_interrupts_task_token_wait"
+)
+
+// stepFunctionsConfig switches moto's Step Functions interpreter on.
+const stepFunctionsConfig = `{"stepfunctions": {"execute_state_machine": true}}`
+
+// launcher is the running moto server.
+type launcher struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser // its end closing tells the launcher to exit
+	done  chan struct{}
+	url   string
+}
+
+// startLauncher starts moto on a free port of 127.0.0.1, handing it the listening
+// socket so that no other process can take the port first. Its Step Functions
+// interpreter calls AWS at localhost:gatewayPort.
+func startLauncher(py Python, dir string, gatewayPort int, log *os.File, disabledPatches []string) (*launcher, error) {
+	script := filepath.Join(dir, "launcher.py")
+	if err := os.WriteFile(script, launcherScript, 0o644); err != nil {
+		return nil, fmt.Errorf("write moto launcher: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen for moto: %w", err)
+	}
+	defer ln.Close()
+	sock, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		return nil, fmt.Errorf("listen for moto: %w", err)
+	}
+	defer sock.Close()
+
+	l := &launcher{done: make(chan struct{}), url: "http://" + ln.Addr().String()}
+	l.cmd = exec.Command(py.Path, script, "--fd", "3", "--watch-stdin")
+	l.cmd.ExtraFiles = []*os.File{sock}
+	l.cmd.Env = append(withoutVars(os.Environ(), "MOTO_PORT", "LOCALAWS_DISABLE_PATCHES"),
+		"MOTO_PORT="+strconv.Itoa(gatewayPort),
+		"LOCALAWS_DISABLE_PATCHES="+strings.Join(disabledPatches, ","),
+		"PYTHONUNBUFFERED=1")
+	l.cmd.Stdout, l.cmd.Stderr = log, log
+	l.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if l.stdin, err = l.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	if err := l.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start moto launcher with %s: %w", py.Path, err)
+	}
+	go func() { _ = l.cmd.Wait(); close(l.done) }()
+	return l, nil
+}
+
+// waitReady waits until moto answers, applying the interpreter's configuration.
+func (l *launcher) waitReady(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		err := l.configure(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-l.done:
+			return fmt.Errorf("moto exited while starting (%v)", l.cmd.ProcessState)
+		case <-ctx.Done():
+			return fmt.Errorf("moto did not answer within %v: %w", timeout, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// configure switches the Step Functions interpreter on (again: a reset may drop it).
+func (l *launcher) configure(ctx context.Context) error {
+	return l.post(ctx, "/moto-api/config", stepFunctionsConfig)
+}
+
+// reset clears all of moto's state.
+func (l *launcher) reset(ctx context.Context) error {
+	if err := l.post(ctx, "/moto-api/reset", ""); err != nil {
+		return err
+	}
+	return l.configure(ctx)
+}
+
+func (l *launcher) post(ctx context.Context, path, body string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.url+path, bytes.NewReader([]byte(body)))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("moto %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("moto %s: status %d: %s", path, resp.StatusCode, msg)
+	}
+	return nil
+}
+
+// stop ends the launcher's process group with SIGTERM, then SIGKILL after 5 s, and waits.
+func (l *launcher) stop() error {
+	_ = l.stdin.Close()
+	pgid := l.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-l.done:
+		return nil
+	case <-time.After(5 * time.Second):
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	<-l.done
+	return errors.New("moto did not exit on SIGTERM within 5s: killed")
+}
+
+// withoutVars returns env without the named variables.
+func withoutVars(env []string, names ...string) []string {
+	var out []string
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		found := false
+		for _, n := range names {
+			found = found || n == name
+		}
+		if !found {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
