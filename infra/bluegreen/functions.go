@@ -36,8 +36,9 @@ var functionDescriptions = map[string]string{
 	"rollback":    "bluegreen: rollback, manual rollback and reconcile batches",
 }
 
-// usesLockTable lists the functions that get LOCK_TABLE.
-var usesLockTable = map[string]bool{"createstack": true, "shiftweight": true}
+// usesLockTable lists the functions that get LOCK_TABLE: every function that writes checks that its execution still
+// holds the app's lock first (internal/applock); createstack takes locks over, shiftweight stores approval tokens.
+var usesLockTable = map[string]bool{"createstack": true, "shiftweight": true, "switch": true, "rollback": true}
 
 // addFunctions builds the five Lambdas, each with its log group and its role (rights added by grantFunctions).
 func (d *Deployer) addFunctions() {

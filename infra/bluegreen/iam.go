@@ -41,7 +41,7 @@ func (d *Deployer) grantFunctions() {
 	// states:DescribeExecution), plan (Route 53 list, CloudFormation list), create/status/publish/delete/clean-up
 	// (CloudFormation, ELBv2 describe, Route 53 change).
 	add("createstack", d.paramStatement(), d.executionsStatement(),
-		statement("LockTable", []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, []*string{d.LockTable.TableArn()}, nil))
+		statement("LockTable", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, []*string{d.LockTable.TableArn()}, nil))
 	add("createstack", route53...)
 	add("createstack", d.createStackStatements()...)
 	add("createstack", d.stackReadStatement("ReadStacks", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"),
@@ -57,11 +57,13 @@ func (d *Deployer) grantFunctions() {
 		statement("DescribeAlarms", []string{"cloudwatch:DescribeAlarms"}, star(), nil))
 	// shiftweight: weight steps (Route 53) and the approval gate's token (DynamoDB).
 	add("shiftweight", route53...)
-	add("shiftweight", statement("LockTable", []string{"dynamodb:UpdateItem"}, []*string{d.LockTable.TableArn()}, nil))
-	// switch: the switch batch.
+	add("shiftweight", statement("LockTable", []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, []*string{d.LockTable.TableArn()}, nil))
+	// switch: the switch batch; the lock check before it.
 	add("switch", route53...)
-	// rollback: restore batches, and the status of the stack it makes live again.
+	add("switch", statement("LockTable", []string{"dynamodb:GetItem"}, []*string{d.LockTable.TableArn()}, nil))
+	// rollback: restore batches, and the status of the stack it makes live again; the lock check before a write.
 	add("rollback", route53...)
+	add("rollback", statement("LockTable", []string{"dynamodb:GetItem"}, []*string{d.LockTable.TableArn()}, nil))
 	add("rollback", d.stackReadStatement("ReadStacks", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"))
 }
 

@@ -17,7 +17,7 @@ func TestFunctionActions(t *testing.T) {
 	want := map[string][]string{
 		"createstack": append(append([]string{
 			"cloudformation:CreateStack", "cloudformation:DeleteStack", "cloudformation:DescribeStackEvents",
-			"cloudformation:DescribeStacks", "cloudformation:ListStacks", "dynamodb:GetItem", "dynamodb:UpdateItem",
+			"cloudformation:DescribeStacks", "cloudformation:ListStacks", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
 			"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups", "iam:PassRole",
 			"s3:GetObject", "s3:GetObjectVersion", "ssm:GetParameter", "states:DescribeExecution",
 		}, route53...), common...),
@@ -25,9 +25,9 @@ func TestFunctionActions(t *testing.T) {
 			"cloudformation:DescribeStacks", "cloudwatch:DescribeAlarms", "elasticloadbalancing:DescribeLoadBalancers",
 			"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
 		}, common...),
-		"shiftweight": append(append([]string{"dynamodb:UpdateItem"}, route53...), common...),
-		"switch":      append(slices.Clone(route53), common...),
-		"rollback":    append(append([]string{"cloudformation:DescribeStackEvents", "cloudformation:DescribeStacks"}, route53...), common...),
+		"shiftweight": append(append([]string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, route53...), common...),
+		"switch":      append(append([]string{"dynamodb:GetItem"}, route53...), common...),
+		"rollback":    append(append([]string{"cloudformation:DescribeStackEvents", "cloudformation:DescribeStacks", "dynamodb:GetItem"}, route53...), common...),
 	}
 	pol := base.policies()
 	for _, name := range FunctionNames {

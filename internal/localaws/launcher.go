@@ -31,6 +31,8 @@ const (
 	PatchTemplateTargets = "register_template_targets"
 	// PatchStopTaskTokenWait makes StopExecution end a task waiting for a task token.
 	PatchStopTaskTokenWait = "stop_interrupts_task_token_wait"
+	// PatchStopAtOnce makes StopExecution end an execution at once, while a task's call is still under way.
+	PatchStopAtOnce = "stop_ends_execution_at_once"
 )
 
 // stepFunctionsConfig switches moto's Step Functions interpreter on.

@@ -132,11 +132,35 @@ def stop_interrupts_task_token_wait():
     return True
 
 
+def stop_ends_execution_at_once():
+    """moto: StopExecution while a task's call is under way (a Lambda invoke, an SDK
+    integration) leaves the execution RUNNING until that call returns. On AWS the
+    execution is ABORTED at once (the call, if it goes on, changes nothing in the
+    execution). The stop now records ABORTED and the stop date immediately; the
+    worker, when its call returns, ends the already stopped program."""
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    if "exec_status" in inspect.getsource(Execution.stop):
+        return False
+    original_stop = Execution.stop
+
+    def stop(self, stop_date, error, cause):
+        original_stop(self, stop_date, error, cause)
+        if self.exec_status == ExecutionStatus.RUNNING:
+            self.exec_status = ExecutionStatus.ABORTED
+            self.stop_date = stop_date
+
+    Execution.stop = stop
+    return True
+
+
 PATCHES = [
     skip_executions_in_state_machine_copy,
     cache_jsonpath_parsing,
     register_template_targets,
     stop_interrupts_task_token_wait,
+    stop_ends_execution_at_once,
 ]
 
 

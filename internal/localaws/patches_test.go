@@ -86,7 +86,7 @@ func stopWhileWaitingForToken(t *testing.T, a *localaws.AWS, c *sfn.Client, time
 func TestMotoDefectsWithoutPatches(t *testing.T) {
 	opts := testOptions()
 	opts.DisablePatches = []string{localaws.PatchStateMachineCopy, localaws.PatchJSONPathCache,
-		localaws.PatchTemplateTargets, localaws.PatchStopTaskTokenWait}
+		localaws.PatchTemplateTargets, localaws.PatchStopTaskTokenWait, localaws.PatchStopAtOnce}
 	a := localawstest.Start(t, opts)
 	c := sfnClient(t, a)
 
@@ -135,6 +135,12 @@ func TestMotoDefectsWithoutPatches(t *testing.T) {
 		reset(t)
 		if status, _ := stopWhileWaitingForToken(t, a, c, time.Second); status != sfntypes.ExecutionStatusRunning {
 			t.Errorf("without the fix, status 1s after StopExecution: %s, want RUNNING", status)
+		}
+	})
+	t.Run(localaws.PatchStopAtOnce, func(t *testing.T) {
+		reset(t)
+		if status := stopWhileInvokeHeld(t, a, c); status != sfntypes.ExecutionStatusRunning {
+			t.Errorf("without the fix, status after StopExecution while an invoke is held: %s, want RUNNING", status)
 		}
 	})
 

@@ -13,6 +13,7 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/bluegreen-aws/bluegreen/internal/localaws"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/localawstest"
 )
 
@@ -152,6 +153,34 @@ func TestSDKIntegrationPassesThroughGateway(t *testing.T) {
 	if err != nil || len(item.Item) == 0 {
 		t.Errorf("the lock item was not written: %v", err)
 	}
+}
+
+// StopExecution while a task's call is held ends the execution at once, as on AWS (launcher fix).
+func TestStopWhileAnInvokeIsHeldAbortsAtOnce(t *testing.T) {
+	a := localawstest.Use(t, local)
+	if status := stopWhileInvokeHeld(t, a, sfnClient(t, a)); status != sfntypes.ExecutionStatusAborted {
+		t.Errorf("status after StopExecution while the invoke is held: %s, want ABORTED", status)
+	}
+}
+
+// stopWhileInvokeHeld stops an execution whose Lambda invoke is held, and returns its status right after the stop
+// (the invoke is released when the test ends).
+func stopWhileInvokeHeld(t *testing.T, a *localaws.AWS, c *sfn.Client) sfntypes.ExecutionStatus {
+	t.Helper()
+	machine := createStateMachine(t, c, "stopped", invokeMachine)
+	hold := a.Gateway.HoldInvoke("greet", 0)
+	t.Cleanup(hold.Release)
+	arn := startExecution(t, c, machine, "stopped", `{"function": "greet", "value": "x"}`)
+	select {
+	case <-hold.Arrived():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the invoke of greet never arrived")
+	}
+	if _, err := c.StopExecution(t.Context(), &sfn.StopExecutionInput{ExecutionArn: aws.String(arn)}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	return waitExecution(t, c, arn, 0).Status
 }
 
 // A hold on a Lambda function stops an execution at that step.
