@@ -37,6 +37,8 @@ type State struct {
 	Change PendingChange `json:"change"`
 	// Step is the weight step applied last.
 	Step *Step `json:"step,omitempty"`
+	// Switched is true once this run's switch batch made the new stack live.
+	Switched bool `json:"switched,omitempty"`
 	// Verdict is the last health check's verdict, with its evidence.
 	Verdict *Verdict `json:"verdict,omitempty"`
 	// Checks counts the pre-traffic health checks and says whether to try again.

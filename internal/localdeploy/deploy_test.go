@@ -41,6 +41,10 @@ func TestFirstReleaseThenWeightedReleaseThenFailedRelease(t *testing.T) {
 	}
 	hasPath(t, r2, "Publish", "PreTrafficHealth", "Shift", "Bake", "StepHealth", "Shift", "Bake", "StepHealth",
 		"Shift", "Bake", "StepHealth", "Switch", "Watch", "Cleanup", "Unlock", "Succeeded")
+	// Keep the history small: the default steps stay well under 100 transitions (the stack wait loop, once here).
+	if n := len(r2.Path); n >= 80 {
+		t.Errorf("a release with the default steps entered %d states, want well under 100", n)
+	}
 	if n := count(r2, "Shift"); n != 3 {
 		t.Errorf("entered Shift %d times, want 3", n)
 	}

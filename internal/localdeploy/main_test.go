@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/gateway"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/localawstest"
 	"github.com/bluegreen-aws/bluegreen/internal/localdeploy"
 	"github.com/bluegreen-aws/bluegreen/internal/operator"
@@ -48,7 +50,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.Remove(logs.Name())
-	handlers, bind := localdeploy.InProcess(logs, nil)
+	handlers, bind := localdeploy.InProcess(logs, func(h gateway.Handler) gateway.Handler { return twiceHandler{h} })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	local, err = localaws.Start(ctx, localaws.Options{Handlers: handlers})
 	cancel()
@@ -255,4 +257,19 @@ func (e *env) zoneApply(b records.Batch) (bool, error) {
 	}
 	res, err := z.Apply(e.ctx, b)
 	return res.Submitted, err
+}
+
+// twice makes every in-process function run each invocation twice with the same input (the idempotency test).
+var twice atomic.Bool
+
+type twiceHandler struct{ h gateway.Handler }
+
+func (w twiceHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	if !twice.Load() {
+		return w.h.Invoke(ctx, payload)
+	}
+	if _, err := w.h.Invoke(ctx, payload); err != nil {
+		return nil, err
+	}
+	return w.h.Invoke(ctx, payload)
 }

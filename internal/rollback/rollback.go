@@ -62,8 +62,12 @@ func (h *Handler) restore(ctx context.Context, req *deploy.Request, log *slog.Lo
 	if err != nil {
 		return s, err
 	}
+	// The new stack had traffic when the records say so now, or — for a retried call after the restore — when the
+	// run shifted weight to it or switched to it.
 	s.DrainSeconds = 0
-	if n := s.Plan.New; n != nil && (st.Active == n.StackID || (st.Slots[n.Color] == n.StackID && st.Weight(n.Color) > 0)) {
+	n := s.Plan.New
+	routed := n != nil && (st.Active == n.StackID || (st.Slots[n.Color] == n.StackID && st.Weight(n.Color) > 0))
+	if routed || s.Switched || (s.Step != nil && s.Step.Index >= 0) {
 		s.DrainSeconds = *s.Config.DrainSeconds
 	}
 	b := r.App().Restore(st, s.Plan.Before)

@@ -55,6 +55,7 @@ func (h *Handler) switchOver(ctx context.Context, req *deploy.Request, log *slog
 	if s.Change, err = r.Apply(ctx, b, *s.Config.Strategy.PollSeconds); err != nil {
 		return s, err
 	}
+	s.Switched = true
 	log.Info("switched", "pending", s.Change.Pending, "adopted", s.Plan.Adopt != nil)
 	return s, nil
 }
