@@ -7,6 +7,15 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
+// The stack's outputs, read by the operator's CLI.
+const (
+	OutputStateMachine = "StateMachineArn"
+	OutputLockTable    = "LockTableName"
+	OutputConfigPrefix = "ConfigParameterPrefix"
+	OutputArtifacts    = "ArtifactBucketName"
+	OutputTopic        = "NotificationTopicArn"
+)
+
 // BlueGreenStackProps configure the deployer's stack.
 type BlueGreenStackProps struct {
 	awscdk.StackProps
@@ -31,6 +40,16 @@ func NewBlueGreenStack(scope constructs.Construct, id string, props *BlueGreenSt
 	}
 	stack := awscdk.NewStack(scope, jsii.String(id), &sp)
 	d := NewDeployer(stack, "Deployer", &props.Deployer)
+	// The operator's CLI (cmd/bluegreen) finds the deployer through these outputs.
+	for name, v := range map[string]*string{
+		OutputStateMachine: d.StateMachine.StateMachineArn(),
+		OutputLockTable:    d.LockTable.TableName(),
+		OutputConfigPrefix: jsii.String(d.props.ConfigParameterPrefix),
+		OutputArtifacts:    d.ArtifactBucket.BucketName(),
+		OutputTopic:        d.Topic.TopicArn(),
+	} {
+		awscdk.NewCfnOutput(stack, jsii.String(name), &awscdk.CfnOutputProps{Value: v})
+	}
 	awscdk.Aspects_Of(stack).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return &BlueGreenStack{Stack: stack, Deployer: d}
 }
