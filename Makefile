@@ -14,7 +14,7 @@ CDK := .tools/node_modules/.bin/cdk
 CDK_ENV := CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 CDK_FLAGS := --no-notices
 
-.PHONY: help build build-aws build-host test test-short lint vet fmt bench demo localaws tools synth diff deploy clean
+.PHONY: help build build-aws build-host test test-short lint vet fmt bench size demo localaws tools synth diff deploy clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,8 +48,16 @@ fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-bench: ## benchmarks (state reader, batch validation, Lambda binary sizes)
-	$(GO) test -run=NONE -bench=. -benchmem ./...
+bench: ## benchmarks (state reader, batch rules, zone apply)
+	$(GO) test -run=NONE -bench=. -benchmem ./internal/records/ ./internal/zone/
+
+MAX_BOOTSTRAP_BYTES := 12582912
+size: build-aws ## check that every AWS bootstrap is at most 12 MiB
+	@for f in $(FUNCTIONS); do \
+		s=$$(stat -c %s $(BUILD)/functions/$$f/bootstrap); \
+		printf "%-12s %8d bytes (%d KiB)\n" $$f $$s $$((s/1024)); \
+		if [ $$s -gt $(MAX_BOOTSTRAP_BYTES) ]; then echo "$$f is over 12 MiB" >&2; exit 1; fi; \
+	done
 
 demo: ## the whole flow on the local AWS: first release, weighted release, failing release rolled back
 	$(GO) run ./cmd/demo
