@@ -14,7 +14,7 @@ CDK := .tools/node_modules/.bin/cdk
 CDK_ENV := CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 CDK_FLAGS := --no-notices
 
-.PHONY: help build build-aws build-host test test-short lint vet fmt bench size demo localaws tools synth diff deploy clean
+.PHONY: deps help build build-aws build-host test test-short lint vet fmt bench size demo localaws tools synth diff deploy clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,11 +33,21 @@ build-host: ## build/host/<name>/bootstrap for this machine's OS and architectur
 		CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o $(BUILD)/host/$$f/bootstrap ./functions/$$f || exit 1; \
 	done
 
-test: lint ## every test, including the ones against the local AWS and the CDK synth (needs moto, cfn-lint, npm tools)
-	$(GO) test -p 1 -count=1 ./...
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+GOBIN_DIR := $(shell $(GO) env GOPATH 2>/dev/null)/bin
 
-test-short: ## unit tests only (no local AWS, no CDK)
-	$(GO) test -short ./...
+# deps installs what is missing, and only that: the pinned npm tools and aws-lambda-rie (moto and cfn-lint come with
+# the machine's Python; the tests say so clearly when they are missing).
+deps:
+	@test -x $(CDK) -a -x .tools/node_modules/.bin/asl-validator || npm ci --prefix .tools --no-audit --no-fund
+	@command -v aws-lambda-rie >/dev/null 2>&1 || test -x $(GOBIN_DIR)/aws-lambda-rie || \
+		$(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+test: deps lint ## every test, including the ones against the local AWS and the CDK synth
+	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(GO) test -p 1 -count=1 -timeout 30m ./...
+
+test-short: ## the unit tests only: every package but those that start the local AWS or synthesize the CDK app
+	$(GO) test $$($(GO) list ./... | grep -v -e /internal/localaws -e /internal/localdeploy -e /internal/cli -e /infra)
 
 lint: vet fmt ## go vet and gofmt
 
@@ -59,24 +69,24 @@ size: build-aws ## check that every AWS bootstrap is at most 12 MiB
 		if [ $$s -gt $(MAX_BOOTSTRAP_BYTES) ]; then echo "$$f is over 12 MiB" >&2; exit 1; fi; \
 	done
 
-demo: ## the whole flow on the local AWS: first release, weighted release, failing release rolled back
+demo: deps ## the whole flow on the local AWS: first release, weighted release, failing release rolled back
 	$(GO) run ./cmd/demo
 
-localaws: ## run the local AWS standalone (prints the environment to use it)
+localaws: deps ## run the local AWS standalone (prints the environment to use it)
 	$(GO) run ./cmd/localaws
 
 tools: ## install what the tests need: npm tools (pinned in .tools/package-lock.json), Go modules, aws-lambda-rie
 	npm ci --prefix .tools --no-audit --no-fund
 	$(GO) mod download
-	$(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
+	$(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
-synth: build-aws ## synthesize the CloudFormation template (cdk.out/)
+synth: deps build-aws ## synthesize the CloudFormation template (cdk.out/)
 	$(CDK_ENV) $(CDK) synth $(CDK_FLAGS) --quiet
 
-diff: build-aws ## compare the deployed stack with the code
+diff: deps build-aws ## compare the deployed stack with the code
 	$(CDK_ENV) $(CDK) diff $(CDK_FLAGS)
 
-deploy: build-aws ## deploy to the AWS account of your credentials
+deploy: deps build-aws ## deploy to the AWS account of your credentials
 	$(CDK_ENV) $(CDK) deploy $(CDK_FLAGS)
 
 clean:

@@ -171,3 +171,23 @@ func TestFirstReleaseRefusesASimpleRecordAtTheHostUnlessAdopting(t *testing.T) {
 		t.Errorf("the simple record is still there: %+v", s.State.HostOther)
 	}
 }
+
+// A failing first release leaves the app as it found it: no records but those of no stack, no stack.
+func TestFailedFirstReleaseLeavesNothing(t *testing.T) {
+	e := setup(t)
+	e.addApp("demoapp", nil)
+	_, r := e.run(deploy.Input{App: "demoapp", Version: "v1-broken"})
+	if r.Status != "FAILED" || r.Error != "HealthCheckError" {
+		t.Fatalf("%s %s %s, want FAILED HealthCheckError", r.Status, r.Error, r.Cause)
+	}
+	hasPath(t, r, "Publish", "PreTrafficHealth", "Rollback", "Discard", "RolledBack")
+	s := e.status("demoapp")
+	if s.State.Phase != records.PhaseEmpty || len(s.State.Records) != 0 {
+		t.Errorf("after a failed first release: %s with records %v, want empty", s.State.Phase, s.State.Records)
+	}
+	if len(s.Unslotted) != 0 || s.Lock != nil {
+		t.Errorf("left behind: stacks %+v, lock %+v", s.Unslotted, s.Lock)
+	}
+	e.deploy("demoapp", "v1")
+	e.live("demoapp", records.Blue, "")
+}
