@@ -72,8 +72,8 @@ size: build-aws ## check that every AWS bootstrap is at most 12 MiB
 demo: deps ## the whole flow on the local AWS: first release, weighted release, failing release rolled back
 	$(GO) run ./cmd/demo
 
-localaws: deps ## run the local AWS standalone (prints the environment to use it)
-	$(GO) run ./cmd/localaws
+localaws: deps ## run the local AWS with the deployer and a demo app installed (prints the environment to use it)
+	$(GO) run ./cmd/localaws -deployer
 
 tools: ## install what the tests need: npm tools (pinned in .tools/package-lock.json), Go modules, aws-lambda-rie
 	npm ci --prefix .tools --no-audit --no-fund
