@@ -1,0 +1,279 @@
+package createstack_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/bluegreen-aws/bluegreen/internal/stacks"
+)
+
+// params is SSM Parameter Store: GetParameter of a missing name is ParameterNotFound.
+type params map[string]string
+
+func (p params) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
+	v, ok := p[aws.ToString(in.Name)]
+	if !ok {
+		return nil, &ssmtypes.ParameterNotFound{Message: aws.String("Parameter " + aws.ToString(in.Name) + " not found.")}
+	}
+	return &ssm.GetParameterOutput{Parameter: &ssmtypes.Parameter{Name: in.Name, Value: aws.String(v)}}, nil
+}
+
+// execution is one Step Functions execution.
+type execution struct {
+	status sfntypes.ExecutionStatus
+	input  string
+}
+
+// executions is Step Functions: DescribeExecution of an unknown ARN is ExecutionDoesNotExist.
+type executions map[string]execution
+
+func (e executions) DescribeExecution(_ context.Context, in *sfn.DescribeExecutionInput, _ ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
+	x, ok := e[aws.ToString(in.ExecutionArn)]
+	if !ok {
+		return nil, &sfntypes.ExecutionDoesNotExist{Message: aws.String("Execution Does Not Exist: '" + aws.ToString(in.ExecutionArn) + "'")}
+	}
+	return &sfn.DescribeExecutionOutput{ExecutionArn: in.ExecutionArn, Status: x.status, Input: aws.String(x.input)}, nil
+}
+
+type item = map[string]ddbtypes.AttributeValue
+
+// lockTable is the lock table: items keyed by app, with the condition expressions the deployer writes evaluated
+// as DynamoDB does (a failed condition is ConditionalCheckFailedException and changes nothing).
+type lockTable struct {
+	t      *testing.T
+	name   string
+	items  map[string]item
+	writes int
+	// beforeWrite, when set, runs before each conditional write is judged (to lose a race).
+	beforeWrite func(*lockTable)
+}
+
+func (l *lockTable) key(k item) string { return k["app"].(*ddbtypes.AttributeValueMemberS).Value }
+
+func (l *lockTable) table(name *string) error {
+	if aws.ToString(name) != l.name {
+		return &ddbtypes.ResourceNotFoundException{Message: aws.String("Requested resource not found")}
+	}
+	return nil
+}
+
+func (l *lockTable) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	if err := l.table(in.TableName); err != nil {
+		return nil, err
+	}
+	it, ok := l.items[l.key(in.Key)]
+	if !ok {
+		return &dynamodb.GetItemOutput{}, nil
+	}
+	return &dynamodb.GetItemOutput{Item: maps.Clone(it)}, nil
+}
+
+// holds evaluates "attribute_not_exists(app)" and "execution = :v" against an item (nil when absent).
+func (l *lockTable) holds(cond string, it item, values item) bool {
+	switch {
+	case cond == "attribute_not_exists(app)":
+		return it == nil
+	case strings.HasPrefix(cond, "execution = :"):
+		want, ok := values[strings.TrimPrefix(cond, "execution = ")].(*ddbtypes.AttributeValueMemberS)
+		have, exists := it["execution"].(*ddbtypes.AttributeValueMemberS)
+		return ok && exists && have.Value == want.Value
+	}
+	l.t.Fatalf("the fake lock table does not know the condition %q", cond)
+	return false
+}
+
+func conditionFailed() error {
+	return &ddbtypes.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
+}
+
+func (l *lockTable) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if err := l.table(in.TableName); err != nil {
+		return nil, err
+	}
+	if l.beforeWrite != nil {
+		l.beforeWrite(l)
+	}
+	k := l.key(in.Item)
+	if c := aws.ToString(in.ConditionExpression); c != "" && !l.holds(c, l.items[k], in.ExpressionAttributeValues) {
+		return nil, conditionFailed()
+	}
+	l.items[k] = maps.Clone(in.Item)
+	l.writes++
+	return &dynamodb.PutItemOutput{}, nil
+}
+
+var clauseRE = regexp.MustCompile(`\b(SET|REMOVE)\b`)
+
+func (l *lockTable) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if err := l.table(in.TableName); err != nil {
+		return nil, err
+	}
+	if l.beforeWrite != nil {
+		l.beforeWrite(l)
+	}
+	k := l.key(in.Key)
+	old, exists := l.items[k]
+	if c := aws.ToString(in.ConditionExpression); c != "" && !l.holds(c, old, in.ExpressionAttributeValues) {
+		return nil, conditionFailed()
+	}
+	it := maps.Clone(old)
+	if !exists {
+		it = maps.Clone(in.Key)
+	}
+	name := func(n string) string {
+		n = strings.TrimSpace(n)
+		if strings.HasPrefix(n, "#") {
+			real, ok := in.ExpressionAttributeNames[n]
+			if !ok {
+				l.t.Fatalf("update %q: no name for %s", aws.ToString(in.UpdateExpression), n)
+			}
+			return real
+		}
+		return n
+	}
+	expr := aws.ToString(in.UpdateExpression)
+	bounds := clauseRE.FindAllStringIndex(expr, -1)
+	for i, b := range bounds {
+		end := len(expr)
+		if i+1 < len(bounds) {
+			end = bounds[i+1][0]
+		}
+		for _, part := range strings.Split(expr[b[1]:end], ",") {
+			if expr[b[0]:b[1]] == "REMOVE" {
+				delete(it, name(part))
+				continue
+			}
+			lhs, rhs, ok := strings.Cut(part, "=")
+			v, known := in.ExpressionAttributeValues[strings.TrimSpace(rhs)]
+			if !ok || !known {
+				l.t.Fatalf("update %q: cannot apply %q", expr, part)
+			}
+			it[name(lhs)] = v
+		}
+	}
+	l.items[k] = it
+	l.writes++
+	return &dynamodb.UpdateItemOutput{}, nil
+}
+
+// str returns a string attribute of an item.
+func str(it item, k string) string {
+	if v, ok := it[k].(*ddbtypes.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+// fakeStack is one CloudFormation stack.
+type fakeStack struct {
+	id, status, reason, execution string
+	endpoint                      *stacks.Endpoint // nil: the endpoint output is missing
+	created                       time.Time
+}
+
+// stackFake is the stack manager over an in-memory CloudFormation.
+type stackFake struct {
+	stacks    map[string]*fakeStack
+	specs     []stacks.Spec
+	deleted   []string
+	deleteErr map[string]error
+	seq       int
+}
+
+func newStacks() *stackFake {
+	return &stackFake{stacks: map[string]*fakeStack{}, deleteErr: map[string]error{}}
+}
+
+// add puts a complete stack of app demoapp in place, with a load balancer endpoint.
+func (f *stackFake) add(id, status string) *fakeStack {
+	f.seq++
+	s := &fakeStack{id: "arn:aws:cloudformation:us-east-1:123456789012:stack/demoapp-" + id + "/" + id, status: status,
+		endpoint: &stacks.Endpoint{DNSName: lbName(id), LoadBalancer: true, HostedZoneID: lbZoneID, TargetGroups: []string{"arn:tg/" + id}},
+		created:  time.Date(2026, 11, 1, 0, 0, f.seq, 0, time.UTC)}
+	f.stacks["demoapp-"+id] = s
+	return s
+}
+
+func (f *stackFake) find(ref string) (string, *fakeStack) {
+	for name, s := range f.stacks {
+		if name == ref || s.id == ref {
+			return name, s
+		}
+	}
+	return "", nil
+}
+
+func (f *stackFake) Create(_ context.Context, s stacks.Spec) (string, error) {
+	if err := s.Validate(); err != nil {
+		return "", fmt.Errorf("create stack %s: %w", s.Name, err)
+	}
+	f.specs = append(f.specs, s)
+	if st, ok := f.stacks[s.Name]; ok && st.status != "DELETE_COMPLETE" {
+		if st.execution == s.Execution {
+			return st.id, nil
+		}
+		return "", &stacks.ExistsError{Stack: s.Name, ID: st.id, Execution: st.execution}
+	}
+	st := f.add(s.StackID, "CREATE_IN_PROGRESS")
+	st.execution = s.Execution
+	return st.id, nil
+}
+
+func (f *stackFake) Status(_ context.Context, ref string) (stacks.Status, error) {
+	name, s := f.find(ref)
+	if s == nil {
+		return stacks.Status{Name: ref, Phase: stacks.PhaseMissing}, nil
+	}
+	return stacks.Status{Name: name, ID: s.id, Phase: stacks.PhaseOf(s.status), StackStatus: s.status, Reason: s.reason}, nil
+}
+
+func (f *stackFake) Endpoint(_ context.Context, name, output, _ string) (stacks.Endpoint, error) {
+	_, s := f.find(name)
+	switch {
+	case s == nil || s.status == "DELETE_COMPLETE":
+		return stacks.Endpoint{}, &stacks.NotFoundError{Stack: name}
+	case stacks.PhaseOf(s.status) != stacks.PhaseComplete:
+		return stacks.Endpoint{}, &stacks.NotCompleteError{Stack: name, Status: s.status}
+	case s.endpoint == nil:
+		return stacks.Endpoint{}, &stacks.MissingOutputError{Stack: name, Output: output}
+	}
+	return *s.endpoint, nil
+}
+
+func (f *stackFake) Delete(_ context.Context, name string) error {
+	if err := f.deleteErr[name]; err != nil {
+		return err
+	}
+	if s, ok := f.stacks[name]; ok && s.status != "DELETE_COMPLETE" {
+		s.status = "DELETE_COMPLETE"
+		f.deleted = append(f.deleted, name)
+	}
+	return nil
+}
+
+func (f *stackFake) List(_ context.Context, app string) ([]stacks.Summary, error) {
+	var out []stacks.Summary
+	for name, s := range f.stacks {
+		id, ok := strings.CutPrefix(name, app+"-")
+		if !ok || s.status == "DELETE_COMPLETE" {
+			continue
+		}
+		out = append(out, stacks.Summary{Name: name, StackID: id, ARN: s.id, Status: s.status, Phase: stacks.PhaseOf(s.status), Execution: s.execution, Created: s.created})
+	}
+	slices.SortFunc(out, func(a, b stacks.Summary) int { return a.Created.Compare(b.Created) })
+	return out, nil
+}

@@ -1,0 +1,146 @@
+package createstack_test
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/internal/records"
+)
+
+const stopped = "arn:aws:states:us-east-1:123456789012:execution:bluegreen:demoapp-deploy-v1-stopped"
+
+func TestPrepare(t *testing.T) {
+	ptr := func(n int) *int { return &n }
+	tests := []struct {
+		name     string
+		in       deploy.Input
+		execs    executions
+		wantErr  string   // the error's type name
+		problems []string // substrings, one per problem
+		check    func(t *testing.T, s deploy.State)
+	}{
+		{
+			name: "stored configuration resolved, zone filled",
+			in:   deploy.Input{App: "demoapp", Version: "v2", Artifact: "s3://artifacts/demoapp/v2.zip"},
+			check: func(t *testing.T, s deploy.State) {
+				want := prepared(nil)
+				if diff := cmp.Diff(s.Config, want.Config); diff != "" {
+					t.Errorf("config (-got +want):\n%s", diff)
+				}
+				if diff := cmp.Diff(s.App, &records.App{Name: "demoapp", Zone: "example.com", Host: "demoapp.example.com"}); diff != "" {
+					t.Errorf("app (-got +want):\n%s", diff)
+				}
+				if s.Input.Action != deploy.ActionDeploy || s.Notice != "demoapp v2 (deploy): started" || len(s.Warnings) != 0 {
+					t.Errorf("action %q, notice %q, warnings %q", s.Input.Action, s.Notice, s.Warnings)
+				}
+			},
+		},
+		{
+			name: "overrides merged",
+			in: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(
+				`{"strategy":{"steps":[],"bakeSeconds":0},"keepFailedStack":true,"health":{"path":null},"host":"www.example.com"}`)},
+			check: func(t *testing.T, s deploy.State) {
+				want := prepared(func(c *deploy.Config) {
+					c.Strategy.Steps, c.Strategy.BakeSeconds, c.KeepFailedStack = []int{}, ptr(0), true
+					c.Health.Path, c.Host = "", "www.example.com"
+				})
+				if diff := cmp.Diff(s.Config, want.Config); diff != "" {
+					t.Errorf("config (-got +want):\n%s", diff)
+				}
+				if s.App.HostName() != "www.example.com" {
+					t.Errorf("host = %s, want the override's", s.App.HostName())
+				}
+			},
+		},
+		{
+			name: "opting out of the service role warns",
+			in:   deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(`{"serviceRoleArn":null,"noServiceRole":true}`)},
+			check: func(t *testing.T, s deploy.State) {
+				if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "no CloudFormation service role") {
+					t.Errorf("warnings = %q, want one about the service role", s.Warnings)
+				}
+			},
+		},
+		{name: "invalid input", in: deploy.Input{App: "demoapp"}, wantErr: "ValidationError", problems: []string{`version ""`}},
+		{name: "no stored configuration", in: deploy.Input{App: "shop", Version: "v1"}, wantErr: "ValidationError",
+			problems: []string{"app shop has no stored configuration (SSM parameter /bluegreen/apps/shop)"}},
+		{name: "misspelt override", in: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(`{"strategy":{"step":[10]}}`)},
+			wantErr: "ValidationError", problems: []string{`unknown field "step"`}},
+		{
+			name: "every problem of the configuration",
+			in: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(
+				`{"strategy":{"steps":[50,20]},"health":{"scheme":"ftp"},"drainSeconds":-1,"serviceRoleArn":null}`)},
+			wantErr:  "ValidationError",
+			problems: []string{"20 after 50", `health scheme "ftp"`, "drainSeconds -1", "serviceRoleArn is required"},
+		},
+		{name: "hosted zone does not exist", in: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(`{"hostedZoneId":"ZNOSUCHZONE"}`)},
+			wantErr: "ValidationError", problems: []string{"hosted zone ZNOSUCHZONE does not exist"}},
+		{name: "zone mismatch", in: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(`{"zone":"example.org"}`)},
+			wantErr: "ValidationError", problems: []string{"hosted zone Z0EXAMPLE12345 is example.com, not example.org"}},
+		{name: "host outside the zone", in: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(`{"host":"demoapp.example.org"}`)},
+			wantErr: "ValidationError", problems: []string{`host "demoapp.example.org" is not in zone "example.com"`}},
+		{name: "CNAME at the apex", in: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(`{"host":"example.com","endpoint":{"type":"cname"}}`)},
+			wantErr: "ValidationError", problems: []string{"zone apex"}},
+		{
+			name:  "reconcile learns the app from the stopped execution",
+			in:    deploy.Input{Action: deploy.ActionReconcile, Execution: stopped},
+			execs: executions{stopped: {status: sfntypes.ExecutionStatusAborted, input: `{"app":"demoapp","version":"v1","source":"cli"}`}},
+			check: func(t *testing.T, s deploy.State) {
+				if s.App == nil || s.App.Name != "demoapp" || s.Input.Action != deploy.ActionReconcile {
+					t.Errorf("app %+v, action %q; want demoapp, reconcile", s.App, s.Input.Action)
+				}
+			},
+		},
+		{name: "reconcile of a running execution", in: deploy.Input{Action: deploy.ActionReconcile, Execution: stopped},
+			execs:   executions{stopped: {status: sfntypes.ExecutionStatusRunning, input: `{"app":"demoapp","version":"v1"}`}},
+			wantErr: "ValidationError", problems: []string{"is still RUNNING: stop it before reconciling"}},
+		{name: "reconcile of a missing execution", in: deploy.Input{Action: deploy.ActionReconcile, Execution: stopped},
+			wantErr: "ValidationError", problems: []string{"execution " + stopped + " does not exist"}},
+		{name: "reconcile naming another app", in: deploy.Input{Action: deploy.ActionReconcile, Execution: stopped, App: "shop"},
+			execs:   executions{stopped: {status: sfntypes.ExecutionStatusFailed, input: `{"app":"demoapp","version":"v1"}`}},
+			wantErr: "ValidationError", problems: []string{"deployed app demoapp, not shop"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := setup(t, liveIn(records.Blue, liveID, "")...)
+			for k, v := range tt.execs {
+				e.execs[k] = v
+			}
+			got, err := e.call("prepare", deploy.State{Input: tt.in})
+			if tt.wantErr != "" {
+				if name := typeName(err); name != tt.wantErr {
+					t.Fatalf("prepare = %v (%s), want a %s", err, name, tt.wantErr)
+				}
+				var v *deploy.ValidationError
+				if errors.As(err, &v) {
+					checkProblems(t, v.Problems, tt.problems)
+				}
+			} else if err != nil {
+				t.Fatalf("prepare: %v", err)
+			} else {
+				tt.check(t, got)
+			}
+			if n := e.changes() + e.locks.writes + len(e.stacks.specs) + len(e.stacks.deleted); n != 0 {
+				t.Errorf("prepare made %d writes: it may only read", n)
+			}
+		})
+	}
+}
+
+func checkProblems(t *testing.T, got, want []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("problems = %q, want %d", got, len(want))
+	}
+	for _, w := range want {
+		if !strings.Contains(strings.Join(got, "\n"), w) {
+			t.Errorf("no problem contains %q: %q", w, got)
+		}
+	}
+}
