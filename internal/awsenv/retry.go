@@ -37,10 +37,13 @@ func Transient(err error) bool {
 	if err == nil {
 		return false
 	}
+	var coded interface{ ErrorCode() string }
+	if errors.As(err, &coded) && coded.ErrorCode() == "LimitExceededException" {
+		return false // a quota (CloudFormation's stack limit, say), though the SDK rate-limits on it
+	}
 	if retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary {
 		return true
 	}
-	var coded interface{ ErrorCode() string }
 	if errors.As(err, &coded) {
 		if _, ok := transientCodes[coded.ErrorCode()]; ok {
 			return true

@@ -44,7 +44,7 @@ func (h *Handler) lock(ctx context.Context, req *deploy.Request, log *slog.Logge
 	if err != nil {
 		return s, err
 	}
-	if status == string(sfntypes.ExecutionStatusRunning) {
+	if status == string(sfntypes.ExecutionStatusRunning) || status == string(sfntypes.ExecutionStatusPendingRedrive) {
 		return s, &deploy.LockHeldError{App: app, Holder: item.execution}
 	}
 	reconcile := s.Input.Action == deploy.ActionReconcile

@@ -36,10 +36,11 @@ func TestLockDecisions(t *testing.T) {
 	statuses := map[string]sfntypes.ExecutionStatus{"gone": "", "ABORTED": sfntypes.ExecutionStatusAborted,
 		"FAILED": sfntypes.ExecutionStatusFailed, "TIMED_OUT": sfntypes.ExecutionStatusTimedOut, "SUCCEEDED": sfntypes.ExecutionStatusSucceeded}
 	// A run that wrote no record, or finished its writes, leaves a lock any action may take (DESIGN.md, Lock).
-	free := []deploy.Progress{deploy.ProgressLocked, deploy.ProgressPlanned, deploy.ProgressCreated, deploy.ProgressDone, deploy.ProgressRolledBack}
+	// "created" is not among them: a run stopped while publishing still says "created".
+	free := []deploy.Progress{deploy.ProgressLocked, deploy.ProgressPlanned, deploy.ProgressDone, deploy.ProgressRolledBack}
 	decide := func(action deploy.Action, status string, p deploy.Progress) want {
 		switch {
-		case status == "RUNNING":
+		case status == "RUNNING" || status == "PENDING_REDRIVE":
 			return want{err: "LockHeldError"}
 		case action == deploy.ActionReconcile:
 			return want{}
@@ -49,15 +50,15 @@ func TestLockDecisions(t *testing.T) {
 		return want{err: "ReconcileRequiredError"}
 	}
 	for _, action := range []deploy.Action{deploy.ActionDeploy, deploy.ActionRollback, deploy.ActionReconcile} {
-		for _, status := range []string{"RUNNING", "gone", "ABORTED", "FAILED", "TIMED_OUT", "SUCCEEDED"} {
+		for _, status := range []string{"RUNNING", "PENDING_REDRIVE", "gone", "ABORTED", "FAILED", "TIMED_OUT", "SUCCEEDED"} {
 			for _, p := range deploy.Progresses {
 				w := decide(action, status, p)
 				t.Run(fmt.Sprintf("%s/holder %s/%s", action, status, p), func(t *testing.T) {
 					e := setup(t)
 					old := heldBy(holder, p)
 					e.locks.items["demoapp"] = maps.Clone(old)
-					if status == "RUNNING" {
-						e.execs[holder] = execution{status: sfntypes.ExecutionStatusRunning}
+					if status == "RUNNING" || status == "PENDING_REDRIVE" {
+						e.execs[holder] = execution{status: sfntypes.ExecutionStatus(status)}
 					} else if st := statuses[status]; st != "" {
 						e.execs[holder] = execution{status: st}
 					}

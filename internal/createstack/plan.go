@@ -111,16 +111,29 @@ func adoption(app records.App, cfg *deploy.Config, st records.State) (*records.R
 		r := blocking[0]
 		return nil, &deploy.RecordConflictError{Name: r.Name, Type: r.Type, Reason: fmt.Sprintf(
 			"the host of app %s already has this record (%s); the weighted records cannot stand beside it. Set adoptExistingRecord to replace it in the first switch, or remove it", app.Name, r)}
-	case len(blocking) > 1 || blocking[0].Weighted() || blocking[0].SetIdentifier != "":
+	case len(blocking) > 1:
 		r := blocking[0]
 		return nil, &deploy.RecordConflictError{Name: r.Name, Type: r.Type, Reason: fmt.Sprintf(
 			"the host of app %s has %d records in the way; only one simple record can be adopted", app.Name, len(blocking))}
+	case !app.Managed(blocking[0]):
+		// Only a simple A, AAAA or CNAME record: what a rollback's restore puts back.
+		r := blocking[0]
+		return nil, &deploy.RecordConflictError{Name: r.Name, Type: r.Type, Reason: fmt.Sprintf(
+			"the host of app %s has this record (%s) in the way; only a simple A, AAAA or CNAME record can be adopted", app.Name, r)}
 	}
 	r := blocking[0].Clone()
 	return &r, nil
 }
 
 func planRollback(s *deploy.State, app records.App, st records.State, ids []string) (*deploy.Plan, error) {
+	if st.ActiveColor.Valid() {
+		// The idle stack gone by hand leaves its endpoint record behind (an inconsistency), but the answer an
+		// operator needs is that there is nothing to roll back to.
+		idle := st.ActiveColor.Other()
+		if id, ok := st.Slots[idle]; ok && !slices.Contains(ids, id) {
+			return nil, &deploy.TargetMissingError{App: app.Name, Color: string(idle), StackID: id, Reason: fmt.Sprintf("stack %s does not exist", app.StackName(id))}
+		}
+	}
 	if st.Phase != records.PhaseAtRest {
 		if st.Phase == records.PhaseEmpty || st.Phase == records.PhaseBuilding {
 			return nil, &deploy.TargetMissingError{App: app.Name, Color: string(st.IdleColor()), Reason: "the app has no live release yet"}

@@ -96,6 +96,15 @@ func TestPlanDeploy(t *testing.T) {
 			wantErr: "RecordConflictError", detail: "has 2 records in the way; only one simple record can be adopted",
 		},
 		{
+			// A rollback's restore puts back only A, AAAA and CNAME records at the host: nothing else is adopted.
+			name:    "a TXT record in the way of CNAME records is never adopted",
+			records: []records.Record{{Name: "demoapp.example.com", Type: "TXT", TTL: 300, Values: []string{`"v=spf1 -all"`}}},
+			cfg: func(c *deploy.Config) {
+				c.AdoptExistingRecord, c.Endpoint.Type = true, deploy.EndpointCNAME
+			},
+			wantErr: "RecordConflictError", detail: "only a simple A, AAAA or CNAME record can be adopted",
+		},
+		{
 			name: "a CNAME at the host, adopted by alias records", records: []records.Record{{Name: "demoapp.example.com", Type: "CNAME", TTL: 300, Values: []string{"legacy.example.net"}}},
 			cfg: func(c *deploy.Config) { c.AdoptExistingRecord = true },
 			want: func(p *deploy.Plan, id string) {
@@ -187,8 +196,9 @@ func TestPlanRollback(t *testing.T) {
 		{name: "the idle stack has no endpoint", records: withoutIdleEndpoint, stacks: []string{liveID, idleID}, wantErr: "TargetMissingError",
 			want: &deploy.TargetMissingError{App: "demoapp", Color: "blue", StackID: idleID, Reason: "it has no endpoint record demoapp-554433.example.com"}},
 		{name: "nothing live yet", wantErr: "TargetMissingError", want: &deploy.TargetMissingError{App: "demoapp", Color: "blue", Reason: "the app has no live release yet"}},
-		// A stack deleted by hand leaves its endpoint record: the reader's invariant 3 refuses before the target is judged.
-		{name: "the idle stack was deleted by hand", records: atRest, stacks: []string{liveID}, wantErr: "StateInconsistentError", detail: "demoapp-554433, which does not exist"},
+		// A stack deleted by hand leaves its endpoint record (an inconsistency), but what the operator needs to hear
+		// is that there is nothing to roll back to.
+		{name: "the idle stack was deleted by hand", records: atRest, stacks: []string{liveID}, wantErr: "TargetMissingError", detail: "stack demoapp-554433 does not exist"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -277,7 +287,7 @@ func TestPlanReconcile(t *testing.T) {
 	if err != nil || len(got.Warnings) != 1 || !strings.Contains(got.Warnings[0], holder) {
 		t.Errorf("reconciling %s while %s held the lock: %v, warnings %q; want a warning naming the holder", stopped, holder, err, got.Warnings)
 	}
-	in.Lock.Plan = `{"action":"deploy","befor":[]}`
+	in.Lock.Plan = `{"action":"deploy",`
 	if _, err := e.call("plan", in); typeName(err) != "InternalError" {
 		t.Errorf("plan with an undecodable stored plan = %v, want InternalError", err)
 	}

@@ -95,8 +95,11 @@ func (h *Handler) appOf(ctx context.Context, in deploy.Input) (string, error) {
 		return "", &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s is still %s: stop it before reconciling", in.Execution, out.Status)}}
 	}
 	target, err := deploy.DecodeInput([]byte(aws.ToString(out.Input)))
+	if err == nil && target.App == "" && in.App != "" {
+		return in.App, nil // a reconcile of a reconcile: the operator names the app
+	}
 	if err != nil || target.App == "" {
-		return "", &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s: its input names no app", in.Execution)}}
+		return "", &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s: its input names no app (give app in the reconcile's input)", in.Execution)}}
 	}
 	if in.App != "" && in.App != target.App {
 		return "", &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s deployed app %s, not %s", in.Execution, target.App, in.App)}}

@@ -102,6 +102,19 @@ func TestPrepare(t *testing.T) {
 			wantErr: "ValidationError", problems: []string{"is still RUNNING: stop it before reconciling"}},
 		{name: "reconcile of a missing execution", in: deploy.Input{Action: deploy.ActionReconcile, Execution: stopped},
 			wantErr: "ValidationError", problems: []string{"execution " + stopped + " does not exist"}},
+		{
+			name:  "reconcile of a stopped reconcile, naming the app",
+			in:    deploy.Input{Action: deploy.ActionReconcile, Execution: stopped, App: "demoapp"},
+			execs: executions{stopped: {status: sfntypes.ExecutionStatusAborted, input: `{"action":"reconcile","execution":"` + stopped + `"}`}},
+			check: func(t *testing.T, s deploy.State) {
+				if s.App == nil || s.App.Name != "demoapp" {
+					t.Errorf("app %+v, want demoapp", s.App)
+				}
+			},
+		},
+		{name: "reconcile of a stopped reconcile, without the app", in: deploy.Input{Action: deploy.ActionReconcile, Execution: stopped},
+			execs:   executions{stopped: {status: sfntypes.ExecutionStatusAborted, input: `{"action":"reconcile","execution":"` + stopped + `"}`}},
+			wantErr: "ValidationError", problems: []string{"its input names no app (give app in the reconcile's input)"}},
 		{name: "reconcile naming another app", in: deploy.Input{Action: deploy.ActionReconcile, Execution: stopped, App: "shop"},
 			execs:   executions{stopped: {status: sfntypes.ExecutionStatusFailed, input: `{"app":"demoapp","version":"v1"}`}},
 			wantErr: "ValidationError", problems: []string{"deployed app demoapp, not shop"}},

@@ -231,11 +231,15 @@ func TestConfigValidate(t *testing.T) {
 		{name: "approval not a step", change: func(c *deploy.Config) { c.Strategy.Approvals = []int{30, 40} }, want: []string{"approval 40%"}},
 		{name: "bake", change: func(c *deploy.Config) { c.Strategy.BakeSeconds = ptr(-1) }, want: []string{"bakeSeconds -1"}},
 		{name: "approval timeout", change: func(c *deploy.Config) { c.Strategy.ApprovalTimeoutSeconds = 7*86400 + 1 }, want: []string{"approvalTimeoutSeconds"}},
-		{name: "watch", change: func(c *deploy.Config) { c.Strategy.WatchSeconds = ptr(86401) }, want: []string{"watchSeconds 86401"}},
+		{name: "watch", change: func(c *deploy.Config) {
+			c.Strategy.WatchSeconds, c.Strategy.WatchIntervalSeconds = ptr(86401), ptr(3600)
+		}, want: []string{"watchSeconds 86401"}},
+		{name: "watch checks", change: func(c *deploy.Config) { c.Strategy.WatchSeconds, c.Strategy.WatchIntervalSeconds = ptr(3600), ptr(1) }, want: []string{"3600 checks: at most 500"}},
+		{name: "watch without interval", change: func(c *deploy.Config) { c.Strategy.WatchSeconds, c.Strategy.WatchIntervalSeconds = ptr(60), ptr(0) }, want: []string{"watchIntervalSeconds must be at least 1"}},
 		{name: "watch interval", change: func(c *deploy.Config) { c.Strategy.WatchIntervalSeconds = ptr(3601) }, want: []string{"watchIntervalSeconds 3601"}},
 		{name: "stack timeout", change: func(c *deploy.Config) { c.Strategy.StackTimeoutSeconds = 59 }, want: []string{"stackTimeoutSeconds 59"}},
 		{name: "poll", change: func(c *deploy.Config) { c.Strategy.PollSeconds = ptr(61) }, want: []string{"pollSeconds 61"}},
-		{name: "drain", change: func(c *deploy.Config) { c.DrainSeconds = ptr(3601) }, want: []string{"drainSeconds 3601 must be 0-3600"}},
+		{name: "drain", change: func(c *deploy.Config) { c.DrainSeconds = ptr(86401) }, want: []string{"drainSeconds 86401 must be 0-86400"}},
 		{name: "drain below the CNAME TTL", change: func(c *deploy.Config) { c.Endpoint.Type, c.Endpoint.TTL, c.DrainSeconds = "cname", 300, ptr(60) },
 			want: []string{"less than the CNAME TTL 300"}},
 		{

@@ -204,6 +204,9 @@ func Named(op string, err error, transient Transient) error {
 	case errors.As(err, &o):
 		return o
 	case errors.As(err, &r):
+		if error(r) == err {
+			return r
+		}
 		return &RetryableError{Op: op, Err: err}
 	case errors.As(err, &n):
 		return &InternalError{Err: err}

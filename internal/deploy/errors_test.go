@@ -148,6 +148,7 @@ func TestCauseMessage(t *testing.T) {
 		{name: "JSON without a message stays", cause: `{"errorType":"X"}`, want: `{"errorType":"X"}`},
 		{name: "first line only", cause: "line one\nline two", want: "line one"},
 		{name: "capped", cause: long, want: long[:300] + "…"},
+		{name: "capped on a character boundary", cause: strings.Repeat("x", 299) + "é" + long, want: strings.Repeat("x", 299) + "…"},
 		{name: "empty", cause: "", want: ""},
 	}
 	for _, tt := range tests {
@@ -206,10 +207,14 @@ func TestPlanRoundTrip(t *testing.T) {
 			t.Errorf("plan changed in a round trip (-got +want):\n%s", diff)
 		}
 	}
-	for _, bad := range []string{``, `{"action":"deploy","befor":[]}`, `{"action":"deploy"} {}`, `[]`} {
+	for _, bad := range []string{``, `{"action":"deploy",`, `{"action":"deploy"} {}`, `[]`} {
 		if _, err := deploy.DecodePlan(bad); err == nil {
 			t.Errorf("DecodePlan(%q) = nil error, want one", bad)
 		}
+	}
+	// A plan stored by another version of the deployer still decodes: unknown fields are ignored.
+	if p, err := deploy.DecodePlan(`{"action":"deploy","before":[],"futureField":1}`); err != nil || p.Action != deploy.ActionDeploy {
+		t.Errorf("DecodePlan with an unknown field = %+v, %v; want the plan", p, err)
 	}
 }
 
@@ -224,7 +229,8 @@ func TestPlanCandidate(t *testing.T) {
 }
 
 func TestProgressFree(t *testing.T) {
-	free := []deploy.Progress{deploy.ProgressLocked, deploy.ProgressPlanned, deploy.ProgressCreated, deploy.ProgressDone, deploy.ProgressRolledBack}
+	// "created" is not free: a run stopped while publishing its stack still says "created".
+	free := []deploy.Progress{deploy.ProgressLocked, deploy.ProgressPlanned, deploy.ProgressDone, deploy.ProgressRolledBack}
 	for _, p := range append(slices.Clone(deploy.Progresses), "", "unknown") {
 		if got, want := p.Free(), slices.Contains(free, p); got != want {
 			t.Errorf("Progress(%q).Free() = %v, want %v", p, got, want)

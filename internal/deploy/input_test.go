@@ -99,6 +99,8 @@ func TestDecodeInputIsStrict(t *testing.T) {
 			want: deploy.Input{App: "demoapp", Config: json.RawMessage(`{"keepFailedStack":true}`)}},
 		{name: "misspelt field", data: `{"app": "demoapp", "verison": "v1"}`, wantErr: `unknown field "verison"`},
 		{name: "two values", data: `{"app": "demoapp"} {"app": "other"}`, wantErr: "trailing data"},
+		{name: "a stray closing brace", data: `{"app": "demoapp"}}`, wantErr: "trailing data"},
+		{name: "a stray closing bracket", data: `{"app": "demoapp"}]`, wantErr: "trailing data"},
 		{name: "not an object", data: `["demoapp"]`, wantErr: "execution input"},
 		{name: "malformed", data: `{"app": `, wantErr: "execution input"},
 		{name: "wrong type", data: `{"app": 7}`, wantErr: "execution input"},

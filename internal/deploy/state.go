@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 )
@@ -114,7 +115,11 @@ func CauseMessage(cause string) string {
 		cause = cause[:i]
 	}
 	if len(cause) > 300 {
-		cause = cause[:300] + "…"
+		cut := 300
+		for cut > 0 && !utf8.RuneStart(cause[cut]) {
+			cut--
+		}
+		cause = cause[:cut] + "…"
 	}
 	return cause
 }
@@ -156,10 +161,11 @@ func (p *Plan) Encode() string {
 	return string(b)
 }
 
-// DecodePlan decodes a plan stored by Encode.
+// DecodePlan decodes a plan stored by Encode. Unknown fields are ignored: a lock item may hold the plan of a run
+// started by another version of the deployer, and a reconcile must still read it.
 func DecodePlan(s string) (*Plan, error) {
 	var p Plan
-	if err := decodeStrict([]byte(s), &p); err != nil {
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
 		return nil, err
 	}
 	return &p, nil
@@ -197,10 +203,11 @@ var Progresses = []Progress{
 }
 
 // Free reports whether the lock of a run that stopped at this progress can be taken over by any action: the run
-// wrote no record, or it finished its writes.
+// wrote no record, or it finished its writes. "created" is not free: progress is recorded after a step, so a run
+// stopped while publishing its stack still says "created" and may have written its endpoint and slot records.
 func (p Progress) Free() bool {
 	switch p {
-	case ProgressLocked, ProgressPlanned, ProgressCreated, ProgressDone, ProgressRolledBack:
+	case ProgressLocked, ProgressPlanned, ProgressDone, ProgressRolledBack:
 		return true
 	}
 	return false

@@ -106,8 +106,8 @@ func (c *Config) Validate(app string) error {
 	c.validateEndpoint(&p)
 	c.validateHealth(&p)
 	c.validateStrategy(&p)
-	if *c.DrainSeconds < 0 || *c.DrainSeconds > 3600 {
-		p.add("drainSeconds %d must be 0-3600", *c.DrainSeconds)
+	if *c.DrainSeconds < 0 || *c.DrainSeconds > 86400 {
+		p.add("drainSeconds %d must be 0-86400", *c.DrainSeconds)
 	} else if c.Endpoint.Type == EndpointCNAME && int64(*c.DrainSeconds) < c.Endpoint.TTL {
 		p.add("drainSeconds %d is less than the CNAME TTL %d: clients could still resolve the stack after it is deleted", *c.DrainSeconds, c.Endpoint.TTL)
 	}
@@ -184,6 +184,11 @@ func (c *Config) validateStrategy(p *problems) {
 	inRange(p, "strategy approvalTimeoutSeconds", s.ApprovalTimeoutSeconds, 1, 7*86400)
 	inRange(p, "strategy watchSeconds", *s.WatchSeconds, 0, 86400)
 	inRange(p, "strategy watchIntervalSeconds", *s.WatchIntervalSeconds, 0, 3600)
+	if *s.WatchSeconds > 0 && *s.WatchIntervalSeconds < 1 {
+		p.add("strategy watchIntervalSeconds must be at least 1 when watchSeconds is set (the watch checks every interval)")
+	} else if *s.WatchSeconds > 0 && *s.WatchSeconds / *s.WatchIntervalSeconds > 500 {
+		p.add("strategy watchSeconds/watchIntervalSeconds is %d checks: at most 500, to keep the execution's history small", *s.WatchSeconds / *s.WatchIntervalSeconds)
+	}
 	inRange(p, "strategy stackTimeoutSeconds", s.StackTimeoutSeconds, 60, 4*3600)
 	inRange(p, "strategy pollSeconds", *s.PollSeconds, 0, MaxPollSeconds)
 }

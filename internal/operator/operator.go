@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,7 +66,8 @@ func ExecutionName(in deploy.Input, now time.Time) string {
 	if app == "" {
 		app = "app"
 	}
-	name := strings.Join([]string{app, string(in.ActionOrDefault()), in.Version, now.UTC().Format("20060102T150405.000")}, "-")
+	parts := []string{app, string(in.ActionOrDefault()), in.Version, now.UTC().Format("20060102T150405.000")}
+	name := strings.Join(slices.DeleteFunc(parts, func(p string) bool { return p == "" }), "-")
 	name = strings.Trim(unsafeName.ReplaceAllString(name, "-"), "-")
 	if len(name) > 80 {
 		name = name[len(name)-80:]

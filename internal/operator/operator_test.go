@@ -83,10 +83,8 @@ func TestExecutionName(t *testing.T) {
 	}{
 		{deploy.Input{App: "demoapp", Version: "v2"}, "demoapp-deploy-v2-20261125T101500-123"},
 		{deploy.Input{App: "demoapp", Version: "2026.11.25+build/7"}, "demoapp-deploy-2026-11-25-build-7-20261125T101500-123"},
-		// BUG(operator): an input without a version leaves an empty part, "--", in the name; harmless, but
-		// strings.Join of the non-empty parts would read better ("demoapp-rollback-20261125T101500-123").
-		{deploy.Input{Action: deploy.ActionReconcile}, "app-reconcile--20261125T101500-123"},
-		{deploy.Input{Action: deploy.ActionRollback, App: "demoapp"}, "demoapp-rollback--20261125T101500-123"},
+		{deploy.Input{Action: deploy.ActionReconcile}, "app-reconcile-20261125T101500-123"},
+		{deploy.Input{Action: deploy.ActionRollback, App: "demoapp"}, "demoapp-rollback-20261125T101500-123"},
 		{deploy.Input{App: "demoapp", Version: strings.Repeat("v", 120)}, ""},
 	}
 	for _, tt := range tests {

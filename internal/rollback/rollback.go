@@ -76,9 +76,14 @@ func (h *Handler) restore(ctx context.Context, req *deploy.Request, log *slog.Lo
 			return s, err
 		}
 	}
-	s.Result = "rolled-back"
-	s.Failure = deploy.FailureOf(s.Error)
-	s.Notice = s.Describe("rolled back: " + s.Reason())
+	if s.Input.Action == deploy.ActionReconcile {
+		s.Result = "reconciled"
+		s.Notice = s.Describe("restored the records of " + s.Reconcile.Execution)
+	} else {
+		s.Result = "rolled-back"
+		s.Failure = deploy.FailureOf(s.Error)
+		s.Notice = s.Describe("rolled back: " + s.Reason())
+	}
 	log.Info("records restored", "changes", len(b.Changes), "pending", s.Change.Pending, "drainSeconds", s.DrainSeconds)
 	return s, nil
 }

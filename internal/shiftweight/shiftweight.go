@@ -5,6 +5,7 @@ package shiftweight
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -117,6 +118,10 @@ func (h *Handler) approval(ctx context.Context, req *deploy.Request, log *slog.L
 			":e":  &ddbtypes.AttributeValueMemberS{Value: req.Execution},
 		},
 	})
+	var lost *ddbtypes.ConditionalCheckFailedException
+	if errors.As(err, &lost) {
+		return s, &deploy.LockLostError{App: s.App.Name, Execution: req.Execution}
+	}
 	if err != nil {
 		return s, fmt.Errorf("record the approval gate of app %s at %d%% in lock table %s: %w", s.App.Name, s.Step.Percent, h.table, err)
 	}

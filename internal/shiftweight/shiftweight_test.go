@@ -188,7 +188,7 @@ func TestApprovalStoresTheTokenAndNeverLogsIt(t *testing.T) {
 		wantErr string
 	}{
 		{name: "held by this run", holder: me, tok: token},
-		{name: "the lock was taken over", holder: "arn:aws:states:us-east-1:123456789012:execution:bluegreen:demoapp-reconcile", tok: token, wantErr: "InternalError"},
+		{name: "the lock was taken over", holder: "arn:aws:states:us-east-1:123456789012:execution:bluegreen:demoapp-reconcile", tok: token, wantErr: "LockLostError"},
 		{name: "no token", holder: me, wantErr: "InternalError"},
 	}
 	for _, tt := range tests {
