@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 	"github.com/bluegreen-aws/bluegreen/internal/traffic"
 )
@@ -99,6 +100,9 @@ func (h *Handler) remove(ctx context.Context, r *traffic.Router, id string, poll
 		if _, err := r.Apply(ctx, b, poll); err != nil {
 			return err
 		}
+	}
+	if err := invoke.CheckWrite(ctx); err != nil {
+		return err
 	}
 	return h.d.Stacks.Delete(ctx, r.App().StackName(id))
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/stacks"
 )
 
@@ -30,6 +31,9 @@ func (h *Handler) create(ctx context.Context, req *deploy.Request, log *slog.Log
 	params[deploy.ParamColor] = string(n.Color)
 	params[deploy.ParamStackID] = n.StackID
 	timeout := time.Duration(cfg.Strategy.StackTimeoutSeconds) * time.Second
+	if err := invoke.CheckWrite(ctx); err != nil {
+		return s, err
+	}
 	id, err := h.d.Stacks.Create(ctx, stacks.Spec{
 		Name: n.Stack, App: s.App.Name, Color: n.Color, StackID: n.StackID, Version: s.Input.Version,
 		Execution:   req.Execution,

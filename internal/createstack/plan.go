@@ -176,7 +176,7 @@ func (h *Handler) planReconcile(s deploy.State, log *slog.Logger) (deploy.State,
 		}
 		if p.Action == deploy.ActionDeploy {
 			switch rec.Progress {
-			case deploy.ProgressPlanned, deploy.ProgressCreated, deploy.ProgressPublished, deploy.ProgressShifting, deploy.ProgressSwitched:
+			case deploy.ProgressPlanned, deploy.ProgressCreated, deploy.ProgressPublished, deploy.ProgressShifting, deploy.ProgressSwitched, deploy.ProgressDirty:
 				rec.Restore = true
 			case deploy.ProgressWatched, deploy.ProgressCleaning:
 				rec.Cleanup = true

@@ -21,6 +21,13 @@ import (
 // everything. It only reads: bad input fails here, before anything is written.
 func (h *Handler) prepare(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
 	s := req.State
+	if s.Raw != "" {
+		strict, err := deploy.DecodeInput([]byte(s.Raw))
+		if err != nil {
+			return s, err
+		}
+		s.Input, s.Raw = strict, ""
+	}
 	in := s.Input
 	if err := deploy.ValidateInput(in); err != nil {
 		return s, err

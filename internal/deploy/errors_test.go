@@ -236,7 +236,7 @@ func TestProgressFree(t *testing.T) {
 			t.Errorf("Progress(%q).Free() = %v, want %v", p, got, want)
 		}
 	}
-	if len(deploy.Progresses) != 10 {
-		t.Errorf("Progresses lists %d values, want 10: %v", len(deploy.Progresses), deploy.Progresses)
+	if len(deploy.Progresses) != 11 {
+		t.Errorf("Progresses lists %d values, want 11: %v", len(deploy.Progresses), deploy.Progresses)
 	}
 }

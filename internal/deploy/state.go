@@ -23,6 +23,9 @@ type Request struct {
 type State struct {
 	// Input is the execution input as given.
 	Input Input `json:"input"`
+	// Raw is the execution input as text (set by the state machine's first state), so that prepare can decode it
+	// strictly: a misspelt field is refused rather than dropped.
+	Raw string `json:"raw,omitempty"`
 	// App is the app's names, set by prepare.
 	App *records.App `json:"app,omitempty"`
 	// Config is the resolved configuration, set by prepare.
@@ -194,12 +197,14 @@ const (
 	ProgressCleaning   Progress = "cleaning"
 	ProgressDone       Progress = "done"
 	ProgressRolledBack Progress = "rolled-back"
+	// ProgressDirty: the run's rollback failed; the records may be inconsistent and only a reconcile may go on.
+	ProgressDirty Progress = "dirty"
 )
 
 // Progresses lists every progress value.
 var Progresses = []Progress{
 	ProgressLocked, ProgressPlanned, ProgressCreated, ProgressPublished, ProgressShifting, ProgressSwitched,
-	ProgressWatched, ProgressCleaning, ProgressDone, ProgressRolledBack,
+	ProgressWatched, ProgressCleaning, ProgressDone, ProgressRolledBack, ProgressDirty,
 }
 
 // Free reports whether the lock of a run that stopped at this progress can be taken over by any action: the run

@@ -196,6 +196,7 @@ func ExampleChecker_Check() {
 		Successes:     2,
 		Attempts:      3,
 		Interval:      10 * time.Millisecond,
+		AllowLoopback: true, // the example server listens on 127.0.0.1
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -30,18 +30,27 @@ var (
 	metadataV6 = netip.MustParseAddr("fd00:ec2::254")
 )
 
-// refusedKind says why a probe may not connect to ip unless the spec allows link-local addresses, or "" when it may.
-// Loopback and private addresses are allowed: the local test environment serves on 127.0.0.1, and a load balancer's
+// allowed says which guarded addresses a probe may connect to.
+type allowed struct {
+	linkLocal bool // link-local and instance-metadata addresses (Spec.AllowLinkLocal)
+	loopback  bool // loopback and unspecified addresses (Spec.AllowLoopback)
+}
+
+// refusedKind says why a probe may not connect to ip, or "" when it may. Link-local and instance-metadata addresses
+// are refused unless allowed, and so are loopback and unspecified ones: in a Lambda, 127.0.0.1 serves the Lambda
+// Runtime API (the local test environment allows loopback). Private addresses are allowed: a load balancer's
 // address is whatever its VPC gives it.
-func refusedKind(ip netip.Addr) string {
+func refusedKind(ip netip.Addr, a allowed) string {
 	ip = ip.Unmap()
 	switch {
-	case ip == metadataV4 || ip == metadataV6:
+	case (ip == metadataV4 || ip == metadataV6) && !a.linkLocal:
 		return "the instance metadata address"
-	case ip.IsLinkLocalUnicast():
+	case ip.IsLinkLocalUnicast() && !a.linkLocal:
 		return "a link-local address"
-	case ip.IsLinkLocalMulticast():
+	case ip.IsLinkLocalMulticast() && !a.linkLocal:
 		return "a link-local multicast address"
+	case (ip.IsLoopback() || ip.IsUnspecified()) && !a.loopback:
+		return "a loopback address"
 	}
 	return ""
 }
@@ -55,10 +64,14 @@ type AddressRefusedError struct {
 }
 
 func (e *AddressRefusedError) Error() string {
-	if e.Host == "" || e.Host == e.Addr.String() {
-		return fmt.Sprintf("refused to connect to %s: %s (AllowLinkLocal is off)", e.Addr, e.Kind)
+	setting := "AllowLinkLocal"
+	if e.Kind == "a loopback address" {
+		setting = "AllowLoopback"
 	}
-	return fmt.Sprintf("refused to connect to %s (%s): %s (AllowLinkLocal is off)", e.Host, e.Addr, e.Kind)
+	if e.Host == "" || e.Host == e.Addr.String() {
+		return fmt.Sprintf("refused to connect to %s: %s (%s is off)", e.Addr, e.Kind, setting)
+	}
+	return fmt.Sprintf("refused to connect to %s (%s): %s (%s is off)", e.Host, e.Addr, e.Kind, setting)
 }
 
 // guardedDialer resolves a host itself and connects only to addresses that pass the guard, so neither a DNS answer
@@ -67,17 +80,17 @@ func (e *AddressRefusedError) Error() string {
 type guardedDialer struct {
 	dialer   Dialer
 	resolver Resolver
-	allow    bool
+	allow    allowed
 }
 
-func newGuardedDialer(d Dialer, r Resolver, allowLinkLocal bool) *guardedDialer {
+func newGuardedDialer(d Dialer, r Resolver, a allowed) *guardedDialer {
 	if d == nil {
-		d = &net.Dialer{Control: controlGuard(allowLinkLocal)}
+		d = &net.Dialer{Control: controlGuard(a)}
 	}
 	if r == nil {
 		r = net.DefaultResolver
 	}
-	return &guardedDialer{dialer: d, resolver: r, allow: allowLinkLocal}
+	return &guardedDialer{dialer: d, resolver: r, allow: a}
 }
 
 // DialContext dials the first of host's addresses that is allowed and answers. When every address is refused it
@@ -101,7 +114,7 @@ func (g *guardedDialer) DialContext(ctx context.Context, network, address string
 	}
 	var refused, dialErr error
 	for _, ip := range addrs {
-		if kind := refusedKind(ip); kind != "" && !g.allow {
+		if kind := refusedKind(ip, g.allow); kind != "" {
 			if refused == nil {
 				refused = &AddressRefusedError{Host: host, Addr: ip.Unmap(), Kind: kind}
 			}
@@ -135,16 +148,13 @@ func ipNetwork(network string) string {
 }
 
 // controlGuard refuses, at connect time, an address the guard refuses: a second line behind guardedDialer.
-func controlGuard(allowLinkLocal bool) func(network, address string, _ syscall.RawConn) error {
+func controlGuard(a allowed) func(network, address string, _ syscall.RawConn) error {
 	return func(_, address string, _ syscall.RawConn) error {
-		if allowLinkLocal {
-			return nil
-		}
 		ap, err := netip.ParseAddrPort(address)
 		if err != nil {
 			return fmt.Errorf("refused to connect to %q: not an IP address and port", address)
 		}
-		if kind := refusedKind(ap.Addr()); kind != "" {
+		if kind := refusedKind(ap.Addr(), a); kind != "" {
 			return &AddressRefusedError{Addr: ap.Addr().Unmap(), Kind: kind}
 		}
 		return nil

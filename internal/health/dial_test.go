@@ -214,15 +214,19 @@ func TestDNSRebindingRefused(t *testing.T) {
 func TestDefaultDialerControlGuard(t *testing.T) {
 	tests := []struct {
 		addr      string
-		allow     bool
+		allow     allowed
 		wantRefus bool
 	}{
 		{addr: "169.254.169.254:80", wantRefus: true},
 		{addr: "[fd00:ec2::254]:80", wantRefus: true},
 		{addr: "[fe80::1]:80", wantRefus: true},
-		{addr: "127.0.0.1:80"},
+		{addr: "127.0.0.1:9001", wantRefus: true}, // the Lambda Runtime API
+		{addr: "[::1]:80", wantRefus: true},
+		{addr: "0.0.0.0:80", wantRefus: true},
+		{addr: "127.0.0.1:80", allow: allowed{loopback: true}},
 		{addr: "10.0.0.1:80"},
-		{addr: "169.254.169.254:80", allow: true},
+		{addr: "169.254.169.254:80", allow: allowed{linkLocal: true}},
+		{addr: "169.254.169.254:80", allow: allowed{loopback: true}, wantRefus: true},
 	}
 	for _, tt := range tests {
 		err := controlGuard(tt.allow)("tcp", tt.addr, nil)
@@ -232,7 +236,7 @@ func TestDefaultDialerControlGuard(t *testing.T) {
 	}
 
 	// Through a real dial: refused before any connection is attempted.
-	g := newGuardedDialer(nil, nil, false)
+	g := newGuardedDialer(nil, nil, allowed{})
 	nd := g.dialer.(*net.Dialer)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()

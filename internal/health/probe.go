@@ -173,7 +173,7 @@ func describeProbeErr(parent, pctx context.Context, err error, timeout time.Dura
 // httpClient builds the client of one check: no proxy, no connection reuse between probes (each probe may meet a
 // different load balancer node), the link-local guard at dial time, and redirects only within u's origin.
 func (c *Checker) httpClient(spec Spec, u *url.URL) (*http.Client, func()) {
-	g := newGuardedDialer(c.dialer, c.resolver, spec.AllowLinkLocal)
+	g := newGuardedDialer(c.dialer, c.resolver, allowed{linkLocal: spec.AllowLinkLocal, loopback: spec.AllowLoopback})
 	tr := &http.Transport{
 		Proxy:                  nil,
 		DialContext:            g.DialContext,

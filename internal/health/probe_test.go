@@ -45,6 +45,7 @@ func baseSpec(url string) Spec {
 		Interval:      time.Second,
 		ProbeTimeout:  2 * time.Second,
 		LatencyBudget: 500 * time.Millisecond,
+		AllowLoopback: true, // the test servers listen on 127.0.0.1
 	}
 }
 

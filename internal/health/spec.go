@@ -32,6 +32,9 @@ type Spec struct {
 	Alarms []string
 	// AllowLinkLocal allows connecting to link-local and instance-metadata addresses, refused by default.
 	AllowLinkLocal bool
+	// AllowLoopback allows connecting to loopback (and unspecified) addresses, refused by default: in a Lambda,
+	// 127.0.0.1 serves the Lambda Runtime API. The local test environment, which serves on 127.0.0.1, allows it.
+	AllowLoopback bool
 }
 
 // SpecError says a Spec cannot be checked: it is a misconfiguration, not an unhealthy stack.

@@ -35,14 +35,16 @@ var (
 
 // Handler is the health-check function.
 type Handler struct {
-	checker   checker
-	endpoints endpoints
-	now       func() time.Time
+	checker       checker
+	endpoints     endpoints
+	allowLoopback bool
+	now           func() time.Time
 }
 
-// New returns the handler.
-func New(c checker, e endpoints) *Handler {
-	return &Handler{checker: c, endpoints: e, now: time.Now}
+// New returns the handler. allowLoopback lets probes reach loopback addresses: only for the local AWS, whose demo
+// app serves on 127.0.0.1 (in a Lambda, loopback is the Runtime API).
+func New(c checker, e endpoints, allowLoopback bool) *Handler {
+	return &Handler{checker: c, endpoints: e, allowLoopback: allowLoopback, now: time.Now}
 }
 
 // Function returns the Lambda with its operations: pretraffic, step and watch.
@@ -177,6 +179,7 @@ func (h *Handler) spec(ctx context.Context, s *deploy.State) (health.Spec, error
 		Interval:       time.Duration(hc.IntervalMillis) * time.Millisecond,
 		Alarms:         hc.Alarms,
 		AllowLinkLocal: hc.AllowLinkLocal,
+		AllowLoopback:  h.allowLoopback,
 	}
 	if !hc.SkipTargetHealth {
 		spec.TargetGroups = ep.TargetGroups

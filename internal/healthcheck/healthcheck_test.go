@@ -75,7 +75,7 @@ func published(cfg func(*deploy.Config)) deploy.State {
 
 func run(t *testing.T, c *fakeChecker, e fakeEndpoints, now time.Time, op string, s deploy.State) (deploy.State, error) {
 	t.Helper()
-	h := New(c, e)
+	h := New(c, e, false)
 	h.now = func() time.Time { return now }
 	return h.Function(slog.New(slog.DiscardHandler)).Handle(context.Background(), deploy.Request{Op: op, Execution: me, State: s})
 }

@@ -24,5 +24,5 @@ func FromConfig(cfg aws.Config, env invoke.Env, log *slog.Logger) *invoke.Functi
 			o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
 		}
 	})
-	return New(health.NewChecker(elb, cw), stacks.New(cloudformation.NewFromConfig(cfg), elb)).Function(log)
+	return New(health.NewChecker(elb, cw), stacks.New(cloudformation.NewFromConfig(cfg), elb), env.LocalEndpoint).Function(log)
 }

@@ -55,6 +55,9 @@ func (r *Router) State(ctx context.Context, facts records.Facts) (records.State,
 // Apply applies a batch. The change it returns is not pending when the records are as the batch leaves them
 // (INSYNC and read back); otherwise the state machine waits on it.
 func (r *Router) Apply(ctx context.Context, b records.Batch, pollSeconds int) (deploy.PendingChange, error) {
+	if err := invoke.CheckWrite(ctx); err != nil {
+		return deploy.PendingChange{}, err
+	}
 	res, err := r.zone.Apply(ctx, b)
 	if err != nil || res.InSync {
 		return deploy.PendingChange{}, err

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 	"github.com/bluegreen-aws/bluegreen/internal/traffic"
 	"github.com/bluegreen-aws/bluegreen/internal/zone"
@@ -200,5 +201,24 @@ func TestSyncCapsTheWaitAndReadsBack(t *testing.T) {
 	}
 	if got, err := r.Sync(ctx, deploy.PendingChange{}); err != nil || got.Pending {
 		t.Errorf("Sync(no change) = %+v, %v; want nothing to do", got, err)
+	}
+}
+
+// A write under a context whose write check fails (the run lost its lock) sends nothing.
+func TestApplyChecksTheLockBeforeWriting(t *testing.T) {
+	lost := errors.New("lock lost")
+	f := zonetest.New()
+	f.AddZone(zoneID, "example.com", liveBlue(false)...)
+	r := router(t, f, time.Millisecond)
+	ctx := invoke.WithWriteCheck(context.Background(), func(context.Context) error { return lost })
+	b := records.Batch{Changes: []records.Change{{Action: records.Upsert, Record: records.TXT(r.App().SlotName(records.Green), 60, "123456")}}}
+	if _, err := r.Apply(ctx, b, 0); !errors.Is(err, lost) {
+		t.Fatalf("Apply with a failing write check = %v, want the check's error", err)
+	}
+	if n := f.Accepted["ChangeResourceRecordSets"] + f.Rejected["ChangeResourceRecordSets"]; n != 0 {
+		t.Errorf("ChangeResourceRecordSets called %d times, want 0", n)
+	}
+	if _, err := r.Apply(context.Background(), b, 0); err != nil {
+		t.Fatalf("Apply without a check: %v", err)
 	}
 }

@@ -166,8 +166,10 @@ func (z *Zone) wait(ctx context.Context, id string) (bool, error) {
 	switch {
 	case err == nil:
 		return true, nil
-	case ctx.Err() == nil && (wctx.Err() != nil || strings.Contains(err.Error(), "exceeded max wait time")):
-		return false, nil // the caller's deadline is near: the change is pending, not failed
+	case wctx.Err() != nil || strings.Contains(err.Error(), "exceeded max wait time"):
+		// The time to wait is up (the caller's deadline is near, or past): the change was accepted and is pending,
+		// not failed; the state machine waits on its id.
+		return false, nil
 	}
 	return false, fmt.Errorf("wait for change %s: %w", id, err)
 }
