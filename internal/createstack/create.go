@@ -88,7 +88,7 @@ func (h *Handler) status(ctx context.Context, req *deploy.Request, log *slog.Log
 		if err == nil && h.d.Now().After(deadline) {
 			return s, &deploy.StackFailedError{Stack: w.Name, Status: st.StackStatus, Reason: fmt.Sprintf("not complete by its deadline %s (strategy.stackTimeoutSeconds %d)", w.Deadline, s.Config.Strategy.StackTimeoutSeconds)}
 		}
-		w.WaitSeconds = min(2*w.WaitSeconds, deploy.MaxPollSeconds)
+		w.WaitSeconds = min(max(1, 2*w.WaitSeconds), deploy.MaxPollSeconds) // from 0 too: never spin
 	default:
 		reason := st.Reason
 		if reason == "" {

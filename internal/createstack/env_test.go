@@ -32,8 +32,13 @@ var (
 
 func lbName(id string) string { return "demoapp-" + id + "-1873640213.us-east-1.elb.amazonaws.com" }
 
-// storedConfig is demoapp's configuration as the infra stores it.
+// storedConfig is demoapp's configuration as the infra stores it. It lets an execution override the protected
+// fields, so the tests can exercise every override; strictConfig does not.
 const storedConfig = `{"hostedZoneId":"Z0EXAMPLE12345","template":{"url":"https://templates.s3.amazonaws.com/demoapp.yaml"},
+"serviceRoleArn":"arn:aws:iam::123456789012:role/demoapp-cfn","health":{"path":"/health"},
+"allowOverrides":["hostedZoneId","zone","host","serviceRoleArn","noServiceRole","health.allowLinkLocal"]}`
+
+const strictConfig = `{"hostedZoneId":"Z0EXAMPLE12345","template":{"url":"https://templates.s3.amazonaws.com/demoapp.yaml"},
 "serviceRoleArn":"arn:aws:iam::123456789012:role/demoapp-cfn","health":{"path":"/health"}}`
 
 // env is a create-stack function over fakes.

@@ -115,11 +115,11 @@ func adoption(app records.App, cfg *deploy.Config, st records.State) (*records.R
 		r := blocking[0]
 		return nil, &deploy.RecordConflictError{Name: r.Name, Type: r.Type, Reason: fmt.Sprintf(
 			"the host of app %s has %d records in the way; only one simple record can be adopted", app.Name, len(blocking))}
-	case !app.Managed(blocking[0]):
-		// Only a simple A, AAAA or CNAME record: what a rollback's restore puts back.
+	case !app.Managed(blocking[0]) || blocking[0].Type == "AAAA":
+		// Only a simple A or CNAME record: what a rollback's restore puts back, of a type the deployer may change.
 		r := blocking[0]
 		return nil, &deploy.RecordConflictError{Name: r.Name, Type: r.Type, Reason: fmt.Sprintf(
-			"the host of app %s has this record (%s) in the way; only a simple A, AAAA or CNAME record can be adopted", app.Name, r)}
+			"the host of app %s has this record (%s) in the way; only a simple A or CNAME record can be adopted", app.Name, r)}
 	}
 	r := blocking[0].Clone()
 	return &r, nil

@@ -102,7 +102,7 @@ func TestPlanDeploy(t *testing.T) {
 			cfg: func(c *deploy.Config) {
 				c.AdoptExistingRecord, c.Endpoint.Type = true, deploy.EndpointCNAME
 			},
-			wantErr: "RecordConflictError", detail: "only a simple A, AAAA or CNAME record can be adopted",
+			wantErr: "RecordConflictError", detail: "only a simple A or CNAME record can be adopted",
 		},
 		{
 			name: "a CNAME at the host, adopted by alias records", records: []records.Record{{Name: "demoapp.example.com", Type: "CNAME", TTL: 300, Values: []string{"legacy.example.net"}}},

@@ -2,6 +2,7 @@ package createstack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,23 +34,32 @@ func (h *Handler) prepare(ctx context.Context, req *deploy.Request, log *slog.Lo
 		return s, err
 	}
 	s.Input.Action = in.ActionOrDefault()
-	app := in.App
+	app, overrides := in.App, []json.RawMessage{in.Config}
 	if s.Input.Action == deploy.ActionReconcile {
-		var err error
-		if app, err = h.appOf(ctx, in); err != nil {
+		// The stopped run's own overrides come first: a reconcile must act in the zone, at the host, with the drain
+		// and keep settings that run used.
+		target, err := h.appOf(ctx, in)
+		if err != nil {
 			return s, err
 		}
+		app, overrides = target.App, []json.RawMessage{target.Config, in.Config}
 	}
 	name := h.d.ConfigPrefix + app
 	out, err := h.d.Params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
 	var notFound *ssmtypes.ParameterNotFound
-	if errors.As(err, &notFound) {
+	var coded interface{ ErrorCode() string }
+	if errors.As(err, &notFound) || (errors.As(err, &coded) && coded.ErrorCode() == "AccessDeniedException") {
+		// The deployer may read only the configured apps' parameters: an unknown app reads as access denied.
 		return s, &deploy.ValidationError{Problems: []string{fmt.Sprintf("app %s has no stored configuration (SSM parameter %s): add it to the deployer's apps", app, name)}}
 	}
 	if err != nil {
 		return s, fmt.Errorf("read the configuration of app %s: %w", app, err)
 	}
-	cfg, err := deploy.MergeConfig([]byte(aws.ToString(out.Parameter.Value)), in.Config)
+	stored := []byte(aws.ToString(out.Parameter.Value))
+	if err := deploy.CheckOverrides(stored, in.Config); err != nil {
+		return s, err
+	}
+	cfg, err := deploy.MergeConfig(stored, overrides...)
 	if err != nil {
 		return s, &deploy.ValidationError{Problems: []string{fmt.Sprintf("app %s: %v", app, err)}}
 	}
@@ -88,28 +98,39 @@ func (h *Handler) prepare(ctx context.Context, req *deploy.Request, log *slog.Lo
 	return s, nil
 }
 
-// appOf learns the app a reconcile repairs from the stopped execution's input.
-func (h *Handler) appOf(ctx context.Context, in deploy.Input) (string, error) {
-	out, err := h.d.Executions.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(in.Execution)})
-	var missing *sfntypes.ExecutionDoesNotExist
-	if errors.As(err, &missing) {
-		return "", &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s does not exist", in.Execution)}}
+// appOf learns the app a reconcile repairs, and the overrides it ran with, from the stopped execution's input. A
+// stopped reconcile names no app: its own target's input does (followed a few levels), or the operator names it.
+func (h *Handler) appOf(ctx context.Context, in deploy.Input) (deploy.Input, error) {
+	arn := in.Execution
+	for range 4 {
+		out, err := h.d.Executions.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		var missing *sfntypes.ExecutionDoesNotExist
+		if errors.As(err, &missing) {
+			return deploy.Input{}, &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s does not exist", arn)}}
+		}
+		if err != nil {
+			return deploy.Input{}, fmt.Errorf("describe execution %s: %w", arn, err)
+		}
+		if arn == in.Execution && (out.Status == sfntypes.ExecutionStatusRunning || out.Status == sfntypes.ExecutionStatusPendingRedrive) {
+			return deploy.Input{}, &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s is still %s: stop it before reconciling", arn, out.Status)}}
+		}
+		target, err := deploy.DecodeInput([]byte(aws.ToString(out.Input)))
+		if err != nil {
+			return deploy.Input{}, &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s: its input does not decode: %v", arn, err)}}
+		}
+		if target.App == "" && in.App != "" {
+			target.App = in.App // the operator names the app
+		}
+		switch {
+		case target.App != "" && in.App != "" && target.App != in.App:
+			return deploy.Input{}, &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s deployed app %s, not %s", arn, target.App, in.App)}}
+		case target.App != "":
+			return target, nil
+		case target.ActionOrDefault() == deploy.ActionReconcile && target.Execution != "":
+			arn = target.Execution // a reconcile: its target names the app
+			continue
+		}
+		break
 	}
-	if err != nil {
-		return "", fmt.Errorf("describe execution %s: %w", in.Execution, err)
-	}
-	if out.Status == sfntypes.ExecutionStatusRunning || out.Status == sfntypes.ExecutionStatusPendingRedrive {
-		return "", &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s is still %s: stop it before reconciling", in.Execution, out.Status)}}
-	}
-	target, err := deploy.DecodeInput([]byte(aws.ToString(out.Input)))
-	if err == nil && target.App == "" && in.App != "" {
-		return in.App, nil // a reconcile of a reconcile: the operator names the app
-	}
-	if err != nil || target.App == "" {
-		return "", &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s: its input names no app (give app in the reconcile's input)", in.Execution)}}
-	}
-	if in.App != "" && in.App != target.App {
-		return "", &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s deployed app %s, not %s", in.Execution, target.App, in.App)}}
-	}
-	return target.App, nil
+	return deploy.Input{}, &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s: its input names no app (give app in the reconcile's input)", in.Execution)}}
 }

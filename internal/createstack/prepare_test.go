@@ -112,6 +112,21 @@ func TestPrepare(t *testing.T) {
 				}
 			},
 		},
+		{
+			// A reconcile acts with the stopped run's overrides (its zone, host, drain), following a stopped
+			// reconcile to the run it was repairing.
+			name: "reconcile of a stopped reconcile follows its target and takes its overrides",
+			in:   deploy.Input{Action: deploy.ActionReconcile, Execution: stopped + "-reconcile"},
+			execs: executions{
+				stopped + "-reconcile": {status: sfntypes.ExecutionStatusAborted, input: `{"action":"reconcile","execution":"` + stopped + `"}`},
+				stopped:                {status: sfntypes.ExecutionStatusAborted, input: `{"app":"demoapp","version":"v1","config":{"drainSeconds":5,"keepFailedStack":true}}`},
+			},
+			check: func(t *testing.T, s deploy.State) {
+				if s.App == nil || s.App.Name != "demoapp" || *s.Config.DrainSeconds != 5 || !s.Config.KeepFailedStack {
+					t.Errorf("app %+v, drain %d, keep %v; want demoapp with the stopped run's drain 5 and keep", s.App, *s.Config.DrainSeconds, s.Config.KeepFailedStack)
+				}
+			},
+		},
 		{name: "reconcile of a stopped reconcile, without the app", in: deploy.Input{Action: deploy.ActionReconcile, Execution: stopped},
 			execs:   executions{stopped: {status: sfntypes.ExecutionStatusAborted, input: `{"action":"reconcile","execution":"` + stopped + `"}`}},
 			wantErr: "ValidationError", problems: []string{"its input names no app (give app in the reconcile's input)"}},
@@ -155,5 +170,43 @@ func checkProblems(t *testing.T, got, want []string) {
 		if !strings.Contains(strings.Join(got, "\n"), w) {
 			t.Errorf("no problem contains %q: %q", w, got)
 		}
+	}
+}
+
+// Where the app lives and which role builds its stacks come from its stored configuration: an execution's input may
+// override them only when that configuration lists them in allowOverrides.
+func TestPrepareRefusesProtectedOverrides(t *testing.T) {
+	tests := []struct {
+		config string
+		want   []string
+	}{
+		{`{"host":"shop.example.com"}`, []string{"config.host cannot be overridden"}},
+		{`{"hostedZoneId":"ZOTHER","serviceRoleArn":"arn:aws:iam::123456789012:role/admin"}`, []string{"config.hostedZoneId", "config.serviceRoleArn"}},
+		{`{"health":{"allowLinkLocal":true}}`, []string{"config.health.allowLinkLocal"}},
+		{`{"allowOverrides":["host"],"host":"shop.example.com"}`, []string{"config.host", "config.allowOverrides"}},
+	}
+	for _, tt := range tests {
+		e := setup(t)
+		e.params[prefix+"demoapp"] = strictConfig
+		_, err := e.call("prepare", deploy.State{Input: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(tt.config)}})
+		var v *deploy.ValidationError
+		if !errors.As(err, &v) || len(v.Problems) != len(tt.want) {
+			t.Errorf("overrides %s: %v, want a ValidationError with %d problems", tt.config, err, len(tt.want))
+			continue
+		}
+		for i, w := range tt.want {
+			if !strings.Contains(v.Problems[i], w) {
+				t.Errorf("overrides %s: problem %q, want it to mention %q", tt.config, v.Problems[i], w)
+			}
+		}
+		if n := len(e.zone.Batches); n != 0 {
+			t.Errorf("a refused input wrote %d batches", n)
+		}
+	}
+	// The same overrides pass where the stored configuration allows them; the others stay open to every input.
+	e := setup(t)
+	e.params[prefix+"demoapp"] = strictConfig
+	if _, err := e.call("prepare", deploy.State{Input: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(`{"strategy":{"steps":[50]},"template":{"url":"https://templates.s3.amazonaws.com/demoapp-v2.yaml"}}`)}}); err != nil {
+		t.Errorf("unprotected overrides: %v", err)
 	}
 }

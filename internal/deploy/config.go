@@ -33,7 +33,15 @@ type Config struct {
 	// AdoptExistingRecord lets the first deployment replace a simple record at the host with the weighted records
 	// (in the switch's batch). Without it the first deployment refuses, naming the record.
 	AdoptExistingRecord bool `json:"adoptExistingRecord,omitempty"`
+	// AllowOverrides lists the protected fields (see Protected) that an execution's input may override for this
+	// app. Only the stored configuration can set it.
+	AllowOverrides []string `json:"allowOverrides,omitempty"`
 }
+
+// Protected lists the fields an execution's input may not override unless the app's stored configuration allows it
+// (AllowOverrides): they say where the app lives and with which rights its stacks are built, so whoever may start
+// an execution could otherwise point the deployer at another app's names or another role.
+var Protected = []string{"hostedZoneId", "zone", "host", "serviceRoleArn", "noServiceRole", "health.allowLinkLocal", "allowOverrides"}
 
 // Template is a CloudFormation template: a URL (S3) or, for small templates, the body.
 type Template struct {

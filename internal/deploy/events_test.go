@@ -202,7 +202,7 @@ func dropNulls(v any) any {
 func functionOps() map[string][]string {
 	fns := []*invoke.Function{
 		createstack.New(createstack.Deps{}).Function(nil),
-		healthcheck.New(nil, nil).Function(nil),
+		healthcheck.New(nil, nil, false).Function(nil),
 		shiftweight.New(nil, nil, "", nil).Function(nil),
 		switchover.New(nil, nil).Function(nil),
 		rollback.New(nil, nil, nil).Function(nil),

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Defaults.
@@ -41,18 +42,21 @@ const (
 	ParamStackID  = "StackId"
 )
 
-// MergeConfig applies the input's overrides (a JSON merge patch, RFC 7386) to the app's stored configuration and
-// decodes the result strictly: a misspelt field is an error, not a silently ignored setting.
-func MergeConfig(stored, overrides json.RawMessage) (Config, error) {
+// MergeConfig applies the input's overrides (JSON merge patches, RFC 7386, in order) to the app's stored
+// configuration and decodes the result strictly: a misspelt field is an error, not a silently ignored setting.
+func MergeConfig(stored json.RawMessage, overrides ...json.RawMessage) (Config, error) {
 	var base any = map[string]any{}
 	if len(stored) > 0 {
 		if err := json.Unmarshal(stored, &base); err != nil {
 			return Config{}, fmt.Errorf("stored configuration: %w", err)
 		}
 	}
-	if len(overrides) > 0 && string(overrides) != "null" {
+	for _, o := range overrides {
+		if len(o) == 0 || string(o) == "null" {
+			continue
+		}
 		var patch any
-		if err := json.Unmarshal(overrides, &patch); err != nil {
+		if err := json.Unmarshal(o, &patch); err != nil {
 			return Config{}, fmt.Errorf("config overrides: %w", err)
 		}
 		base = mergePatch(base, patch)
@@ -66,6 +70,38 @@ func MergeConfig(stored, overrides json.RawMessage) (Config, error) {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
 	return c, nil
+}
+
+// CheckOverrides refuses an execution's overrides of protected fields the stored configuration does not allow.
+func CheckOverrides(stored, overrides json.RawMessage) error {
+	if len(overrides) == 0 || string(overrides) == "null" {
+		return nil
+	}
+	var patch map[string]any
+	if err := json.Unmarshal(overrides, &patch); err != nil {
+		return &ValidationError{Problems: []string{"config overrides: " + err.Error()}}
+	}
+	var allow struct {
+		AllowOverrides []string `json:"allowOverrides"`
+	}
+	_ = json.Unmarshal(stored, &allow) // an unreadable stored configuration fails later, in MergeConfig
+	var p problems
+	for _, field := range Protected {
+		if present(patch, strings.Split(field, ".")) && !slices.Contains(allow.AllowOverrides, field) {
+			p.add("config.%s cannot be overridden by an execution's input: the app's stored configuration does not list it in allowOverrides", field)
+		}
+	}
+	return p.err()
+}
+
+// present reports whether a JSON object has a value at path.
+func present(obj map[string]any, path []string) bool {
+	v, ok := obj[path[0]]
+	if !ok || len(path) == 1 {
+		return ok
+	}
+	next, isObj := v.(map[string]any)
+	return isObj && present(next, path[1:])
 }
 
 // mergePatch applies an RFC 7386 merge patch: objects merge key by key, null deletes, anything else replaces.

@@ -103,6 +103,11 @@ func (c *Config) Validate(app string) error {
 	case c.ServiceRoleARN != "" && c.NoServiceRole:
 		p.add("serviceRoleArn and noServiceRole are exclusive")
 	}
+	for _, f := range c.AllowOverrides {
+		if !slices.Contains(Protected, f) || f == "allowOverrides" {
+			p.add("allowOverrides: %q is not a protected field (%s)", f, strings.Join(Protected[:len(Protected)-1], ", "))
+		}
+	}
 	c.validateEndpoint(&p)
 	c.validateHealth(&p)
 	c.validateStrategy(&p)

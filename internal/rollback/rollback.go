@@ -67,7 +67,8 @@ func (h *Handler) restore(ctx context.Context, req *deploy.Request, log *slog.Lo
 	s.DrainSeconds = 0
 	n := s.Plan.New
 	routed := n != nil && (st.Active == n.StackID || (st.Slots[n.Color] == n.StackID && st.Weight(n.Color) > 0))
-	if routed || s.Switched || (s.Step != nil && s.Step.Index >= 0) {
+	stoppedWithTraffic := s.Reconcile != nil && (s.Reconcile.Progress == deploy.ProgressShifting || s.Reconcile.Progress == deploy.ProgressSwitched || s.Reconcile.Progress == deploy.ProgressDirty)
+	if routed || s.Switched || (s.Step != nil && s.Step.Index >= 0) || stoppedWithTraffic {
 		s.DrainSeconds = *s.Config.DrainSeconds
 	}
 	b := r.App().Restore(st, s.Plan.Before)

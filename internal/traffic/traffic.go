@@ -80,7 +80,7 @@ func (r *Router) Sync(ctx context.Context, c deploy.PendingChange) (deploy.Pendi
 	if done {
 		return deploy.PendingChange{}, nil
 	}
-	c.WaitSeconds = min(2*c.WaitSeconds, deploy.MaxPollSeconds)
+	c.WaitSeconds = min(max(1, 2*c.WaitSeconds), deploy.MaxPollSeconds) // from 0 too: never spin
 	return c, nil
 }
 

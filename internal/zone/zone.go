@@ -118,6 +118,16 @@ func (z *Zone) Apply(ctx context.Context, b records.Batch) (Result, error) {
 		HostedZoneId: aws.String(z.info.ID),
 		ChangeBatch:  changesToSDK(todo),
 	})
+	var invalid *types.InvalidChangeBatch
+	if errors.As(err, &invalid) {
+		// The SDK retries a call whose answer was lost; the retry of a batch the first attempt applied is refused
+		// (its DELETE finds nothing). When the records are now as the batch leaves them, it was applied: its
+		// propagation proceeds, but there is no change id to wait on.
+		if now, lerr := z.List(ctx); lerr == nil && records.Unapplied(now, todo).Empty() {
+			res.Submitted = true
+			return res, z.ReadBack(ctx, res.Expect, res.Removed)
+		}
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("zone %s: %s: %w", z.info.Name, b.Comment, err)
 	}

@@ -186,3 +186,20 @@ func TestThrottlingIsTransient(t *testing.T) {
 		t.Errorf("rejected calls (-want +got):\n%s", diff)
 	}
 }
+
+// A batch applied by an attempt whose answer was lost, then refused on the SDK's retry, is applied.
+func TestApplyAfterALostAnswer(t *testing.T) {
+	ctx := context.Background()
+	f := zonetest.New()
+	f.AddZone(zoneID, "example.com")
+	z := open(t, f)
+	b := endpointBatch(t, z, "123456")
+	f.LoseAnswers = 1
+	res, err := z.Apply(ctx, b)
+	if err != nil || !res.Submitted || !res.InSync {
+		t.Fatalf("Apply after a lost answer = %+v, %v; want applied", res, err)
+	}
+	if got := f.Accepted["ChangeResourceRecordSets"]; got != 1 {
+		t.Errorf("accepted ChangeResourceRecordSets = %d, want 1", got)
+	}
+}

@@ -35,6 +35,9 @@ type Fake struct {
 	PendingChecks int
 	// Throttle makes the next N ChangeResourceRecordSets calls fail with Throttling (before any change).
 	Throttle int
+	// LoseAnswers makes the next N accepted ChangeResourceRecordSets calls apply their batch and then answer
+	// InvalidChangeBatch, as the SDK's retry of a call whose answer was lost does.
+	LoseAnswers int
 	// Accepted and Rejected count calls by operation name; Rejected includes throttled calls.
 	Accepted map[string]int
 	Rejected map[string]int
@@ -175,6 +178,13 @@ func (f *Fake) ChangeResourceRecordSets(_ context.Context, in *route53.ChangeRes
 		return nil, &types.InvalidChangeBatch{Message: aws.String(err.Error())}
 	}
 	z.rs = next
+	if f.LoseAnswers > 0 {
+		f.LoseAnswers--
+		f.Accepted[op]++
+		f.Rejected[op]++
+		f.Batches = append(f.Batches, b)
+		return nil, &types.InvalidChangeBatch{Message: aws.String("the retry of an applied batch: a DELETE finds nothing")}
+	}
 	f.seq++
 	id := fmt.Sprintf("C%06d", f.seq)
 	f.changes[id] = f.PendingChecks
