@@ -190,6 +190,12 @@ func (c *command) follow(ctx context.Context, arn string) error {
 		for _, w := range r.Output.Warnings {
 			fmt.Fprintf(c.out, "warning: %s\n", w)
 		}
+		if e := r.Output.CleanupError; e != nil {
+			fmt.Fprintf(c.out, "warning: the clean-up failed (stacks may be left; the release is live): %s: %s\n", e.Error, deploy.CauseMessage(e.Cause))
+		}
+		if e := r.Output.UnlockError; e != nil {
+			fmt.Fprintf(c.out, "warning: the lock was not released: %s: %s\n", e.Error, deploy.CauseMessage(e.Cause))
+		}
 		if r.Output.Notice != "" {
 			fmt.Fprintln(c.out, r.Output.Notice)
 		}

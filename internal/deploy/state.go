@@ -71,6 +71,9 @@ type State struct {
 	Failure *TaskError `json:"failure,omitempty"`
 	// CleanupError is a failure of the clean-up after the watch; the release stays live (set by the state machine).
 	CleanupError *TaskError `json:"cleanupError,omitempty"`
+	// UnlockError is a failure to release the lock (set by the state machine): the next run takes it over when the
+	// recorded progress allows, or asks for a reconcile.
+	UnlockError *TaskError `json:"unlockError,omitempty"`
 }
 
 // Describe is a one-line summary of the run for notifications: "<app> <version> (<action>): <what>".
