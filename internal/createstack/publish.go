@@ -19,15 +19,11 @@ func (h *Handler) publish(ctx context.Context, req *deploy.Request, log *slog.Lo
 	if s.Plan == nil || s.Plan.New == nil || s.Stack == nil || s.Stack.Endpoint == nil {
 		return s, &deploy.InternalError{Err: fmt.Errorf("publish needs a plan and a complete stack with its endpoint")}
 	}
-	r, err := traffic.Open(ctx, h.d.Zones, &s)
+	r, st, err := traffic.OpenInFlight(ctx, h.d.Zones, &s)
 	if err != nil {
 		return s, err
 	}
 	n, ep, poll := s.Plan.New, s.Stack.Endpoint, *s.Config.Strategy.PollSeconds
-	st, err := r.InFlight(ctx)
-	if err != nil {
-		return s, err
-	}
 	if err := r.Expect(st, s.Plan, false); err != nil {
 		return s, err
 	}

@@ -54,11 +54,7 @@ func (h *Handler) restore(ctx context.Context, req *deploy.Request, log *slog.Lo
 	if s.Plan == nil {
 		return s, &deploy.InternalError{Err: fmt.Errorf("restore needs a plan")}
 	}
-	r, err := traffic.Open(ctx, h.zones, &s)
-	if err != nil {
-		return s, err
-	}
-	st, err := r.InFlight(ctx)
+	r, st, err := traffic.OpenInFlight(ctx, h.zones, &s)
 	if err != nil {
 		return s, err
 	}
@@ -107,11 +103,7 @@ func (h *Handler) manual(ctx context.Context, req *deploy.Request, log *slog.Log
 	if status.Phase != stacks.PhaseComplete {
 		return s, missing(fmt.Sprintf("stack %s is %s", t.Stack, strings.ToLower(orStatus(status))))
 	}
-	r, err := traffic.Open(ctx, h.zones, &s)
-	if err != nil {
-		return s, err
-	}
-	st, err := r.InFlight(ctx)
+	r, st, err := traffic.OpenInFlight(ctx, h.zones, &s)
 	if err != nil {
 		return s, err
 	}
@@ -145,11 +137,7 @@ func (h *Handler) reconcile(ctx context.Context, req *deploy.Request, log *slog.
 		log.Info("reconcile: records left as they are", "progress", progressOf(s.Reconcile))
 		return s, nil
 	}
-	r, err := traffic.Open(ctx, h.zones, &s)
-	if err != nil {
-		return s, err
-	}
-	st, err := r.InFlight(ctx)
+	r, st, err := traffic.OpenInFlight(ctx, h.zones, &s)
 	if err != nil {
 		return s, err
 	}

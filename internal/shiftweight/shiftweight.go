@@ -66,11 +66,7 @@ func (h *Handler) shift(ctx context.Context, req *deploy.Request, log *slog.Logg
 	if i >= len(steps) {
 		return s, &deploy.InternalError{Err: fmt.Errorf("no weight step left after step %d of %v", i, steps)}
 	}
-	r, err := traffic.Open(ctx, h.zones, &s)
-	if err != nil {
-		return s, err
-	}
-	st, err := r.InFlight(ctx)
+	r, st, err := traffic.OpenInFlight(ctx, h.zones, &s)
 	if err != nil {
 		return s, err
 	}

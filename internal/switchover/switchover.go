@@ -37,11 +37,7 @@ func (h *Handler) switchOver(ctx context.Context, req *deploy.Request, log *slog
 	if s.Plan == nil || s.Plan.New == nil {
 		return s, &deploy.InternalError{Err: fmt.Errorf("switch needs a deployment's plan with a new stack")}
 	}
-	r, err := traffic.Open(ctx, h.zones, &s)
-	if err != nil {
-		return s, err
-	}
-	st, err := r.InFlight(ctx)
+	r, st, err := traffic.OpenInFlight(ctx, h.zones, &s)
 	if err != nil {
 		return s, err
 	}

@@ -26,6 +26,16 @@ func Open(ctx context.Context, zones Zones, s *deploy.State) (*Router, error) {
 	return New(z, s)
 }
 
+// OpenInFlight opens the app's router and reads its state as the running deployment sees it (see InFlight).
+func OpenInFlight(ctx context.Context, zones Zones, s *deploy.State) (*Router, records.State, error) {
+	r, err := Open(ctx, zones, s)
+	if err != nil {
+		return nil, records.State{}, err
+	}
+	st, err := r.InFlight(ctx)
+	return r, st, err
+}
+
 // InFlight reads the app's state as the running deployment that holds its lock sees it: weights between the colors
 // are this run's own, not an inconsistency.
 func (r *Router) InFlight(ctx context.Context) (records.State, error) {
