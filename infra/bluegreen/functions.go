@@ -59,6 +59,9 @@ func (d *Deployer) addFunctions() {
 		if usesLockTable[name] {
 			env["LOCK_TABLE"] = d.LockTable.TableName()
 		}
+		if name == "shiftweight" { // approval gates announce themselves on the topic
+			env["NOTIFICATION_TOPIC"] = d.Topic.TopicArn()
+		}
 		timeout := float64(defaultTimeoutSeconds)
 		if name == "healthcheck" {
 			timeout = healthcheckTimeoutSeconds

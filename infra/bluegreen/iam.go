@@ -57,7 +57,8 @@ func (d *Deployer) grantFunctions() {
 		statement("DescribeAlarms", []string{"cloudwatch:DescribeAlarms"}, star(), nil))
 	// shiftweight: weight steps (Route 53) and the approval gate's token (DynamoDB).
 	add("shiftweight", route53...)
-	add("shiftweight", statement("LockTable", []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, []*string{d.LockTable.TableArn()}, nil))
+	add("shiftweight", statement("LockTable", []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, []*string{d.LockTable.TableArn()}, nil),
+		statement("Notify", []string{"sns:Publish"}, []*string{d.Topic.TopicArn()}, nil))
 	// switch: the switch batch; the lock check before it.
 	add("switch", route53...)
 	add("switch", statement("LockTable", []string{"dynamodb:GetItem"}, []*string{d.LockTable.TableArn()}, nil))

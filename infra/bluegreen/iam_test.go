@@ -25,7 +25,7 @@ func TestFunctionActions(t *testing.T) {
 			"cloudformation:DescribeStacks", "cloudwatch:DescribeAlarms", "elasticloadbalancing:DescribeLoadBalancers",
 			"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
 		}, common...),
-		"shiftweight": append(append([]string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, route53...), common...),
+		"shiftweight": append(append([]string{"dynamodb:GetItem", "dynamodb:UpdateItem", "sns:Publish"}, route53...), common...),
 		"switch":      append(append([]string{"dynamodb:GetItem"}, route53...), common...),
 		"rollback":    append(append([]string{"cloudformation:DescribeStackEvents", "cloudformation:DescribeStacks", "dynamodb:GetItem"}, route53...), common...),
 	}

@@ -41,6 +41,9 @@ func TestFunctions(t *testing.T) {
 		if name != "healthcheck" {
 			want["LOCK_TABLE"] = "{Ref:" + s.ids.table + "}"
 		}
+		if name == "shiftweight" {
+			want["NOTIFICATION_TOPIC"] = "{Ref:" + s.ids.topic + "}"
+		}
 		if diff := cmp.Diff(env, want); diff != "" {
 			t.Errorf("%s: environment (-got +want):\n%s", name, diff)
 		}

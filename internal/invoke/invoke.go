@@ -108,6 +108,8 @@ type Env struct {
 	LockTable string
 	// LocalEndpoint is true when the SDK talks to a local emulator (AWS_ENDPOINT_URL set).
 	LocalEndpoint bool
+	// Topic is the notification topic's ARN (NOTIFICATION_TOPIC); approval gates announce themselves there.
+	Topic string
 }
 
 // DefaultConfigPrefix is where the infra stores each app's configuration.
@@ -115,7 +117,12 @@ const DefaultConfigPrefix = "/bluegreen/apps/"
 
 // EnvFrom reads the environment through getenv (os.Getenv in the binaries).
 func EnvFrom(getenv func(string) string) Env {
-	e := Env{ConfigPrefix: getenv("CONFIG_PARAMETER_PREFIX"), LockTable: getenv("LOCK_TABLE"), LocalEndpoint: getenv("AWS_ENDPOINT_URL") != ""}
+	e := Env{
+		ConfigPrefix:  getenv("CONFIG_PARAMETER_PREFIX"),
+		LockTable:     getenv("LOCK_TABLE"),
+		LocalEndpoint: getenv("AWS_ENDPOINT_URL") != "",
+		Topic:         getenv("NOTIFICATION_TOPIC"),
+	}
 	if e.ConfigPrefix == "" {
 		e.ConfigPrefix = DefaultConfigPrefix
 	}

@@ -2,6 +2,8 @@ package localdeploy_test
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
@@ -36,6 +38,7 @@ func TestApprovalGates(t *testing.T) {
 				c.Strategy.ApprovalTimeoutSeconds = tt.timeout
 			})
 			e.deploy("demoapp", "v1")
+			inbox := e.subscribe()
 			before := managedRecords(e.status("demoapp"))
 			arn, err := e.d.Operator.Start(e.ctx, deploy.Input{App: "demoapp", Version: "v2"})
 			if err != nil {
@@ -50,8 +53,18 @@ func TestApprovalGates(t *testing.T) {
 				if s.State.Weight(records.Green) != 10 || s.State.Phase != records.PhaseMoving {
 					t.Errorf("at the gate: %s with green at %d, want moving at 10", s.State.Phase, s.State.Weight(records.Green))
 				}
+				token := e.approvalToken("demoapp")
+				waitFor(t, "the gate's notification", func() bool { return slices.ContainsFunc(inbox(), approvalNotice) })
+				for _, m := range inbox() {
+					if strings.Contains(m, token) {
+						t.Errorf("a notification carries the approval token: %s", m)
+					}
+				}
 				if err := e.d.Operator.Decide(e.ctx, "demoapp", deploy.Approval{Decision: tt.decision, By: "test"}); err != nil {
 					t.Fatal(err)
+				}
+				if tok := e.approvalToken("demoapp"); tok != "" {
+					waitFor(t, "the answered gate's token to go", func() bool { return e.approvalToken("demoapp") == "" })
 				}
 			}
 			r, err := e.d.Operator.Wait(e.ctx, arn, 0, nil)
@@ -76,4 +89,9 @@ func TestApprovalGates(t *testing.T) {
 			}
 		})
 	}
+}
+
+// approvalNotice reports whether a notification announces the gate at 10 %, saying how to answer it.
+func approvalNotice(m string) bool {
+	return strings.Contains(m, "approval waiting at 10%") && strings.Contains(m, "bluegreen approve demoapp")
 }

@@ -58,9 +58,12 @@ func FunctionARN(name string) string {
 	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", localaws.Region, Account, name)
 }
 
+// TopicARN is the notification topic's ARN on the local AWS.
+var TopicARN = fmt.Sprintf("arn:aws:sns:%s:%s:%s", localaws.Region, Account, TopicName)
+
 // FunctionEnv is the functions' environment, for aws-lambda-rie processes.
 func FunctionEnv() []string {
-	return []string{"CONFIG_PARAMETER_PREFIX=" + ConfigPrefix, "LOCK_TABLE=" + LockTable, "AWS_LAMBDA_LOG_FORMAT=JSON"}
+	return []string{"CONFIG_PARAMETER_PREFIX=" + ConfigPrefix, "LOCK_TABLE=" + LockTable, "NOTIFICATION_TOPIC=" + TopicARN, "AWS_LAMBDA_LOG_FORMAT=JSON"}
 }
 
 // InProcess returns the five functions to serve in-process (localaws.Options.Handlers), and bind, which builds them
@@ -80,7 +83,7 @@ func InProcess(log io.Writer, wrap func(gateway.Handler) gateway.Handler) (map[s
 		if err != nil {
 			return err
 		}
-		env := invoke.Env{ConfigPrefix: ConfigPrefix, LockTable: LockTable, LocalEndpoint: true}
+		env := invoke.Env{ConfigPrefix: ConfigPrefix, LockTable: LockTable, LocalEndpoint: true, Topic: TopicARN}
 		logger := slog.New(slog.NewJSONHandler(log, nil))
 		for name, fn := range functions.All(cfg, env, logger) {
 			var h gateway.Handler = lambda.NewHandler(fn.Handle)

@@ -12,8 +12,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws"
@@ -272,4 +277,53 @@ func (w twiceHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error
 		return nil, err
 	}
 	return w.h.Invoke(ctx, payload)
+}
+
+// subscribe subscribes a queue to the notification topic and returns a function that returns every message
+// received so far.
+func (e *env) subscribe() func() []string {
+	e.t.Helper()
+	q := sqs.NewFromConfig(e.d.Config)
+	out, err := q.CreateQueue(e.ctx, &sqs.CreateQueueInput{QueueName: aws.String("notifications")})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	attrs, err := q.GetQueueAttributes(e.ctx, &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	_, err = sns.NewFromConfig(e.d.Config).Subscribe(e.ctx, &sns.SubscribeInput{
+		TopicArn: aws.String(e.d.Topic), Protocol: aws.String("sqs"), Endpoint: aws.String(attrs.Attributes["QueueArn"]),
+		Attributes: map[string]string{"RawMessageDelivery": "true"},
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var got []string
+	return func() []string {
+		msgs, err := q.ReceiveMessage(e.ctx, &sqs.ReceiveMessageInput{QueueUrl: out.QueueUrl, MaxNumberOfMessages: 10})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, m := range msgs.Messages {
+			got = append(got, aws.ToString(m.Body))
+		}
+		return got
+	}
+}
+
+// approvalToken returns the approval token in an app's lock item, "" when there is none.
+func (e *env) approvalToken(app string) string {
+	e.t.Helper()
+	out, err := dynamodb.NewFromConfig(e.d.Config).GetItem(e.ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(localdeploy.LockTable), ConsistentRead: aws.Bool(true),
+		Key: map[string]ddbtypes.AttributeValue{"app": &ddbtypes.AttributeValueMemberS{Value: app}},
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if v, ok := out.Item["approvalToken"].(*ddbtypes.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
@@ -26,21 +28,37 @@ type lockTable interface {
 	UpdateItem(ctx context.Context, params *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 }
 
-var _ lockTable = (*dynamodb.Client)(nil)
+// notifier tells operators that an approval gate waits.
+type notifier interface {
+	Publish(ctx context.Context, params *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+var (
+	_ lockTable = (*dynamodb.Client)(nil)
+	_ notifier  = (*sns.Client)(nil)
+)
 
 // Handler holds the function's dependencies.
 type Handler struct {
-	zones traffic.Zones
-	locks lockTable
-	table string
-	guard func(ctx context.Context, app, execution string) error
-	now   func() time.Time
+	zones  traffic.Zones
+	locks  lockTable
+	table  string
+	guard  func(ctx context.Context, app, execution string) error
+	notify notifier
+	topic  string
+	now    func() time.Time
 }
 
 // New returns the handler; table is the lock table's name; guard, when not nil, confirms that an execution still
 // holds an app's lock before a shift.
 func New(zones traffic.Zones, locks lockTable, table string, guard func(ctx context.Context, app, execution string) error) *Handler {
 	return &Handler{zones: zones, locks: locks, table: table, guard: guard, now: time.Now}
+}
+
+// NotifyApprovals makes the approval gate publish to topic that it waits (the token itself stays in the lock item).
+func (h *Handler) NotifyApprovals(n notifier, topic string) *Handler {
+	h.notify, h.topic = n, topic
+	return h
 }
 
 // Function returns the Lambda with its operations: shift, sync and approval.
@@ -122,5 +140,29 @@ func (h *Handler) approval(ctx context.Context, req *deploy.Request, log *slog.L
 		return s, fmt.Errorf("record the approval gate of app %s at %d%% in lock table %s: %w", s.App.Name, s.Step.Percent, h.table, err)
 	}
 	log.Info("approval requested", "percent", s.Step.Percent)
+	h.announce(ctx, &s, summary, log)
 	return s, nil
+}
+
+// announce tells the notification topic that a gate waits, and how to answer it. The token is a capability and is
+// not in the message: the CLI reads it from the lock item, under the lock table's access control. A failed
+// notification does not fail the gate (the token is stored; `bluegreen status` shows the gate).
+func (h *Handler) announce(ctx context.Context, s *deploy.State, summary string, log *slog.Logger) {
+	if h.notify == nil || h.topic == "" {
+		return
+	}
+	app := s.App.Name
+	msg := s.Describe(fmt.Sprintf("approval waiting at %d%% (%s). Answer with `bluegreen approve %s` (-full to skip the remaining steps) or `bluegreen abort %s` within %d s, or the deployment rolls back.",
+		s.Step.Percent, summary, app, app, s.Config.Strategy.ApprovalTimeoutSeconds))
+	_, err := h.notify.Publish(ctx, &sns.PublishInput{
+		TopicArn: aws.String(h.topic),
+		Subject:  aws.String("bluegreen: approval waiting"),
+		Message:  aws.String(msg),
+		MessageAttributes: map[string]snstypes.MessageAttributeValue{
+			"app": {DataType: aws.String("String"), StringValue: aws.String(app)},
+		},
+	})
+	if err != nil {
+		log.Warn("approval notification not sent", "error", err.Error())
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
@@ -15,5 +16,6 @@ import (
 // FromConfig builds the function with SDK clients from cfg.
 func FromConfig(cfg aws.Config, env invoke.Env, log *slog.Logger) *invoke.Function {
 	locks := dynamodb.NewFromConfig(cfg)
-	return New(zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{}), locks, env.LockTable, applock.New(locks, env.LockTable).Held).Function(log)
+	h := New(zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{}), locks, env.LockTable, applock.New(locks, env.LockTable).Held)
+	return h.NotifyApprovals(sns.NewFromConfig(cfg), env.Topic).Function(log)
 }
