@@ -156,7 +156,11 @@ func TestProgressValuesAreTheContracts(t *testing.T) {
 		if s.Resource != "arn:aws:states:::dynamodb:updateItem" {
 			continue
 		}
-		p := s.Parameters.ExpressionAttributeValues[":p"]["S"]
+		v, sets := s.Parameters.ExpressionAttributeValues[":p"]
+		if !sets {
+			continue // an update that records no progress (the answered approval gate)
+		}
+		p := v["S"]
 		if !slices.Contains(deploy.Progresses, deploy.Progress(p)) {
 			t.Errorf("state %s records progress %q, which package deploy does not know", name, p)
 		}
@@ -184,5 +188,21 @@ func TestPlaceholders(t *testing.T) {
 	delete(values, statemachine.LockTable)
 	if _, err := statemachine.Render(values); err == nil {
 		t.Error("Render without the lock table succeeded")
+	}
+}
+
+// Every DynamoDB task (lock, progress, unlock) retries DynamoDB's transient errors: one 500 must not roll back a
+// healthy release.
+func TestDynamoDBTasksRetry(t *testing.T) {
+	for name, s := range load(t).States {
+		if !strings.HasPrefix(s.Resource, "arn:aws:states:::dynamodb:") {
+			continue
+		}
+		if !slices.ContainsFunc(s.Retry, func(r rule) bool { return slices.Contains(r.ErrorEquals, "DynamoDB.ThrottlingException") }) {
+			t.Errorf("DynamoDB task %s does not retry throttling", name)
+		}
+		if slices.ContainsFunc(s.Retry, func(r rule) bool { return slices.Contains(r.ErrorEquals, "DynamoDB.ConditionalCheckFailedException") }) {
+			t.Errorf("DynamoDB task %s retries a failed condition (the lock is not this run's)", name)
+		}
 	}
 }
