@@ -38,15 +38,16 @@ func run(port int, bootstraps, logDir string, deployer bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := localaws.Options{Port: port, BootstrapDir: bootstraps, LogDir: logDir}
-	var bind func(string) error
+	start := localaws.Start
 	if deployer {
+		opts.FunctionEnv = localdeploy.FunctionEnv()
 		if bootstraps == "" {
-			opts.Handlers, bind = localdeploy.InProcess(os.Stderr, nil)
-		} else {
-			opts.FunctionEnv = localdeploy.FunctionEnv()
+			start = func(ctx context.Context, o localaws.Options) (*localaws.AWS, error) {
+				return localdeploy.StartInProcess(ctx, os.Stderr, nil, o)
+			}
 		}
 	}
-	aws, err := localaws.Start(ctx, opts)
+	aws, err := start(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -56,11 +57,6 @@ func run(port int, bootstraps, logDir string, deployer bool) error {
 		fmt.Println("export " + kv)
 	}
 	if deployer {
-		if bind != nil {
-			if err := bind(aws.Endpoint); err != nil {
-				return err
-			}
-		}
 		if err := install(ctx, aws); err != nil {
 			return err
 		}

@@ -35,19 +35,14 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer apps.Close()
-	handlers, bind := localdeploy.InProcess(io.Discard, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	local, err = localaws.Start(ctx, localaws.Options{Handlers: handlers})
+	local, err = localdeploy.StartInProcess(ctx, io.Discard, nil, localaws.Options{})
 	cancel()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: start the local AWS: %v\n", err)
 		return 1
 	}
 	defer local.Stop()
-	if err := bind(local.Endpoint); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
 	return m.Run()
 }
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -95,6 +96,21 @@ func InProcess(log io.Writer, wrap func(gateway.Handler) gateway.Handler) (map[s
 		return nil
 	}
 	return hs, bind
+}
+
+// StartInProcess starts a local AWS (opts, its Handlers replaced) serving the five functions in-process, bound to
+// it (see InProcess).
+func StartInProcess(ctx context.Context, log io.Writer, wrap func(gateway.Handler) gateway.Handler, opts localaws.Options) (*localaws.AWS, error) {
+	handlers, bind := InProcess(log, wrap)
+	opts.Handlers = handlers
+	a, err := localaws.Start(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := bind(a.Endpoint); err != nil {
+		return nil, errors.Join(err, a.Stop())
+	}
+	return a, nil
 }
 
 // lazyHandler is a function whose handler is set after the local AWS starts.

@@ -55,19 +55,14 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.Remove(logs.Name())
-	handlers, bind := localdeploy.InProcess(logs, func(h gateway.Handler) gateway.Handler { return twiceHandler{h} })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	local, err = localaws.Start(ctx, localaws.Options{Handlers: handlers})
+	local, err = localdeploy.StartInProcess(ctx, logs, func(h gateway.Handler) gateway.Handler { return twiceHandler{h} }, localaws.Options{})
 	cancel()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: start the local AWS: %v\n", err)
 		return 1
 	}
 	defer local.Stop()
-	if err := bind(local.Endpoint); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
 	return m.Run()
 }
 
