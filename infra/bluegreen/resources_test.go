@@ -266,3 +266,25 @@ func TestPipelineOnlyWithFlag(t *testing.T) {
 		t.Errorf("%d buckets with the pipeline, want 3 (access logs, artifacts, pipeline artifacts)", n)
 	}
 }
+
+// The operator's CLI finds the deployer through the stack's outputs.
+func TestOutputs(t *testing.T) {
+	outputs, _ := base.json["Outputs"].(map[string]any)
+	want := map[string]string{
+		OutputStateMachine: "{Ref:" + base.ids.stateMachine + "}",
+		OutputLockTable:    "{Ref:" + base.ids.table + "}",
+		OutputConfigPrefix: DefaultConfigPrefix,
+		OutputArtifacts:    "{Ref:" + base.ids.bucket + "}",
+		OutputTopic:        "{Ref:" + base.ids.topic + "}",
+	}
+	for name, v := range want {
+		o, ok := outputs[name].(map[string]any)
+		if !ok {
+			t.Errorf("no output %s (outputs: %v)", name, outputs)
+			continue
+		}
+		if got := resolve(o["Value"], nil); got != v {
+			t.Errorf("output %s = %v, want %v", name, got, v)
+		}
+	}
+}
