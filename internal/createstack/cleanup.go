@@ -50,8 +50,8 @@ func (h *Handler) cleanup(ctx context.Context, req *deploy.Request, log *slog.Lo
 	return s, nil
 }
 
-// discard (the "delete" operation) deletes the stack a rolled-back run created, with its endpoint record — or keeps it for inspection when
-// the app asks (the next deployment's clean-up removes it).
+// discard (the "delete" operation) deletes the stack a rolled-back run created, with its endpoint record — or keeps
+// it for inspection when the app asks (the next deployment's clean-up removes it).
 func (h *Handler) discard(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
 	s := req.State
 	s.Result = "rolled-back"

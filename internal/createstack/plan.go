@@ -42,7 +42,7 @@ func (h *Handler) plan(ctx context.Context, req *deploy.Request, log *slog.Logge
 	case deploy.ActionDeploy:
 		p, err = h.planDeploy(req.Execution, &s, r, st, list)
 	case deploy.ActionRollback:
-		p, err = planRollback(&s, r.App(), st, ids)
+		p, err = planRollback(r.App(), st, ids)
 	default:
 		err = &deploy.ValidationError{Problems: []string{fmt.Sprintf("action %q cannot be planned", s.Input.Action)}}
 	}
@@ -125,31 +125,28 @@ func adoption(app records.App, cfg *deploy.Config, st records.State) (*records.R
 	return &r, nil
 }
 
-func planRollback(s *deploy.State, app records.App, st records.State, ids []string) (*deploy.Plan, error) {
-	if st.ActiveColor.Valid() {
-		// The idle stack gone by hand leaves its endpoint record behind (an inconsistency), but the answer an
-		// operator needs is that there is nothing to roll back to.
-		idle := st.ActiveColor.Other()
-		if id, ok := st.Slots[idle]; ok && !slices.Contains(ids, id) {
-			return nil, &deploy.TargetMissingError{App: app.Name, Color: string(idle), StackID: id, Reason: fmt.Sprintf("stack %s does not exist", app.StackName(id))}
-		}
-	}
-	if st.Phase != records.PhaseAtRest {
-		if st.Phase == records.PhaseEmpty || st.Phase == records.PhaseBuilding {
-			return nil, &deploy.TargetMissingError{App: app.Name, Color: string(st.IdleColor()), Reason: "the app has no live release yet"}
-		}
-		return nil, &deploy.StateInconsistentError{App: app.Name, Problems: append([]string{fmt.Sprintf("the records are %s, not at rest", st.Phase)}, st.Problems...)}
+// planRollback plans making the idle stack live again. The target is judged first: a stack deleted by hand leaves
+// its endpoint record behind (an inconsistency), but what an operator needs to hear is that there is nothing to roll
+// back to.
+func planRollback(app records.App, st records.State, ids []string) (*deploy.Plan, error) {
+	if !st.ActiveColor.Valid() {
+		return nil, &deploy.TargetMissingError{App: app.Name, Color: string(st.IdleColor()), Reason: "the app has no live release yet"}
 	}
 	idle := st.ActiveColor.Other()
 	id, ok := st.Slots[idle]
+	missing := func(reason string) error {
+		return &deploy.TargetMissingError{App: app.Name, Color: string(idle), StackID: id, Reason: reason}
+	}
 	switch {
 	case !ok:
-		return nil, &deploy.TargetMissingError{App: app.Name, Color: string(idle), Reason: "the idle slot is empty"}
+		return nil, missing("the idle slot is empty")
 	case !slices.Contains(ids, id):
-		return nil, &deploy.TargetMissingError{App: app.Name, Color: string(idle), StackID: id, Reason: fmt.Sprintf("stack %s does not exist", app.StackName(id))}
+		return nil, missing(fmt.Sprintf("stack %s does not exist", app.StackName(id)))
+	case st.Phase != records.PhaseAtRest:
+		return nil, &deploy.StateInconsistentError{App: app.Name, Problems: append([]string{fmt.Sprintf("the records are %s, not at rest", st.Phase)}, st.Problems...)}
 	}
 	if _, ok := st.Endpoints[id]; !ok {
-		return nil, &deploy.TargetMissingError{App: app.Name, Color: string(idle), StackID: id, Reason: fmt.Sprintf("it has no endpoint record %s", app.EndpointName(id))}
+		return nil, missing(fmt.Sprintf("it has no endpoint record %s", app.EndpointName(id)))
 	}
 	return &deploy.Plan{
 		Action: deploy.ActionRollback,
