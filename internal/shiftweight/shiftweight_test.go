@@ -17,14 +17,15 @@ import (
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
+	"github.com/bluegreen-aws/bluegreen/internal/records/recordstest"
 	"github.com/bluegreen-aws/bluegreen/internal/shiftweight"
 	"github.com/bluegreen-aws/bluegreen/internal/zone"
 	"github.com/bluegreen-aws/bluegreen/internal/zone/zonetest"
 )
 
 const (
-	zoneID   = "Z0EXAMPLE12345"
-	lbZoneID = "Z35SXDOTRQ7X7K"
+	zoneID   = recordstest.ZoneID
+	lbZoneID = recordstest.LBZoneID
 	table    = "bluegreen-locks"
 	me       = "arn:aws:states:us-east-1:123456789012:execution:bluegreen:demoapp-deploy-v2"
 	liveID   = "819273"
@@ -32,16 +33,11 @@ const (
 	token    = "AQCEAAAAKgAAAAMAAAAAAAAAAfK0dYy2c3Vb2wGbZyq0h7pS1mZt4oVvQe3Jk9R8LxNcHqWfT6uIaDsB5gYnE0rX"
 )
 
-var app = records.App{Name: "demoapp", Zone: "example.com", Host: "demoapp.example.com"}
-
-func endpointRec(id string) records.Record {
-	return records.Record{Name: app.EndpointName(id), Type: "A", Alias: &records.Alias{HostedZoneID: lbZoneID, DNSName: "lb-" + id + ".elb.amazonaws.com"}}
-}
-
-func weightedRec(c records.Color, id string, w int64) records.Record {
-	return records.Record{Name: app.HostName(), Type: "A", SetIdentifier: app.SetIdentifier(c), Weight: records.Weight(w),
-		Alias: &records.Alias{HostedZoneID: zoneID, DNSName: app.EndpointName(id)}}
-}
+var (
+	app         = recordstest.App
+	endpointRec = recordstest.Endpoint
+	weightedRec = recordstest.Weighted
+)
 
 // published is the zone after publish: blue 819273 live with all the weight, green 123456 published at 0.
 func published() []records.Record {

@@ -13,31 +13,26 @@ import (
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
+	"github.com/bluegreen-aws/bluegreen/internal/records/recordstest"
 	"github.com/bluegreen-aws/bluegreen/internal/switchover"
 	"github.com/bluegreen-aws/bluegreen/internal/zone"
 	"github.com/bluegreen-aws/bluegreen/internal/zone/zonetest"
 )
 
 const (
-	zoneID   = "Z0EXAMPLE12345"
-	lbZoneID = "Z35SXDOTRQ7X7K"
+	zoneID   = recordstest.ZoneID
+	lbZoneID = recordstest.LBZoneID
 	me       = "arn:aws:states:us-east-1:123456789012:execution:bluegreen:demoapp-deploy-v2"
 	liveID   = "819273"
 	newID    = "123456"
 )
 
-var app = records.App{Name: "demoapp", Zone: "example.com", Host: "demoapp.example.com"}
-
-func endpointRec(id string) records.Record {
-	return records.Record{Name: app.EndpointName(id), Type: "A", Alias: &records.Alias{HostedZoneID: lbZoneID, DNSName: "lb-" + id + ".elb.amazonaws.com"}}
-}
-
-func weightedRec(c records.Color, id string, w int64) records.Record {
-	return records.Record{Name: app.HostName(), Type: "A", SetIdentifier: app.SetIdentifier(c), Weight: records.Weight(w),
-		Alias: &records.Alias{HostedZoneID: zoneID, DNSName: app.EndpointName(id)}}
-}
-
-func slotRec(c records.Color, id string) records.Record { return records.TXT(app.SlotName(c), 60, id) }
+var (
+	app         = recordstest.App
+	endpointRec = recordstest.Endpoint
+	weightedRec = recordstest.Weighted
+	slotRec     = recordstest.Slot
+)
 
 // shifted is the zone with green 123456 at percent and blue 819273 still active.
 func shifted(percent int64) []records.Record {

@@ -12,28 +12,24 @@ import (
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
+	"github.com/bluegreen-aws/bluegreen/internal/records/recordstest"
 	"github.com/bluegreen-aws/bluegreen/internal/traffic"
 	"github.com/bluegreen-aws/bluegreen/internal/zone"
 	"github.com/bluegreen-aws/bluegreen/internal/zone/zonetest"
 )
 
 const (
-	zoneID   = "Z0EXAMPLE12345"
-	lbZoneID = "Z35SXDOTRQ7X7K"
+	zoneID   = recordstest.ZoneID
+	lbZoneID = recordstest.LBZoneID
 	live     = "819273"
 	fresh    = "123456"
 )
 
-var app = records.App{Name: "demoapp", Zone: "example.com", Host: "demoapp.example.com"}
-
-func endpoint(id string) records.Record {
-	return records.Record{Name: app.EndpointName(id), Type: "A", Alias: &records.Alias{HostedZoneID: lbZoneID, DNSName: "lb-" + id + ".us-east-1.elb.amazonaws.com"}}
-}
-
-func weighted(c records.Color, id string, w int64) records.Record {
-	return records.Record{Name: app.HostName(), Type: "A", SetIdentifier: app.SetIdentifier(c), Weight: records.Weight(w),
-		Alias: &records.Alias{HostedZoneID: zoneID, DNSName: app.EndpointName(id)}}
-}
+var (
+	app      = recordstest.App
+	endpoint = recordstest.Endpoint
+	weighted = recordstest.Weighted
+)
 
 // liveBlue is the app at rest with stack 819273 live in blue, and the green stack 123456 published at weight 0.
 func liveBlue(publishedGreen bool) []records.Record {
