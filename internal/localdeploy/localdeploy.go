@@ -67,10 +67,10 @@ func FunctionEnv() []string {
 	return []string{"CONFIG_PARAMETER_PREFIX=" + ConfigPrefix, "LOCK_TABLE=" + LockTable, "NOTIFICATION_TOPIC=" + TopicARN, "AWS_LAMBDA_LOG_FORMAT=JSON"}
 }
 
-// InProcess returns the five functions to serve in-process (localaws.Options.Handlers), and bind, which builds them
+// inProcess returns the five functions to serve in-process (localaws.Options.Handlers), and bind, which builds them
 // once the local AWS's endpoint is known: with the production retry policy, logging JSON to log. A wrap, when
 // given, wraps each function (the idempotency test calls every operation twice).
-func InProcess(log io.Writer, wrap func(gateway.Handler) gateway.Handler) (map[string]gateway.Handler, func(endpoint string) error) {
+func inProcess(log io.Writer, wrap func(gateway.Handler) gateway.Handler) (map[string]gateway.Handler, func(endpoint string) error) {
 	lazies := map[string]*lazyHandler{}
 	hs := map[string]gateway.Handler{}
 	for _, n := range functions.Names {
@@ -99,9 +99,9 @@ func InProcess(log io.Writer, wrap func(gateway.Handler) gateway.Handler) (map[s
 }
 
 // StartInProcess starts a local AWS (opts, its Handlers replaced) serving the five functions in-process, bound to
-// it (see InProcess).
+// it: with the production retry policy, logging JSON to log; wrap, when given, wraps each function.
 func StartInProcess(ctx context.Context, log io.Writer, wrap func(gateway.Handler) gateway.Handler, opts localaws.Options) (*localaws.AWS, error) {
-	handlers, bind := InProcess(log, wrap)
+	handlers, bind := inProcess(log, wrap)
 	opts.Handlers = handlers
 	a, err := localaws.Start(ctx, opts)
 	if err != nil {

@@ -121,6 +121,16 @@ type Result struct {
 
 // Describe returns an execution's status and output, and its path (every state entered, in order).
 func (o *Operator) Describe(ctx context.Context, arn string) (Result, error) {
+	r, err := o.status(ctx, arn)
+	if err != nil {
+		return r, err
+	}
+	r.Path, err = o.Path(ctx, arn)
+	return r, err
+}
+
+// status returns an execution's status and output, without its path (one call, however long its history).
+func (o *Operator) status(ctx context.Context, arn string) (Result, error) {
 	d, err := o.SFN.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
 	if err != nil {
 		return Result{}, fmt.Errorf("describe %s: %w", arn, err)
@@ -132,8 +142,7 @@ func (o *Operator) Describe(ctx context.Context, arn string) (Result, error) {
 			r.Output = &s
 		}
 	}
-	r.Path, err = o.Path(ctx, arn)
-	return r, err
+	return r, nil
 }
 
 // Path returns the states an execution entered, in order, marking the tasks that failed.
@@ -171,20 +180,26 @@ func Names(path []Step) []string {
 }
 
 // Wait polls an execution until it is no longer running, calling progress with each state it enters (nil to stay
-// quiet).
+// quiet). Without progress it reads only the execution's status while it runs, and its path once, at the end.
 func (o *Operator) Wait(ctx context.Context, arn string, every time.Duration, progress func(Step)) (Result, error) {
 	seen := 0
 	for {
-		r, err := o.Describe(ctx, arn)
+		r, err := o.status(ctx, arn)
 		if err != nil {
 			return r, err
+		}
+		done := r.Status != string(sfntypes.ExecutionStatusRunning)
+		if progress != nil || done {
+			if r.Path, err = o.Path(ctx, arn); err != nil {
+				return r, err
+			}
 		}
 		if progress != nil {
 			for ; seen < len(r.Path); seen++ {
 				progress(r.Path[seen])
 			}
 		}
-		if r.Status != string(sfntypes.ExecutionStatusRunning) {
+		if done {
 			return r, nil
 		}
 		select {

@@ -52,7 +52,7 @@ func (o *Operator) Status(ctx context.Context, app string, zones traffic.Zones, 
 	}
 	running := false
 	if l != nil {
-		d, err := o.Describe(ctx, l.Execution)
+		d, err := o.status(ctx, l.Execution)
 		running = err == nil && d.Status == "RUNNING"
 	}
 	list, err := sl.List(ctx, app)
