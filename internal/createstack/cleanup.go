@@ -38,10 +38,7 @@ func (h *Handler) cleanup(ctx context.Context, req *deploy.Request, log *slog.Lo
 		}
 		log.Info("stack deleted", "stack", r.App().StackName(id))
 	}
-	s.Result = "deployed"
-	if s.Input.Action == deploy.ActionReconcile {
-		s.Result = "reconciled"
-	}
+	s.Finish(deploy.ResultDeployed)
 	what := "live"
 	if c := s.Plan.Candidate(); c != nil {
 		what = fmt.Sprintf("live on %s stack %s", c.Color, c.Stack)
@@ -54,10 +51,7 @@ func (h *Handler) cleanup(ctx context.Context, req *deploy.Request, log *slog.Lo
 // it for inspection when the app asks (the next deployment's clean-up removes it).
 func (h *Handler) discard(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
 	s := req.State
-	s.Result = "rolled-back"
-	if s.Input.Action == deploy.ActionReconcile {
-		s.Result = "reconciled"
-	}
+	s.Finish(deploy.ResultRolledBack)
 	reason := s.Reason()
 	if s.Plan == nil || s.Plan.New == nil {
 		s.Notice = s.Describe("rolled back: " + reason)

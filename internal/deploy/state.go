@@ -88,6 +88,22 @@ func (s *State) Describe(what string) string {
 	return fmt.Sprintf("%s (%s): %s", app, s.Input.ActionOrDefault(), what)
 }
 
+// The results a run ends with (State.Result).
+const (
+	ResultDeployed   = "deployed"
+	ResultRolledBack = "rolled-back"
+	ResultReconciled = "reconciled"
+)
+
+// Finish records how the run ended: result, or ResultReconciled when the run is a reconcile (whose clean-up,
+// restore and delete are the same operations a deployment's are).
+func (s *State) Finish(result string) {
+	if s.Input.Action == ActionReconcile {
+		result = ResultReconciled
+	}
+	s.Result = result
+}
+
 // Reason is the caught failure in one line, for notifications.
 func (s *State) Reason() string {
 	if s.Error == nil {

@@ -73,11 +73,10 @@ func (h *Handler) restore(ctx context.Context, req *deploy.Request, log *slog.Lo
 			return s, err
 		}
 	}
+	s.Finish(deploy.ResultRolledBack)
 	if s.Input.Action == deploy.ActionReconcile {
-		s.Result = "reconciled"
 		s.Notice = s.Describe("restored the records of " + s.Reconcile.Execution)
 	} else {
-		s.Result = "rolled-back"
 		s.Failure = deploy.FailureOf(s.Error)
 		s.Notice = s.Describe("rolled back: " + s.Reason())
 	}
@@ -120,7 +119,7 @@ func (h *Handler) manual(ctx context.Context, req *deploy.Request, log *slog.Log
 	if s.Change, err = r.Apply(ctx, b, *s.Config.Strategy.PollSeconds); err != nil {
 		return s, err
 	}
-	s.Result = "rolled-back"
+	s.Result = deploy.ResultRolledBack
 	s.Notice = s.Describe(fmt.Sprintf("%s stack %s is live again", t.Color, t.Stack))
 	log.Info("rolled back to the idle stack", "pending", s.Change.Pending)
 	return s, nil
@@ -131,7 +130,7 @@ func (h *Handler) manual(ctx context.Context, req *deploy.Request, log *slog.Log
 // stopped run had finished its writes, or was a manual rollback) it leaves the records as they are.
 func (h *Handler) reconcile(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
 	s := req.State
-	s.Result = "reconciled"
+	s.Result = deploy.ResultReconciled
 	if s.Plan != nil {
 		s.Notice = s.Describe("nothing to undo; records left as they are")
 		log.Info("reconcile: records left as they are", "progress", progressOf(s.Reconcile))
