@@ -214,7 +214,7 @@ func TestParameters(t *testing.T) {
 		if p["Name"] != DefaultConfigPrefix+ap.Name || p["Type"] != "String" {
 			t.Errorf("%s: parameter %v of type %v", ap.Name, p["Name"], p["Type"])
 		}
-		got, err := deploy.MergeConfig(json.RawMessage(p["Value"].(string)), nil)
+		got, err := deploy.DecodeConfig([]byte(p["Value"].(string)))
 		if err != nil {
 			t.Errorf("%s: parameter value: %v", ap.Name, err)
 			continue

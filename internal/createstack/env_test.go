@@ -83,7 +83,7 @@ func (e *env) changes() int { return e.zone.Accepted["ChangeResourceRecordSets"]
 
 // prepared is the state after prepare for a deployment of demoapp v2 (cfg may change the configuration).
 func prepared(cfg func(*deploy.Config)) deploy.State {
-	c, err := deploy.MergeConfig([]byte(storedConfig), nil)
+	c, err := deploy.MergeConfig([]byte(storedConfig))
 	if err != nil {
 		panic(err)
 	}

@@ -55,16 +55,8 @@ func (h *Handler) prepare(ctx context.Context, req *deploy.Request, log *slog.Lo
 	if err != nil {
 		return s, fmt.Errorf("read the configuration of app %s: %w", app, err)
 	}
-	stored := []byte(aws.ToString(out.Parameter.Value))
-	if err := deploy.CheckOverrides(stored, in.Config); err != nil {
-		return s, err
-	}
-	cfg, err := deploy.MergeConfig(stored, overrides...)
+	cfg, err := deploy.ResolveConfig(app, []byte(aws.ToString(out.Parameter.Value)), overrides...)
 	if err != nil {
-		return s, &deploy.ValidationError{Problems: []string{fmt.Sprintf("app %s: %v", app, err)}}
-	}
-	cfg.Resolve()
-	if err := cfg.Validate(app); err != nil {
 		return s, err
 	}
 	z, err := h.d.Zones.Open(ctx, cfg.HostedZoneID)

@@ -71,7 +71,7 @@ func TestPrepare(t *testing.T) {
 		{name: "no stored configuration", in: deploy.Input{App: "shop", Version: "v1"}, wantErr: "ValidationError",
 			problems: []string{"app shop has no stored configuration (SSM parameter /bluegreen/apps/shop)"}},
 		{name: "misspelt override", in: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(`{"strategy":{"step":[10]}}`)},
-			wantErr: "ValidationError", problems: []string{`unknown field "step"`}},
+			wantErr: "ValidationError", problems: []string{`config.strategy.step is not a field`}},
 		{
 			name: "every problem of the configuration",
 			in: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(
@@ -184,6 +184,10 @@ func TestPrepareRefusesProtectedOverrides(t *testing.T) {
 		{`{"hostedZoneId":"ZOTHER","serviceRoleArn":"arn:aws:iam::123456789012:role/admin"}`, []string{"config.hostedZoneId", "config.serviceRoleArn"}},
 		{`{"health":{"allowLinkLocal":true}}`, []string{"config.health.allowLinkLocal"}},
 		{`{"allowOverrides":["host"],"host":"shop.example.com"}`, []string{"config.host", "config.allowOverrides"}},
+		{`{"template":{"url":"https://templates.s3.amazonaws.com/demoapp-v2.yaml"}}`, []string{"config.template cannot be overridden"}},
+		{`{"template":{"body":"Resources: {}"}}`, []string{"config.template"}},
+		{`{"adoptExistingRecord":true}`, []string{"config.adoptExistingRecord"}},
+		{`{"serviceRoleArn":null,"noServiceRole":true}`, []string{"config.serviceRoleArn", "config.noServiceRole"}},
 	}
 	for _, tt := range tests {
 		e := setup(t)
@@ -203,10 +207,10 @@ func TestPrepareRefusesProtectedOverrides(t *testing.T) {
 			t.Errorf("a refused input wrote %d batches", n)
 		}
 	}
-	// The same overrides pass where the stored configuration allows them; the others stay open to every input.
+	// The others stay open to every input, and so does a protected field given its stored value.
 	e := setup(t)
 	e.params[prefix+"demoapp"] = strictConfig
-	if _, err := e.call("prepare", deploy.State{Input: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(`{"strategy":{"steps":[50]},"template":{"url":"https://templates.s3.amazonaws.com/demoapp-v2.yaml"}}`)}}); err != nil {
+	if _, err := e.call("prepare", deploy.State{Input: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(`{"strategy":{"steps":[50]},"keepFailedStack":true}`)}}); err != nil {
 		t.Errorf("unprotected overrides: %v", err)
 	}
 }

@@ -1,5 +1,7 @@
 package deploy
 
+import "slices"
+
 // Config is an app's deployment configuration: stored per app by the infra (one SSM parameter each) and merged with
 // the execution input's overrides. Absent fields take their defaults in Resolve; the pointer fields are pointers
 // because zero is a meaningful value for them (tests bake for 0 seconds).
@@ -38,10 +40,35 @@ type Config struct {
 	AllowOverrides []string `json:"allowOverrides,omitempty"`
 }
 
-// Protected lists the fields an execution's input may not override unless the app's stored configuration allows it
-// (AllowOverrides): they say where the app lives and with which rights its stacks are built, so whoever may start
-// an execution could otherwise point the deployer at another app's names or another role.
-var Protected = []string{"hostedZoneId", "zone", "host", "serviceRoleArn", "noServiceRole", "health.allowLinkLocal", "allowOverrides"}
+// Protected lists the fields an execution's input may not change unless the app's stored configuration names them
+// in AllowOverrides: where the app lives (hostedZoneId, zone, host), what its stacks are (template: an override
+// would run any CloudFormation with the app's service role), with which rights they are built (serviceRoleArn,
+// noServiceRole), what may be overwritten (adoptExistingRecord) and what may be probed (health.allowLinkLocal).
+// allowOverrides itself is never overridable. ResolveConfig compares each one's merged value with the stored one,
+// so no spelling, nesting or null in an override can change it unnoticed.
+var Protected = func() []string {
+	names := make([]string, len(protectedFields))
+	for i, f := range protectedFields {
+		names[i] = f.name
+	}
+	return names
+}()
+
+// protectedFields are the protected fields with how to read each from a configuration; allowOverrides is last.
+var protectedFields = []struct {
+	name string
+	get  func(*Config) any
+}{
+	{"hostedZoneId", func(c *Config) any { return c.HostedZoneID }},
+	{"zone", func(c *Config) any { return c.Zone }},
+	{"host", func(c *Config) any { return c.Host }},
+	{"template", func(c *Config) any { return c.Template }},
+	{"serviceRoleArn", func(c *Config) any { return c.ServiceRoleARN }},
+	{"noServiceRole", func(c *Config) any { return c.NoServiceRole }},
+	{"adoptExistingRecord", func(c *Config) any { return c.AdoptExistingRecord }},
+	{"health.allowLinkLocal", func(c *Config) any { return c.Health.AllowLinkLocal }},
+	{"allowOverrides", func(c *Config) any { return slices.Clip(append([]string{}, c.AllowOverrides...)) }},
+}
 
 // Template is a CloudFormation template: a URL (S3) or, for small templates, the body.
 type Template struct {

@@ -60,13 +60,13 @@ func TestMergeConfig(t *testing.T) {
 			overrides: `{"parameters":{"B":"2","A":null}}`,
 			want:      deploy.Config{Parameters: map[string]string{"B": "2"}},
 		},
-		{name: "misspelt override", stored: `{}`, overrides: `{"strategy":{"bakeSecond":3}}`, wantErr: `unknown field "bakeSecond"`},
-		{name: "misspelt stored field", stored: `{"hostedZone":"Z1"}`, wantErr: `unknown field "hostedZone"`},
-		{name: "overrides not an object", stored: `{"hostedZoneId":"Z1"}`, overrides: `[1]`, wantErr: "configuration"},
-		{name: "overrides a string", stored: `{"hostedZoneId":"Z1"}`, overrides: `"strategy"`, wantErr: "configuration"},
+		{name: "misspelt override", stored: `{}`, overrides: `{"strategy":{"bakeSecond":3}}`, wantErr: `config.strategy.bakeSecond is not a field`},
+		{name: "misspelt stored field", stored: `{"hostedZone":"Z1"}`, wantErr: `stored configuration: hostedZone is not a field`},
+		{name: "overrides not an object", stored: `{"hostedZoneId":"Z1"}`, overrides: `[1]`, wantErr: "config must be a JSON object"},
+		{name: "overrides a string", stored: `{"hostedZoneId":"Z1"}`, overrides: `"strategy"`, wantErr: "config must be a JSON object"},
 		{name: "wrong type", stored: `{"drainSeconds":"60"}`, wantErr: "drainSeconds"},
 		{name: "stored not JSON", stored: `{`, wantErr: "stored configuration"},
-		{name: "overrides not JSON", stored: `{}`, overrides: `{"a":`, wantErr: "config overrides"},
+		{name: "overrides not JSON", stored: `{}`, overrides: `{"a":`, wantErr: "config is not valid JSON"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

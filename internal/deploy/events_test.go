@@ -90,7 +90,7 @@ func checkInput(t *testing.T, _ string, data []byte) {
 		t.Errorf("a documented input does not validate: %v", err)
 	}
 	if len(in.Config) > 0 {
-		if _, err := deploy.MergeConfig([]byte(`{}`), in.Config); err != nil {
+		if _, err := deploy.MergeConfig(nil, in.Config); err != nil {
 			t.Errorf("its config overrides are not a configuration: %v", err)
 		}
 	}

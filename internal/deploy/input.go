@@ -4,10 +4,11 @@
 package deploy
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
-	"io"
+	"errors"
+	"reflect"
+
+	"github.com/bluegreen-aws/bluegreen/internal/exactjson"
 )
 
 // Action is what an execution does.
@@ -40,28 +41,58 @@ type Input struct {
 	Source string `json:"source,omitempty"`
 	// Config overrides fields of the app's stored configuration (a JSON merge patch, RFC 7386).
 	Config json.RawMessage `json:"config,omitempty"`
+	// Event is the EventBridge event that started the execution, whole (the S3 and ECR rules pass it as
+	// <aws.events.event.json> beside the app their rule names): Prepare derives version, artifact and source from
+	// it, so no value of an event is ever spliced into JSON text.
+	Event json.RawMessage `json:"event,omitempty"`
 }
 
-// DecodeInput decodes an execution input strictly: unknown fields are an error, so a misspelt override is reported
-// rather than ignored.
+// DecodeInput decodes an execution input with exact keys (exactjson): a key that differs from a field's name by
+// case or folding, a duplicate key or an unknown key is a ValidationError naming it, and so is an input that is not
+// a JSON object. Its config overrides are checked the same way, as a merge patch of Config.
 func DecodeInput(data []byte) (Input, error) {
 	var in Input
-	if err := decodeStrict(data, &in); err != nil {
-		return Input{}, &ValidationError{Problems: []string{"execution input: " + err.Error()}}
+	if err := exactjson.Decode(data, &in, exactjson.Options{What: "the execution input"}); err != nil {
+		return Input{}, validationOf(err, "", "")
+	}
+	if err := CheckPatch(in.Config, "config"); err != nil {
+		return Input{}, err
 	}
 	return in, nil
 }
 
-func decodeStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
+// CheckPatch checks a configuration override (a JSON merge patch of Config) with exact keys; path prefixes its
+// problems ("config").
+func CheckPatch(patch json.RawMessage, path string) error {
+	if len(patch) == 0 {
+		return nil
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("trailing data after the JSON value")
+	if err := exactjson.Check(patch, reflect.TypeOf(Config{}), exactjson.Options{Patch: true, What: path}); err != nil {
+		return validationOf(err, path, "")
 	}
 	return nil
+}
+
+// validationOf turns exactjson's problems into a ValidationError: paths under prefix ("config"), or each problem
+// headed by label ("stored configuration: ") where the document is not part of the input.
+func validationOf(err error, prefix, label string) error {
+	var e *exactjson.Error
+	if !errors.As(err, &e) {
+		return &ValidationError{Problems: []string{label + err.Error()}}
+	}
+	var p problems
+	for _, pr := range e.Problems {
+		path := pr.Path
+		if prefix != "" && path != "" {
+			path = prefix + "." + path
+		}
+		if path == "" {
+			p.add("%s%s", label, pr.Message)
+			continue
+		}
+		p.add("%s%s %s", label, path, pr.Message)
+	}
+	return p.err()
 }
 
 // ActionOrDefault returns the action, "deploy" when empty.

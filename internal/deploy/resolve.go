@@ -3,8 +3,10 @@ package deploy
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
-	"strings"
+
+	"github.com/bluegreen-aws/bluegreen/internal/exactjson"
 )
 
 // Defaults.
@@ -42,66 +44,79 @@ const (
 	ParamStackID  = "StackId"
 )
 
-// MergeConfig applies the input's overrides (JSON merge patches, RFC 7386, in order) to the app's stored
-// configuration and decodes the result strictly: a misspelt field is an error, not a silently ignored setting.
-func MergeConfig(stored json.RawMessage, overrides ...json.RawMessage) (Config, error) {
-	var base any = map[string]any{}
-	if len(stored) > 0 {
-		if err := json.Unmarshal(stored, &base); err != nil {
-			return Config{}, fmt.Errorf("stored configuration: %w", err)
+// DecodeConfig decodes an app's stored configuration with exact keys (exactjson): a key that differs from a
+// field's name by case or folding, a duplicate key or an unknown key is a ValidationError naming it.
+func DecodeConfig(stored []byte) (Config, error) {
+	var c Config
+	if len(stored) == 0 {
+		return c, nil
+	}
+	if err := exactjson.Decode(stored, &c, exactjson.Options{What: "the stored configuration"}); err != nil {
+		return Config{}, validationOf(err, "", "stored configuration: ")
+	}
+	return c, nil
+}
+
+// ResolveConfig is the one way an execution's configuration is made, by Prepare and by the CLI alike: the app's
+// stored configuration and each override are checked with exact keys and merged (MergeConfig), no protected field
+// may differ from the stored one unless the stored allowOverrides names it, and the result is resolved (defaults)
+// and validated for app. Every problem is reported as one ValidationError.
+func ResolveConfig(app string, stored []byte, overrides ...json.RawMessage) (Config, error) {
+	base, err := DecodeConfig(stored)
+	if err != nil {
+		return Config{}, err
+	}
+	c, err := MergeConfig(stored, overrides...)
+	if err != nil {
+		return Config{}, err
+	}
+	var p problems
+	for _, f := range protectedFields {
+		if !reflect.DeepEqual(f.get(&c), f.get(&base)) && !slices.Contains(base.AllowOverrides, f.name) {
+			p.add("config.%s cannot be overridden by an execution's input: the app's stored configuration does not list it in allowOverrides", f.name)
 		}
+	}
+	if err := p.err(); err != nil {
+		return Config{}, err
+	}
+	c.Resolve()
+	if err := c.Validate(app); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// MergeConfig checks the stored configuration and each override (JSON merge patches, RFC 7386, in order) with
+// exact keys and applies the overrides. It neither resolves nor validates: ResolveConfig does, after it has checked
+// the protected fields.
+func MergeConfig(stored []byte, overrides ...json.RawMessage) (Config, error) {
+	if _, err := DecodeConfig(stored); err != nil {
+		return Config{}, err
+	}
+	var tree any = map[string]any{}
+	if len(stored) > 0 {
+		_ = json.Unmarshal(stored, &tree) // decoded above: keys exact and unique
 	}
 	for _, o := range overrides {
 		if len(o) == 0 || string(o) == "null" {
 			continue
 		}
-		var patch any
-		if err := json.Unmarshal(o, &patch); err != nil {
-			return Config{}, fmt.Errorf("config overrides: %w", err)
+		if err := CheckPatch(o, "config"); err != nil {
+			return Config{}, err
 		}
-		base = mergePatch(base, patch)
+		var patch any
+		_ = json.Unmarshal(o, &patch) // checked above
+		tree = mergePatch(tree, patch)
 	}
-	merged, err := json.Marshal(base)
+	merged, err := json.Marshal(tree)
 	if err != nil {
-		return Config{}, fmt.Errorf("merge configuration: %w", err)
+		return Config{}, fmt.Errorf("merge the configuration: %w", err)
 	}
 	var c Config
-	if err := decodeStrict(merged, &c); err != nil {
-		return Config{}, fmt.Errorf("configuration: %w", err)
+	if err := exactjson.Decode(merged, &c, exactjson.Options{What: "the merged configuration"}); err != nil {
+		return Config{}, validationOf(err, "config", "")
 	}
 	return c, nil
-}
-
-// CheckOverrides refuses an execution's overrides of protected fields the stored configuration does not allow.
-func CheckOverrides(stored, overrides json.RawMessage) error {
-	if len(overrides) == 0 || string(overrides) == "null" {
-		return nil
-	}
-	var patch map[string]any
-	if err := json.Unmarshal(overrides, &patch); err != nil {
-		return &ValidationError{Problems: []string{"config overrides: " + err.Error()}}
-	}
-	var allow struct {
-		AllowOverrides []string `json:"allowOverrides"`
-	}
-	_ = json.Unmarshal(stored, &allow) // an unreadable stored configuration fails later, in MergeConfig
-	var p problems
-	for _, field := range Protected {
-		if present(patch, strings.Split(field, ".")) && !slices.Contains(allow.AllowOverrides, field) {
-			p.add("config.%s cannot be overridden by an execution's input: the app's stored configuration does not list it in allowOverrides", field)
-		}
-	}
-	return p.err()
-}
-
-// present reports whether a JSON object has a value at path.
-func present(obj map[string]any, path []string) bool {
-	v, ok := obj[path[0]]
-	if !ok || len(path) == 1 {
-		return ok
-	}
-	next, isObj := v.(map[string]any)
-	return isObj && present(next, path[1:])
 }
 
 // mergePatch applies an RFC 7386 merge patch: objects merge key by key, null deletes, anything else replaces.

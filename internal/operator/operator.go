@@ -286,7 +286,7 @@ func (o *Operator) Config(ctx context.Context, app string) (deploy.Config, error
 	if err != nil {
 		return deploy.Config{}, fmt.Errorf("read the configuration of app %s: %w", app, err)
 	}
-	cfg, err := deploy.MergeConfig([]byte(aws.ToString(out.Parameter.Value)), nil)
+	cfg, err := deploy.DecodeConfig([]byte(aws.ToString(out.Parameter.Value)))
 	if err != nil {
 		return deploy.Config{}, err
 	}
