@@ -44,10 +44,22 @@ func (h *Handler) lock(ctx context.Context, req *deploy.Request, log *slog.Logge
 	if err != nil {
 		return s, err
 	}
-	if status == string(sfntypes.ExecutionStatusRunning) || status == string(sfntypes.ExecutionStatusPendingRedrive) {
+	reconcile := s.Input.Action == deploy.ActionReconcile
+	if reconcile && item.execution != s.Input.Execution {
+		// A reconcile acts only for the run the lock names: this one holds nothing (it finished, or another run
+		// took the lock since). The lock is left to its holder.
+		reason := fmt.Sprintf("the lock of app %s is held by %s (%s), not by %s", app, item.execution, orGone(status), s.Input.Execution)
+		if !running(status) {
+			reason += ": reconcile that execution"
+		}
+		s.Lock = &deploy.LockInfo{Holder: item.execution, Status: status, Progress: item.progress}
+		s.Reconcile = &deploy.Reconcile{Execution: s.Input.Execution, Skip: reason}
+		log.Info("reconcile: the lock is another run's", "holder", item.execution, "holderStatus", orGone(status))
+		return s, nil
+	}
+	if running(status) {
 		return s, &deploy.LockHeldError{App: app, Holder: item.execution}
 	}
-	reconcile := s.Input.Action == deploy.ActionReconcile
 	if !reconcile && !item.progress.Free() {
 		return s, &deploy.ReconcileRequiredError{App: app, Holder: item.execution, Status: orGone(status), Progress: item.progress}
 	}
@@ -121,6 +133,11 @@ func (h *Handler) statusOf(ctx context.Context, arn string) (string, error) {
 		return "", fmt.Errorf("describe lock holder %s: %w", arn, err)
 	}
 	return string(out.Status), nil
+}
+
+// running reports whether an execution status holds the lock: running, or failed but redrivable.
+func running(status string) bool {
+	return status == string(sfntypes.ExecutionStatusRunning) || status == string(sfntypes.ExecutionStatusPendingRedrive)
 }
 
 func orGone(status string) string {

@@ -64,6 +64,9 @@ func TestLockDecisions(t *testing.T) {
 					}
 					in := prepared(nil)
 					in.Input.Action = action
+					if action == deploy.ActionReconcile {
+						in.Input.Execution = holder
+					}
 					got, err := e.call("lock", in)
 					after := e.locks.items["demoapp"]
 					if w.err != "" {
@@ -96,6 +99,31 @@ func TestLockDecisions(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// A reconcile acts only for the run the lock names: when another run holds it, running or not, there is nothing
+// to reconcile, and the lock stays as it is.
+func TestLockReconcileOfAnotherRun(t *testing.T) {
+	for _, status := range []sfntypes.ExecutionStatus{sfntypes.ExecutionStatusRunning, sfntypes.ExecutionStatusAborted, sfntypes.ExecutionStatusSucceeded} {
+		t.Run(string(status), func(t *testing.T) {
+			e := setup(t)
+			old := heldBy(holder, deploy.ProgressShifting)
+			e.locks.items["demoapp"] = maps.Clone(old)
+			e.execs[holder] = execution{status: status}
+			in := prepared(nil)
+			in.Input = deploy.Input{Action: deploy.ActionReconcile, Execution: third}
+			got, err := e.call("lock", in)
+			if err != nil {
+				t.Fatalf("lock: %v", err)
+			}
+			if got.Reconcile == nil || got.Reconcile.Skip == "" || got.Lock.TakenOver {
+				t.Errorf("reconcile of %s while %s holds the lock: reconcile %+v, lock %+v; want nothing to reconcile", third, holder, got.Reconcile, got.Lock)
+			}
+			if diff := cmp.Diff(e.locks.items["demoapp"], old, cmp.Comparer(sameAttr)); diff != "" || e.locks.writes != 0 {
+				t.Errorf("the lock item changed (%d writes):\n%s", e.locks.writes, diff)
+			}
+		})
 	}
 }
 

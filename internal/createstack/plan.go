@@ -43,6 +43,8 @@ func (h *Handler) plan(ctx context.Context, req *deploy.Request, log *slog.Logge
 		p, err = h.planDeploy(req.Execution, &s, r, st, list)
 	case deploy.ActionRollback:
 		p, err = planRollback(r.App(), st, ids)
+	case deploy.ActionRepair:
+		p, err = planRepair(r.App(), st, list, records.Color(s.Input.Live))
 	default:
 		err = &deploy.ValidationError{Problems: []string{fmt.Sprintf("action %q cannot be planned", s.Input.Action)}}
 	}
@@ -156,21 +158,55 @@ func planRollback(app records.App, st records.State, ids []string) (*deploy.Plan
 	}, nil
 }
 
+// planRepair plans making the records consistent with the stack in color live serving all traffic. It refuses,
+// before any write, when that color's slot is empty or names a stack that is missing, not complete or without an
+// endpoint record; the state machine then health checks the stack before the repair's one batch. Records that are
+// already at rest with live active need nothing (the repair function finds its batch empty).
+func planRepair(app records.App, st records.State, list []stacks.Summary, live records.Color) (*deploy.Plan, error) {
+	id, ok := st.Slots[live]
+	missing := func(reason string) error {
+		return &deploy.TargetMissingError{App: app.Name, Color: string(live), StackID: id, Reason: reason}
+	}
+	if !ok {
+		return nil, missing(fmt.Sprintf("the %s slot is empty", live))
+	}
+	i := slices.IndexFunc(list, func(x stacks.Summary) bool { return x.StackID == id })
+	switch {
+	case i < 0:
+		return nil, missing(fmt.Sprintf("stack %s does not exist", app.StackName(id)))
+	case list[i].Phase != stacks.PhaseComplete:
+		return nil, missing(fmt.Sprintf("stack %s is %s", app.StackName(id), list[i].Status))
+	}
+	if ep, ok := st.Endpoints[id]; !ok || ep.SetIdentifier != "" {
+		return nil, missing(fmt.Sprintf("it has no endpoint record %s", app.EndpointName(id)))
+	}
+	p := &deploy.Plan{Action: deploy.ActionRepair, Target: slot(app, live, id), Before: managed(app, st.Records)}
+	if st.ActiveColor.Valid() {
+		p.Live = slot(app, st.ActiveColor, st.Active)
+	}
+	return p, nil
+}
+
 // planReconcile recovers the stopped run's plan from the lock item and decides from its progress: before the end
 // of its watch, restore its plan's records (and discard its new stack); after the watch, finish its clean-up; after
-// a manual rollback's batch, or with nothing to go on, leave the records (the rollback function then only makes sure
-// stack.active's stack has all the weight when there is no plan).
+// a manual rollback's batch, or with nothing to go on, leave the records (the rollback function's reconcile then
+// refuses records that are not consistent, naming the repair). When the run holds nothing — the state machine's
+// put took a free lock, or lock found another run holding it — there is nothing to reconcile.
 func (h *Handler) planReconcile(s deploy.State, log *slog.Logger) (deploy.State, error) {
+	if s.Reconcile != nil && s.Reconcile.Skip != "" {
+		return s, nil // the lock is another run's (lock)
+	}
 	rec := &deploy.Reconcile{Execution: s.Input.Execution}
-	if s.Lock != nil && s.Lock.Plan != "" {
+	switch {
+	case s.Lock == nil || !s.Lock.TakenOver:
+		// The state machine's conditional put took a free lock: the run to reconcile holds nothing.
+		rec.Skip = fmt.Sprintf("the lock of app %s was free: %s holds nothing", s.App.Name, s.Input.Execution)
+	case s.Lock.Plan != "":
 		p, err := deploy.DecodePlan(s.Lock.Plan)
 		if err != nil {
 			return s, &deploy.InternalError{Err: fmt.Errorf("the plan of %s in the lock item does not decode: %w", s.Lock.Holder, err)}
 		}
 		s.Plan, rec.Progress = p, s.Lock.Progress
-		if s.Lock.Holder != s.Input.Execution {
-			s.Warnings = append(s.Warnings, fmt.Sprintf("the lock was held by %s, not %s: reconciling the holder's run", s.Lock.Holder, s.Input.Execution))
-		}
 		if p.Action == deploy.ActionDeploy {
 			switch rec.Progress {
 			case deploy.ProgressPlanned, deploy.ProgressCreated, deploy.ProgressPublished, deploy.ProgressShifting, deploy.ProgressSwitched, deploy.ProgressDirty:
@@ -179,9 +215,11 @@ func (h *Handler) planReconcile(s deploy.State, log *slog.Logger) (deploy.State,
 				rec.Cleanup = true
 			}
 		}
+	default:
+		rec.Progress = s.Lock.Progress
 	}
 	s.Reconcile = rec
-	log.Info("reconcile planned", "holderProgress", rec.Progress, "restore", rec.Restore, "cleanup", rec.Cleanup, "plan", s.Plan != nil)
+	log.Info("reconcile planned", "holderProgress", rec.Progress, "restore", rec.Restore, "cleanup", rec.Cleanup, "plan", s.Plan != nil, "skip", rec.Skip)
 	return s, nil
 }
 

@@ -235,6 +235,48 @@ func TestPlanRollback(t *testing.T) {
 	}
 }
 
+// A repair's plan refuses, before any write, a color whose stack is missing, not complete or without an endpoint;
+// records that are not consistent are what it is for.
+func TestPlanRepair(t *testing.T) {
+	handEdited := []records.Record{endpointRec(liveID), slotRec("green", liveID), activeRec(idleID), weightedRec("green", liveID, 100),
+		endpointRec(idleID), slotRec("blue", idleID), weightedRec("blue", idleID, 0)}
+	tests := []struct {
+		name    string
+		records []records.Record
+		live    records.Color
+		stacks  map[string]string
+		want    string // the TargetMissingError's reason; "" for a plan
+	}{
+		{name: "to green", records: handEdited, live: records.Green, stacks: map[string]string{liveID: "CREATE_COMPLETE", idleID: "CREATE_COMPLETE"}},
+		{name: "to blue", records: handEdited, live: records.Blue, stacks: map[string]string{liveID: "CREATE_COMPLETE", idleID: "UPDATE_COMPLETE"}},
+		{name: "an empty slot", records: liveIn(records.Green, liveID, ""), live: records.Blue, stacks: map[string]string{liveID: "CREATE_COMPLETE"}, want: "the blue slot is empty"},
+		{name: "a missing stack", records: handEdited, live: records.Blue, stacks: map[string]string{liveID: "CREATE_COMPLETE"}, want: "stack demoapp-554433 does not exist"},
+		{name: "a stack not complete", records: handEdited, live: records.Blue, stacks: map[string]string{liveID: "CREATE_COMPLETE", idleID: "ROLLBACK_COMPLETE"}, want: "stack demoapp-554433 is ROLLBACK_COMPLETE"},
+		{name: "no endpoint", records: handEdited[:7:7][1:], live: records.Green, stacks: map[string]string{liveID: "CREATE_COMPLETE", idleID: "CREATE_COMPLETE"}, want: "it has no endpoint record"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := setup(t, tt.records...)
+			for id, st := range tt.stacks {
+				e.stacks.add(id, st)
+			}
+			in := prepared(nil)
+			in.Input = deploy.Input{Action: deploy.ActionRepair, App: "demoapp", Live: string(tt.live)}
+			got, err := e.call("plan", in)
+			if tt.want != "" {
+				if typeName(err) != "TargetMissingError" || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("plan = %v, want a TargetMissingError: %s", err, tt.want)
+				}
+			} else if err != nil || got.Plan == nil || got.Plan.Target == nil || got.Plan.Target.Color != tt.live || got.PlanJSON == "" {
+				t.Errorf("plan = %+v, %v; want a repair plan targeting %s", got.Plan, err, tt.live)
+			}
+			if n := e.changes() + len(e.stacks.specs) + len(e.stacks.deleted); n != 0 {
+				t.Errorf("plan made %d writes", n)
+			}
+		})
+	}
+}
+
 func TestPlanReconcile(t *testing.T) {
 	rollbackPlan := (&deploy.Plan{Action: deploy.ActionRollback, Live: slot("green", liveID), Target: slot("blue", idleID)}).Encode()
 	type decision struct{ restore, cleanup bool }
@@ -266,10 +308,7 @@ func TestPlanReconcile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := &deploy.Reconcile{Execution: holder, Restore: tt.want.restore, Cleanup: tt.want.cleanup}
-			if tt.plan != "" {
-				want.Progress = tt.progress
-			}
+			want := &deploy.Reconcile{Execution: holder, Progress: tt.progress, Restore: tt.want.restore, Cleanup: tt.want.cleanup}
 			if diff := cmp.Diff(got.Reconcile, want); diff != "" {
 				t.Errorf("reconcile (-got +want):\n%s", diff)
 			}
@@ -279,15 +318,15 @@ func TestPlanReconcile(t *testing.T) {
 		})
 	}
 
+	// The state machine's put took a free lock: the run to reconcile holds nothing.
 	e := setup(t)
 	in := prepared(nil)
 	in.Input = deploy.Input{Action: deploy.ActionReconcile, Execution: stopped}
-	in.Lock = &deploy.LockInfo{Holder: holder, Progress: deploy.ProgressShifting, Plan: heldPlan, TakenOver: true}
 	got, err := e.call("plan", in)
-	if err != nil || len(got.Warnings) != 1 || !strings.Contains(got.Warnings[0], holder) {
-		t.Errorf("reconciling %s while %s held the lock: %v, warnings %q; want a warning naming the holder", stopped, holder, err, got.Warnings)
+	if err != nil || got.Reconcile == nil || got.Reconcile.Skip == "" || got.Plan != nil {
+		t.Errorf("reconciling %s with the lock free: %v, reconcile %+v; want nothing to reconcile", stopped, err, got.Reconcile)
 	}
-	in.Lock.Plan = `{"action":"deploy",`
+	in.Lock = &deploy.LockInfo{Holder: holder, Progress: deploy.ProgressShifting, Plan: `{"action":"deploy",`, TakenOver: true}
 	if _, err := e.call("plan", in); typeName(err) != "InternalError" {
 		t.Errorf("plan with an undecodable stored plan = %v, want InternalError", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
@@ -38,7 +39,7 @@ func (h *Handler) prepare(ctx context.Context, req *deploy.Request, log *slog.Lo
 	if s.Input.Action == deploy.ActionReconcile {
 		// The stopped run's own overrides come first: a reconcile must act in the zone, at the host, with the drain
 		// and keep settings that run used.
-		target, err := h.appOf(ctx, in)
+		target, err := h.appOf(ctx, in, req.Execution)
 		if err != nil {
 			return s, err
 		}
@@ -92,9 +93,13 @@ func (h *Handler) prepare(ctx context.Context, req *deploy.Request, log *slog.Lo
 
 // appOf learns the app a reconcile repairs, and the overrides it ran with, from the stopped execution's input. A
 // stopped reconcile names no app: its own target's input does (followed a few levels), or the operator names it.
-func (h *Handler) appOf(ctx context.Context, in deploy.Input) (deploy.Input, error) {
+// Only an execution of this state machine (self's) is reconciled.
+func (h *Handler) appOf(ctx context.Context, in deploy.Input, self string) (deploy.Input, error) {
 	arn := in.Execution
 	for range 4 {
+		if self != "" && stateMachineOf(arn) != stateMachineOf(self) {
+			return deploy.Input{}, &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s is not an execution of this state machine (%s)", arn, stateMachineOf(self))}}
+		}
 		out, err := h.d.Executions.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
 		var missing *sfntypes.ExecutionDoesNotExist
 		if errors.As(err, &missing) {
@@ -125,4 +130,13 @@ func (h *Handler) appOf(ctx context.Context, in deploy.Input) (deploy.Input, err
 		break
 	}
 	return deploy.Input{}, &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s: its input names no app (give app in the reconcile's input)", in.Execution)}}
+}
+
+// stateMachineOf returns the part of an execution ARN that names its state machine
+// (arn:aws:states:<region>:<account>:execution:<state machine>), or the whole ARN when it has no execution name.
+func stateMachineOf(executionARN string) string {
+	if i := strings.LastIndexByte(executionARN, ':'); i > 0 && strings.Contains(executionARN[:i], ":execution:") {
+		return executionARN[:i]
+	}
+	return executionARN
 }

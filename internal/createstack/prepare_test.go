@@ -21,6 +21,7 @@ func TestPrepare(t *testing.T) {
 		name     string
 		in       deploy.Input
 		execs    executions
+		stored   string   // the stored configuration, when not storedConfig
 		wantErr  string   // the error's type name
 		problems []string // substrings, one per problem
 		check    func(t *testing.T, s deploy.State)
@@ -130,6 +131,18 @@ func TestPrepare(t *testing.T) {
 		{name: "reconcile of a stopped reconcile, without the app", in: deploy.Input{Action: deploy.ActionReconcile, Execution: stopped},
 			execs:   executions{stopped: {status: sfntypes.ExecutionStatusAborted, input: `{"action":"reconcile","execution":"` + stopped + `"}`}},
 			wantErr: "ValidationError", problems: []string{"its input names no app (give app in the reconcile's input)"}},
+		{name: "reconcile of another state machine's execution", in: deploy.Input{Action: deploy.ActionReconcile, Execution: "arn:aws:states:us-east-1:123456789012:execution:other:demoapp-deploy-v1"},
+			execs:   executions{"arn:aws:states:us-east-1:123456789012:execution:other:demoapp-deploy-v1": {status: sfntypes.ExecutionStatusAborted, input: `{"app":"demoapp","version":"v1"}`}},
+			wantErr: "ValidationError", problems: []string{"is not an execution of this state machine"}},
+		{name: "reconcile of a refused run with protected overrides", in: deploy.Input{Action: deploy.ActionReconcile, Execution: stopped},
+			execs:  executions{stopped: {status: sfntypes.ExecutionStatusFailed, input: `{"app":"demoapp","version":"v1","config":{"hostedZoneId":"ZOTHER","host":"shop.example.com"}}`}},
+			stored: strictConfig, wantErr: "ValidationError", problems: []string{"config.hostedZoneId cannot be overridden", "config.host cannot be overridden"}},
+		{name: "repair", in: deploy.Input{Action: deploy.ActionRepair, App: "demoapp", Live: "green"},
+			check: func(t *testing.T, s deploy.State) {
+				if s.App == nil || s.Input.Action != deploy.ActionRepair || s.Input.Live != "green" {
+					t.Errorf("app %+v, input %+v; want a repair of demoapp to green", s.App, s.Input)
+				}
+			}},
 		{name: "reconcile naming another app", in: deploy.Input{Action: deploy.ActionReconcile, Execution: stopped, App: "shop"},
 			execs:   executions{stopped: {status: sfntypes.ExecutionStatusFailed, input: `{"app":"demoapp","version":"v1"}`}},
 			wantErr: "ValidationError", problems: []string{"deployed app demoapp, not shop"}},
@@ -137,6 +150,9 @@ func TestPrepare(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := setup(t, liveIn(records.Blue, liveID, "")...)
+			if tt.stored != "" {
+				e.params[prefix+"demoapp"] = tt.stored
+			}
 			for k, v := range tt.execs {
 				e.execs[k] = v
 			}

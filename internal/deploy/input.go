@@ -22,6 +22,9 @@ const (
 	ActionRollback Action = "rollback"
 	// ActionReconcile repairs what a stopped, timed-out or dirty-failed execution left.
 	ActionReconcile Action = "reconcile"
+	// ActionRepair makes records edited by hand consistent with the color an operator names live, after health
+	// checking that color's stack.
+	ActionRepair Action = "repair"
 )
 
 // Input is an execution's input, as triggers, operators and CodePipeline give it. Triggers give little (app,
@@ -37,6 +40,8 @@ type Input struct {
 	Artifact string `json:"artifact,omitempty"`
 	// Execution is the ARN of the execution a reconcile repairs.
 	Execution string `json:"execution,omitempty"`
+	// Live is the color a repair makes live ("blue" or "green").
+	Live string `json:"live,omitempty"`
 	// Source says what started the execution ("s3", "ecr", "codepipeline", "cli", ...), for notifications.
 	Source string `json:"source,omitempty"`
 	// Config overrides fields of the app's stored configuration (a JSON merge patch, RFC 7386).

@@ -51,6 +51,8 @@ type State struct {
 	Watch *Watch `json:"watch,omitempty"`
 	// Reconcile is what a reconcile decided from the stopped run's recorded progress.
 	Reconcile *Reconcile `json:"reconcile,omitempty"`
+	// Repair is what a repair found and changed.
+	Repair *Repair `json:"repair,omitempty"`
 	// Warnings are things an operator should know; the run still succeeded.
 	Warnings []string `json:"warnings,omitempty"`
 	// Result says how the run ended: "deployed", "rolled-back", "reconciled", ...
@@ -93,6 +95,7 @@ const (
 	ResultDeployed   = "deployed"
 	ResultRolledBack = "rolled-back"
 	ResultReconciled = "reconciled"
+	ResultRepaired   = "repaired"
 )
 
 // Finish records how the run ended: result, or ResultReconciled when the run is a reconcile (whose clean-up,
@@ -310,6 +313,18 @@ type Reconcile struct {
 	Restore bool `json:"restore"`
 	// Cleanup: the release is live and watched; finish the clean-up.
 	Cleanup bool `json:"cleanup"`
+	// Skip, when set, says why there is nothing to reconcile (the lock is free, or another run holds it); nothing
+	// is written.
+	Skip string `json:"skip,omitempty"`
+}
+
+// Repair is what a repair found and changed: the problems the state reader reported before, and the batch's
+// changes (each "DELETE <record>" or "UPSERT <record>"); no changes when the records already were consistent.
+type Repair struct {
+	Live     records.Color `json:"live"`
+	StackID  string        `json:"stackId"`
+	Problems []string      `json:"problems,omitempty"`
+	Changes  []string      `json:"changes,omitempty"`
 }
 
 // LockInfo is what this run found in the app's lock item when another run held it and was no longer running.

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -30,7 +31,7 @@ func ValidateInput(in Input) error {
 	var p problems
 	switch in.ActionOrDefault() {
 	case ActionDeploy:
-		p.check(records.ValidateAppName(in.App))
+		p.check(validateApp(in.App))
 		if !versionRE.MatchString(in.Version) {
 			p.add("version %q must be 1-128 characters: letters, digits and . _ : / @ + - (starting with a letter or digit)", in.Version)
 		}
@@ -41,9 +42,17 @@ func ValidateInput(in Input) error {
 			p.add("execution is only for the reconcile action")
 		}
 	case ActionRollback:
-		p.check(records.ValidateAppName(in.App))
+		p.check(validateApp(in.App))
 		if in.Version != "" || in.Artifact != "" || in.Execution != "" {
 			p.add("a rollback takes no version, artifact or execution: it makes the idle stack live again")
+		}
+	case ActionRepair:
+		p.check(validateApp(in.App))
+		if c := records.Color(in.Live); !c.Valid() {
+			p.add("repair needs live, the color that must be live: blue or green (got %q)", in.Live)
+		}
+		if in.Version != "" || in.Artifact != "" || in.Execution != "" {
+			p.add("a repair takes no version, artifact or execution: it makes the records consistent with the live color's stack")
 		}
 	case ActionReconcile:
 		if !executionARNRE.MatchString(in.Execution) {
@@ -56,12 +65,23 @@ func ValidateInput(in Input) error {
 			p.add("a reconcile takes no version or artifact")
 		}
 	default:
-		p.add("action %q must be deploy, rollback or reconcile", in.Action)
+		p.add("action %q must be deploy, rollback, reconcile or repair", in.Action)
+	}
+	if in.Live != "" && in.ActionOrDefault() != ActionRepair {
+		p.add("live is only for the repair action")
 	}
 	if !sourceRE.MatchString(in.Source) {
 		p.add("source %q must be up to 32 lower-case letters, digits and hyphens", in.Source)
 	}
 	return p.err()
+}
+
+// validateApp checks an app name, saying plainly when there is none.
+func validateApp(app string) error {
+	if app == "" {
+		return errors.New("app is required")
+	}
+	return records.ValidateAppName(app)
 }
 
 // Validate reports every problem of a resolved configuration for app, or nil.

@@ -1,6 +1,7 @@
 // Package rollback is the rollback Lambda: it puts an app's records back exactly as a plan recorded them (one
 // batch), makes the idle stack live again on an operator's request (refusing before any write when there is
-// nothing to roll back to), and settles a reconcile that has no plan to act on.
+// nothing to roll back to), repairs records edited by hand with the color an operator names live, and settles a
+// reconcile that has no plan to act on (without writing).
 package rollback
 
 import (
@@ -17,9 +18,10 @@ import (
 	"github.com/bluegreen-aws/bluegreen/internal/traffic"
 )
 
-// stackStatus says whether a stack exists and is complete.
+// stackStatus says whether a stack exists and is complete, and lists the app's stacks.
 type stackStatus interface {
 	Status(ctx context.Context, name string) (stacks.Status, error)
+	List(ctx context.Context, app string) ([]stacks.Summary, error)
 }
 
 var _ stackStatus = (*stacks.Manager)(nil)
@@ -37,14 +39,15 @@ func New(zones traffic.Zones, st stackStatus, guard func(ctx context.Context, ap
 	return &Handler{zones: zones, stacks: st, guard: guard}
 }
 
-// Function returns the Lambda with its operations: restore, manual, reconcile and sync.
+// Function returns the Lambda with its operations: restore, manual, repair, reconcile and sync.
 func (h *Handler) Function(log *slog.Logger) *invoke.Function {
 	return &invoke.Function{Name: "rollback", Log: log, Ops: map[string]invoke.Op{
 		"restore":   h.restore,
 		"manual":    h.manual,
+		"repair":    h.repair,
 		"reconcile": h.reconcile,
 		"sync":      traffic.SyncOp(h.zones),
-	}, Writes: []string{"restore", "manual", "reconcile"}, Guard: h.guard}
+	}, Writes: []string{"restore", "manual", "repair"}, Guard: h.guard}
 }
 
 // restore puts the plan's records back (slot and active TXT records, the weighted records) in one batch, and says
@@ -125,39 +128,110 @@ func (h *Handler) manual(ctx context.Context, req *deploy.Request, log *slog.Log
 	return s, nil
 }
 
-// reconcile settles a reconcile with nothing to restore or clean up. Without a recovered plan it gives all the
-// weight to the stack stack.active names (a run that left no plan cannot have changed stack.active); with one (the
-// stopped run had finished its writes, or was a manual rollback) it leaves the records as they are.
+// reconcile settles a reconcile with nothing to restore or clean up, and never writes: it never chooses which release
+// goes live. With nothing to reconcile (the lock was free, or held by another run) or a recovered plan whose run had
+// finished its writes, it leaves the records as they are. Without a plan, records at rest need nothing; records that
+// are not consistent are refused with a StateInconsistentError that names the repair.
 func (h *Handler) reconcile(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
 	s := req.State
 	s.Result = deploy.ResultReconciled
+	if s.Reconcile != nil && s.Reconcile.Skip != "" {
+		s.Notice = s.Describe("nothing to reconcile: " + s.Reconcile.Skip)
+		log.Info("reconcile: nothing to reconcile", "reason", s.Reconcile.Skip)
+		return s, nil
+	}
 	if s.Plan != nil {
 		s.Notice = s.Describe("nothing to undo; records left as they are")
 		log.Info("reconcile: records left as they are", "progress", progressOf(s.Reconcile))
 		return s, nil
 	}
-	r, st, err := traffic.OpenInFlight(ctx, h.zones, &s)
+	r, err := traffic.Open(ctx, h.zones, &s)
 	if err != nil {
 		return s, err
 	}
-	if !st.ActiveColor.Valid() {
-		s.Notice = s.Describe("no live stack; records left as they are")
-		return s, nil
-	}
-	b, err := r.App().Switch(r.Routing(), st, st.ActiveColor, nil)
+	list, err := h.stacks.List(ctx, s.App.Name)
 	if err != nil {
-		return s, &deploy.InternalError{Err: err}
-	}
-	if s.Change, err = r.Apply(ctx, b, *s.Config.Strategy.PollSeconds); err != nil {
-		var invalid *records.InvalidBatchError
-		if errors.As(err, &invalid) {
-			return s, &deploy.StateInconsistentError{App: s.App.Name, Problems: invalid.Problems}
-		}
 		return s, err
 	}
-	s.Notice = s.Describe(fmt.Sprintf("all traffic to the active %s stack %s", st.ActiveColor, st.Active))
-	log.Info("reconcile: weight to the active stack", "color", st.ActiveColor, "stackId", st.Active)
+	st, err := r.State(ctx, records.Facts{Stacks: ids(list)})
+	if err != nil {
+		return s, err
+	}
+	if st.Phase == records.PhaseInconsistent {
+		return s, &deploy.StateInconsistentError{App: s.App.Name, Problems: append(st.Problems, repairHint(s.App.Name, st))}
+	}
+	s.Notice = s.Describe(fmt.Sprintf("no plan to act on and the records are %s; left as they are", st.Phase))
+	log.Info("reconcile: no plan; records left as they are", "phase", st.Phase)
 	return s, nil
+}
+
+// repairHint names the command that repairs inconsistent records, suggesting the color stack.active names.
+func repairHint(app string, st records.State) string {
+	color := "blue|green"
+	if st.ActiveColor.Valid() {
+		color = string(st.ActiveColor)
+	}
+	return fmt.Sprintf("no plan says which release must be live: decide, then run `bluegreen repair %s --live %s` (an execution input {\"action\":\"repair\",\"app\":%q,\"live\":...})", app, color, app)
+}
+
+// repair makes the records consistent with the plan's target color live, in one batch, after the state machine
+// health checked the target stack: before any write it refuses, with a TargetMissingError, when the slot no longer
+// names the stack, and with a RecordConflictError when a record the deployer does not manage stands at the host
+// where the weighted records must be. It reports the problems it found and the changes it made.
+func (h *Handler) repair(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
+	s := req.State
+	if s.Plan == nil || s.Plan.Target == nil {
+		return s, &deploy.InternalError{Err: fmt.Errorf("a repair needs a plan with a target")}
+	}
+	t := s.Plan.Target
+	r, err := traffic.Open(ctx, h.zones, &s)
+	if err != nil {
+		return s, err
+	}
+	list, err := h.stacks.List(ctx, s.App.Name)
+	if err != nil {
+		return s, err
+	}
+	st, err := r.State(ctx, records.Facts{Stacks: ids(list)})
+	if err != nil {
+		return s, err
+	}
+	if st.Slots[t.Color] != t.StackID {
+		return s, &deploy.TargetMissingError{App: s.App.Name, Color: string(t.Color), StackID: t.StackID, Reason: fmt.Sprintf("the %s slot now names %q", t.Color, st.Slots[t.Color])}
+	}
+	b, err := r.App().Repair(r.Routing(), st, t.Color, ids(list))
+	var blocked *records.HostBlockedError
+	if errors.As(err, &blocked) {
+		return s, &deploy.RecordConflictError{Name: blocked.Record.Name, Type: blocked.Record.Type, Reason: blocked.Error()}
+	}
+	if err != nil {
+		return s, &deploy.TargetMissingError{App: s.App.Name, Color: string(t.Color), StackID: t.StackID, Reason: err.Error()}
+	}
+	rep := &deploy.Repair{Live: t.Color, StackID: t.StackID, Problems: st.Problems}
+	for _, c := range b.Changes {
+		rep.Changes = append(rep.Changes, fmt.Sprintf("%s %s", c.Action, c.Record))
+	}
+	if !b.Empty() {
+		if s.Change, err = r.Apply(ctx, b, *s.Config.Strategy.PollSeconds); err != nil {
+			return s, err
+		}
+	}
+	s.Repair, s.Result = rep, deploy.ResultRepaired
+	if b.Empty() {
+		s.Notice = s.Describe(fmt.Sprintf("the records already have %s stack %s live; nothing changed", t.Color, t.Stack))
+	} else {
+		s.Notice = s.Describe(fmt.Sprintf("records repaired with %s stack %s live (%d changes, %d problems before)", t.Color, t.Stack, len(b.Changes), len(st.Problems)))
+	}
+	log.Info("records repaired", "changes", len(b.Changes), "problemsBefore", len(st.Problems), "pending", s.Change.Pending)
+	return s, nil
+}
+
+func ids(list []stacks.Summary) []string {
+	out := make([]string, 0, len(list))
+	for _, st := range list {
+		out = append(out, st.StackID)
+	}
+	return out
 }
 
 func hasEndpoint(st records.State, id string) bool {

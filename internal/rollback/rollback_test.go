@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,6 +46,16 @@ func (s statuses) Status(_ context.Context, name string) (stacks.Status, error) 
 		return stacks.Status{Name: name, Phase: stacks.PhaseMissing}, nil
 	}
 	return stacks.Status{Name: name, Phase: stacks.PhaseOf(st), StackStatus: st}, nil
+}
+
+func (s statuses) List(_ context.Context, app string) ([]stacks.Summary, error) {
+	var out []stacks.Summary
+	for name, st := range s {
+		if id, ok := strings.CutPrefix(name, app+"-"); ok && st != "" {
+			out = append(out, stacks.Summary{Name: name, StackID: id, Status: st, Phase: stacks.PhaseOf(st)})
+		}
+	}
+	return out, nil
 }
 
 func slot(c records.Color, id string) *deploy.Slot {
@@ -226,38 +237,126 @@ func TestManual(t *testing.T) {
 }
 
 func TestReconcile(t *testing.T) {
+	atRest := []records.Record{endpointRec(liveID), slotRec(records.Blue, liveID), activeRec(liveID), weightedRec(records.Blue, liveID, 100),
+		endpointRec(newID), slotRec(records.Green, newID), weightedRec(records.Green, newID, 0)}
 	left := []records.Record{endpointRec(liveID), slotRec(records.Blue, liveID), activeRec(liveID), weightedRec(records.Blue, liveID, 70),
 		endpointRec(newID), slotRec(records.Green, newID), weightedRec(records.Green, newID, 30)}
+	handEdited := []records.Record{endpointRec(liveID), slotRec(records.Blue, liveID), activeRec(newID), weightedRec(records.Blue, liveID, 100),
+		endpointRec(newID), slotRec(records.Green, newID), weightedRec(records.Green, newID, 0)}
+	both := statuses{"demoapp-" + liveID: "CREATE_COMPLETE", "demoapp-" + newID: "CREATE_COMPLETE"}
 	tests := []struct {
-		name      string
-		records   []records.Record
-		plan      *deploy.Plan
-		wantCalls int
-		wantBlue  int64
-		wantGreen int64
+		name    string
+		records []records.Record
+		plan    *deploy.Plan
+		skip    string
+		wantErr string
 	}{
-		{name: "no plan: all weight to stack.active's stack", records: left, wantCalls: 1, wantBlue: 100},
-		{name: "a plan: the records stay", records: left, plan: &deploy.Plan{Action: deploy.ActionRollback}, wantBlue: 70, wantGreen: 30},
+		{name: "no plan, at rest: nothing to do", records: atRest},
+		{name: "no plan, weights left split: refused, naming the repair", records: left, wantErr: "StateInconsistentError"},
+		{name: "no plan, stack.active names the idle stack: refused, never moved", records: handEdited, wantErr: "StateInconsistentError"},
+		{name: "a plan: the records stay", records: left, plan: &deploy.Plan{Action: deploy.ActionRollback}},
+		{name: "nothing to reconcile", records: handEdited, skip: "the lock is another run's"},
 		{name: "nothing live", records: []records.Record{endpointRec(newID), slotRec(records.Blue, newID)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := zonetest.New()
 			f.AddZone(zoneID, "example.com", tt.records...)
+			before := f.Records(zoneID)
 			in := state(tt.plan, nil)
 			in.Input = deploy.Input{Action: deploy.ActionReconcile, Execution: me}
+			in.Reconcile = &deploy.Reconcile{Execution: me, Skip: tt.skip}
+			got, err := call(t, f, both, "reconcile", in)
+			switch {
+			case tt.wantErr != "":
+				if typeName(err) != tt.wantErr || !strings.Contains(err.Error(), "bluegreen repair demoapp --live") {
+					t.Errorf("reconcile = %v, want a %s naming the repair", err, tt.wantErr)
+				}
+			case err != nil || got.Result != "reconciled":
+				t.Errorf("reconcile = %q, %v; want reconciled", got.Result, err)
+			}
+			if n := f.Accepted["ChangeResourceRecordSets"]; n != 0 {
+				t.Errorf("a reconcile without a plan to act on made %d accepted changes, want 0", n)
+			}
+			if diff := cmp.Diff(f.Records(zoneID), before); diff != "" {
+				t.Errorf("records changed (-after +before):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRepair(t *testing.T) {
+	handEdited := []records.Record{endpointRec(liveID), slotRec(records.Blue, liveID), activeRec(newID), weightedRec(records.Blue, liveID, 100),
+		endpointRec(newID), slotRec(records.Green, newID), weightedRec(records.Green, newID, 0)}
+	split := []records.Record{endpointRec(liveID), slotRec(records.Blue, liveID), activeRec(liveID), weightedRec(records.Blue, liveID, 70),
+		endpointRec(newID), slotRec(records.Green, newID), weightedRec(records.Green, newID, 30)}
+	mx := records.Record{Name: "demoapp.example.com", Type: "MX", TTL: 300, Values: []string{"10 mx.example.com"}}
+	both := statuses{"demoapp-" + liveID: "CREATE_COMPLETE", "demoapp-" + newID: "CREATE_COMPLETE"}
+	tests := []struct {
+		name      string
+		records   []records.Record
+		live      records.Color
+		stacks    statuses
+		cname     bool
+		wantErr   string
+		wantCalls int
+	}{
+		{name: "stack.active names the idle stack: blue made live", records: handEdited, live: records.Blue, stacks: both, wantCalls: 1},
+		{name: "stack.active names the idle stack: green made live", records: handEdited, live: records.Green, stacks: both, wantCalls: 1},
+		{name: "weights left split: to blue", records: split, live: records.Blue, stacks: both, wantCalls: 1},
+		{name: "weights left split: to green", records: split, live: records.Green, stacks: both, wantCalls: 1},
+		{name: "already consistent", records: []records.Record{endpointRec(liveID), slotRec(records.Blue, liveID), activeRec(liveID), weightedRec(records.Blue, liveID, 100)},
+			live: records.Blue, stacks: both},
+		{name: "the idle stack is gone: its slot and weighted record go", records: handEdited, live: records.Blue,
+			stacks: statuses{"demoapp-" + liveID: "CREATE_COMPLETE"}, wantCalls: 1},
+		{name: "the slot names another stack now", records: handEdited, live: records.Green, stacks: both, wantErr: "TargetMissingError"},
+		{name: "an MX record beside weighted CNAME records", records: []records.Record{recordstest.EndpointCNAME(liveID), slotRec(records.Blue, liveID), mx},
+			live: records.Blue, stacks: both, cname: true, wantErr: "RecordConflictError"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := zonetest.New()
+			f.AddZone(zoneID, "example.com", tt.records...)
+			before := f.Records(zoneID)
+			in := state(nil, func(c *deploy.Config) {
+				if tt.cname {
+					c.Endpoint.Type = deploy.EndpointCNAME
+				}
+			})
+			target := slot(tt.live, records.Read(app, tt.records, records.Facts{}).Slots[tt.live])
+			if tt.wantErr == "TargetMissingError" {
+				target = slot(tt.live, idleID)
+			}
+			in.Input = deploy.Input{Action: deploy.ActionRepair, App: "demoapp", Live: string(tt.live)}
+			in.Plan = &deploy.Plan{Action: deploy.ActionRepair, Target: target}
 			for i := range 2 {
-				got, err := call(t, f, nil, "reconcile", in)
-				if err != nil || got.Result != "reconciled" {
-					t.Fatalf("reconcile %d = %q, %v", i+1, got.Result, err)
+				got, err := call(t, f, tt.stacks, "repair", in)
+				if tt.wantErr != "" {
+					if typeName(err) != tt.wantErr {
+						t.Fatalf("repair = %v, want a %s", err, tt.wantErr)
+					}
+					if diff := cmp.Diff(f.Records(zoneID), before); diff != "" {
+						t.Errorf("a refused repair changed the records:\n%s", diff)
+					}
+					return
+				}
+				if err != nil || got.Result != "repaired" || got.Repair == nil || got.Repair.Live != tt.live {
+					t.Fatalf("repair %d = %q, %+v, %v", i+1, got.Result, got.Repair, err)
+				}
+				if i == 0 && (len(got.Repair.Changes) > 0) != (tt.wantCalls > 0) {
+					t.Errorf("repair reported changes %q, want some: %v", got.Repair.Changes, tt.wantCalls > 0)
 				}
 				if n := f.Accepted["ChangeResourceRecordSets"]; n != tt.wantCalls {
-					t.Errorf("after reconcile %d: %d accepted calls, want %d", i+1, n, tt.wantCalls)
+					t.Errorf("after repair %d: %d accepted calls, want %d", i+1, n, tt.wantCalls)
 				}
 			}
-			st := records.Read(app, f.Records(zoneID), records.Facts{OtherRunning: true})
-			if st.Weight(records.Blue) != tt.wantBlue || st.Weight(records.Green) != tt.wantGreen {
-				t.Errorf("blue %d, green %d; want %d/%d", st.Weight(records.Blue), st.Weight(records.Green), tt.wantBlue, tt.wantGreen)
+			var ids []string
+			for name := range tt.stacks {
+				ids = append(ids, strings.TrimPrefix(name, "demoapp-"))
+			}
+			st := records.Read(app, f.Records(zoneID), records.Facts{Stacks: ids})
+			if st.Phase != records.PhaseAtRest || st.ActiveColor != tt.live || st.Weight(tt.live) != 100 {
+				t.Errorf("after the repair: %s, active %s, problems %q", st.Phase, st.ActiveColor, st.Problems)
 			}
 		})
 	}

@@ -34,3 +34,8 @@ func Slot(c records.Color, id string) records.Record {
 
 // Active is the active TXT record naming stack id.
 func Active(id string) records.Record { return records.TXT(App.ActiveName(), records.TXTTTL, id) }
+
+// EndpointCNAME is stack id's endpoint record as a CNAME to its load balancer.
+func EndpointCNAME(id string) records.Record {
+	return records.Record{Name: App.EndpointName(id), Type: records.TypeCNAME, TTL: 60, Values: []string{LBName(id)}}
+}
