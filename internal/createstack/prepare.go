@@ -23,20 +23,17 @@ import (
 // everything. It only reads: bad input fails here, before anything is written.
 func (h *Handler) prepare(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
 	s := req.State
-	if s.Raw != "" {
-		strict, err := deploy.DecodeInput([]byte(s.Raw))
-		if err != nil {
-			return s, err
-		}
-		s.Input, s.Raw = strict, ""
-	}
-	in := s.Input
-	if err := deploy.ValidateInput(in); err != nil {
+	raw, err := h.inputOf(ctx, req)
+	if err != nil {
 		return s, err
 	}
-	s.Input.Action = in.ActionOrDefault()
+	in, err := deploy.CheckInput(raw)
+	if err != nil {
+		return s, err
+	}
+	s.Input, s.Raw = in, ""
 	app, overrides := in.App, []json.RawMessage{in.Config}
-	if s.Input.Action == deploy.ActionReconcile {
+	if in.Action == deploy.ActionReconcile {
 		// The stopped run's own overrides come first: a reconcile must act in the zone, at the host, with the drain
 		// and keep settings that run used.
 		target, err := h.appOf(ctx, in, req.Execution)
@@ -89,6 +86,24 @@ func (h *Handler) prepare(ctx context.Context, req *deploy.Request, log *slog.Lo
 	s.Notice = s.Describe("started")
 	log.Info("prepared", "app", app, "action", s.Input.Action, "host", a.HostName(), "zone", zone)
 	return s, nil
+}
+
+// inputOf returns the execution's input exactly as it was given, from Step Functions: the state document's copy
+// was parsed by Step Functions (a repeated key is gone) and by the Lambda runtime's encoding/json (keys folded), so
+// only the original text can be checked key by key. A run whose execution Step Functions does not know (a state
+// built by hand) uses the state's raw copy, or its input.
+func (h *Handler) inputOf(ctx context.Context, req *deploy.Request) ([]byte, error) {
+	out, err := h.d.Executions.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(req.Execution)})
+	var missing *sfntypes.ExecutionDoesNotExist
+	switch {
+	case err == nil && out.Input != nil:
+		return []byte(aws.ToString(out.Input)), nil
+	case err != nil && !errors.As(err, &missing):
+		return nil, fmt.Errorf("read the input of execution %s: %w", req.Execution, err)
+	case req.State.Raw != "":
+		return []byte(req.State.Raw), nil
+	}
+	return json.Marshal(req.State.Input)
 }
 
 // appOf learns the app a reconcile repairs, and the overrides it ran with, from the stopped execution's input. A

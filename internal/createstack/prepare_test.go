@@ -143,6 +143,15 @@ func TestPrepare(t *testing.T) {
 					t.Errorf("app %+v, input %+v; want a repair of demoapp to green", s.App, s.Input)
 				}
 			}},
+		{name: "the execution's own input is read key by key: a repeated key", in: deploy.Input{App: "demoapp", Version: "v2"},
+			execs:   executions{me: {status: sfntypes.ExecutionStatusRunning, input: `{"app":"demoapp","version":"v2","app":"shop"}`}},
+			wantErr: "ValidationError", problems: []string{"app appears more than once"}},
+		{name: "the execution's own input is read key by key: a folded protected key", in: deploy.Input{App: "demoapp", Version: "v2"},
+			execs:   executions{me: {status: sfntypes.ExecutionStatusRunning, input: `{"app":"demoapp","version":"v2","config":{"Host":"shop.example.com"}}`}},
+			wantErr: "ValidationError", problems: []string{`config.Host is not a field: keys must be spelt exactly as "host"`}},
+		{name: "a non-object input", in: deploy.Input{App: "demoapp", Version: "v2"},
+			execs:   executions{me: {status: sfntypes.ExecutionStatusRunning, input: `[1,2,3]`}},
+			wantErr: "ValidationError", problems: []string{"the execution input must be a JSON object"}},
 		{name: "reconcile naming another app", in: deploy.Input{Action: deploy.ActionReconcile, Execution: stopped, App: "shop"},
 			execs:   executions{stopped: {status: sfntypes.ExecutionStatusFailed, input: `{"app":"demoapp","version":"v1"}`}},
 			wantErr: "ValidationError", problems: []string{"deployed app demoapp, not shop"}},

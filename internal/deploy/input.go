@@ -66,6 +66,21 @@ func DecodeInput(data []byte) (Input, error) {
 	return in, nil
 }
 
+// CheckInput reads an execution input as Prepare does, and as the CLI does before it starts one: decoded with exact
+// keys (DecodeInput), validated on its own (ValidateInput), the action defaulted. The app's configuration is then
+// made by ResolveConfig.
+func CheckInput(raw []byte) (Input, error) {
+	in, err := DecodeInput(raw)
+	if err != nil {
+		return Input{}, err
+	}
+	if err := ValidateInput(in); err != nil {
+		return Input{}, err
+	}
+	in.Action = in.ActionOrDefault()
+	return in, nil
+}
+
 // CheckPatch checks a configuration override (a JSON merge patch of Config) with exact keys; path prefixes its
 // problems ("config").
 func CheckPatch(patch json.RawMessage, path string) error {
