@@ -30,7 +30,8 @@ type Spec struct {
 	TargetGroups []string
 	// Alarms are CloudWatch alarm names (metric, composite or log alarms); none in ALARM, all must exist.
 	Alarms []string
-	// AllowLinkLocal allows connecting to link-local and instance-metadata addresses, refused by default.
+	// AllowLinkLocal allows connecting to link-local and instance-metadata addresses and AWS's IPv6 service addresses
+	// (fd00:ec2::/32), refused by default, and to IPv6 addresses that carry such an IPv4 address (NAT64, ...).
 	AllowLinkLocal bool
 	// AllowLoopback allows connecting to loopback (and unspecified) addresses, refused by default: in a Lambda,
 	// 127.0.0.1 serves the Lambda Runtime API. The local test environment, which serves on 127.0.0.1, allows it.

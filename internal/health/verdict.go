@@ -3,8 +3,9 @@
 // (MaxVerdictBytes).
 //
 // A Checker runs one check per call and never past its context's deadline. Probes follow redirects only within the
-// probed URL's scheme, host and port, and never connect to link-local or instance-metadata addresses unless the spec
-// allows it: the guard checks the address of every connection, so neither DNS nor a redirect can get round it.
+// probed URL's scheme, host and port, and never connect to link-local or instance-metadata addresses (nor to an IPv6
+// address carrying one) unless the spec allows it: the guard checks the address of every connection, so neither DNS
+// nor a redirect can get round it.
 // Evidence never shows a URL's userinfo or query values.
 package health
 
