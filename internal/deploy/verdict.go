@@ -20,6 +20,9 @@ type Verdict struct {
 	// verdict within health.MaxVerdictBytes. Failing items are kept first, then the most recent probes; long strings are
 	// shortened, ending in "…".
 	Truncated int `json:"truncated,omitempty"`
+	// AddressRefused is true when the probes stopped because the prober's guard refused the address the probed URL
+	// leads to (link-local, instance metadata, loopback, ...): trying again cannot help, so such a check is not retried.
+	AddressRefused bool `json:"addressRefused,omitempty"`
 	// CheckedAt is when the check ended (RFC 3339).
 	CheckedAt string `json:"checkedAt,omitempty"`
 }

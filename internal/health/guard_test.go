@@ -1,9 +1,13 @@
 package health
 
 import (
+	"context"
 	"encoding/binary"
+	"net"
 	"net/netip"
+	"strings"
 	"testing"
+	"time"
 )
 
 // refusedMessage is the guard's answer for addr as the error a probe reports, or "" when it may connect.
@@ -193,4 +197,92 @@ func FuzzEmbeddedV4(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A refused address ends the probe series at once, whatever attempts are left; another failure does not.
+func TestRefusedAddressNotRetried(t *testing.T) {
+	srv, requests := scriptServer(t, nil, reply{status: 200})
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	tests := []struct {
+		name        string
+		url         string
+		answers     []string // app.test's addresses, one per lookup
+		offline     bool
+		wantProbes  int
+		wantDials   int
+		wantSummary string
+		wantRefused bool
+	}{
+		{
+			name:       "the metadata address",
+			url:        "http://169.254.169.254/latest/meta-data/",
+			offline:    true,
+			wantProbes: 1,
+			wantSummary: "probe 1/5 http://169.254.169.254/latest/meta-data/: refused to connect to 169.254.169.254: " +
+				"the instance metadata address (AllowLinkLocal is off); not retried: the address is refused",
+			wantRefused: true,
+		},
+		{
+			name:       "a name that resolves to NAT64 of the metadata address",
+			url:        "http://app.test/health",
+			answers:    []string{"64:ff9b::a9fe:a9fe"},
+			offline:    true,
+			wantProbes: 1,
+			wantSummary: "probe 1/5 http://app.test/health: refused to connect to app.test (64:ff9b::a9fe:a9fe): it carries " +
+				"169.254.169.254 (NAT64 64:ff9b::/96), the instance metadata address (AllowLinkLocal is off); " +
+				"not retried: the address is refused",
+			wantRefused: true,
+		},
+		{
+			name:       "a name that answers once, then resolves to the metadata address",
+			url:        "http://app.test:" + port + "/health",
+			answers:    []string{"127.0.0.1", "169.254.169.254"},
+			wantProbes: 2,
+			wantDials:  1,
+			wantSummary: "probe 2/5 http://app.test:" + port + "/health: refused to connect to app.test (169.254.169.254): " +
+				"the instance metadata address (AllowLinkLocal is off); not retried: the address is refused",
+			wantRefused: true,
+		},
+		{
+			name:        "an allowed address that does not answer is retried",
+			url:         "http://app.test/health",
+			answers:     []string{"64:ff9b::808:808"},
+			offline:     true,
+			wantProbes:  3, // 3 in a row are needed within 5: after the third failure, 2 attempts cannot make it
+			wantDials:   3,
+			wantSummary: "probe 3/5 http://app.test/health: test dialer: offline (3 in a row needed, 2 attempts left)",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &recordingDialer{offline: tt.offline}
+			r := &fakeResolver{answers: map[string][]string{"app.test": tt.answers}}
+			clock := newFakeClock(time.Now())
+			c := NewChecker(nil, nil, WithClock(clock), WithDialer(d), WithResolver(r))
+
+			got, err := c.Check(context.Background(), baseSpec(tt.url))
+			if err != nil {
+				t.Fatalf("Check: %v", err)
+			}
+
+			if got.Healthy || got.Summary != tt.wantSummary {
+				t.Errorf("verdict healthy=%v summary %q, want unhealthy %q", got.Healthy, got.Summary, tt.wantSummary)
+			}
+			if got.AddressRefused != tt.wantRefused {
+				t.Errorf("AddressRefused = %v, want %v", got.AddressRefused, tt.wantRefused)
+			}
+			if len(got.Probes) != tt.wantProbes {
+				t.Errorf("%d probes, want %d: %+v", len(got.Probes), tt.wantProbes, got.Probes)
+			}
+			if n := len(d.Addrs()); n != tt.wantDials {
+				t.Errorf("dialled %v, want %d dials", d.Addrs(), tt.wantDials)
+			}
+			if want := max(tt.wantProbes-1, 0); len(clock.Slept()) != want {
+				t.Errorf("slept %v, want %d waits between probes", clock.Slept(), want)
+			}
+		})
+	}
+	if requests.Load() != 1 {
+		t.Errorf("the server got %d requests, want 1 (the answer before the rebinding)", requests.Load())
+	}
 }

@@ -30,10 +30,12 @@ type seriesResult struct {
 	probes  []Probe
 	failure string
 	note    string
+	refused bool // the guard refused the address a probe led to
 }
 
 // probeSeries probes spec.URL until spec.Successes probes in a row succeeded, success became impossible within
-// spec.Attempts, or the next probe could not end before ctx's deadline less the margin.
+// spec.Attempts, the guard refused the address a probe led to, or the next probe could not end before ctx's deadline
+// less the margin. A refused address ends the series at once: the attempts left would meet the same refusal.
 func (c *Checker) probeSeries(ctx context.Context, spec Spec) seriesResult {
 	u, err := url.Parse(spec.URL)
 	if err != nil { // Validate accepted it; keep the check honest anyway.
@@ -71,8 +73,13 @@ func (c *Checker) probeSeries(ctx context.Context, spec Spec) seriesResult {
 		}
 		next = c.clock.Now().Add(spec.Interval)
 
-		p := c.probe(ctx, client, spec, u, i)
+		p, refused := c.probe(ctx, client, spec, u, i)
 		res.probes = append(res.probes, p)
+		if refused {
+			res.refused = true
+			res.failure = fmt.Sprintf("probe %d/%d %s: %s; not retried: the address is refused", i, spec.Attempts, p.URL, p.Error)
+			return res
+		}
 		if err := ctx.Err(); err != nil && !p.OK {
 			res.failure = fmt.Sprintf("probe %d/%d %s: %s", i, spec.Attempts, p.URL, p.Error)
 			return res
@@ -104,15 +111,15 @@ func ctxReason(err error) string {
 	return "the check was cancelled"
 }
 
-// probe runs one GET of u and judges it.
-func (c *Checker) probe(ctx context.Context, client *http.Client, spec Spec, u *url.URL, attempt int) Probe {
-	p := Probe{Attempt: attempt, URL: safeURL(u)}
+// probe runs one GET of u and judges it; refused says the guard refused the address it led to.
+func (c *Checker) probe(ctx context.Context, client *http.Client, spec Spec, u *url.URL, attempt int) (p Probe, refused bool) {
+	p = Probe{Attempt: attempt, URL: safeURL(u)}
 	pctx, cancel := context.WithTimeout(ctx, spec.ProbeTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(pctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		p.Error = "building the request failed"
-		return p
+		return p, false
 	}
 	req.Header.Set("User-Agent", userAgent)
 
@@ -124,7 +131,8 @@ func (c *Checker) probe(ctx context.Context, client *http.Client, spec Spec, u *
 		if resp != nil { // a refused redirect: the redirect's own status, its body already closed
 			p.Status = resp.StatusCode
 		}
-		return p
+		_, refused = asRefused(err)
+		return p, refused
 	}
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes))
 	_ = resp.Body.Close() // the body was read as far as it is judged; a close error changes nothing
@@ -145,7 +153,7 @@ func (c *Checker) probe(ctx context.Context, client *http.Client, spec Spec, u *
 	default:
 		p.OK = true
 	}
-	return p
+	return p, false
 }
 
 // describeProbeErr says in a few words why a request failed, without the request's URL (which may carry userinfo).
