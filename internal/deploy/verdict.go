@@ -31,7 +31,8 @@ type Verdict struct {
 type Probe struct {
 	// Attempt is the probe's place in its series, from 1.
 	Attempt int `json:"attempt,omitempty"`
-	// URL is the probed URL without userinfo and with query values redacted (see health.SafeURL).
+	// URL is the probed URL without userinfo and fragment, and with the values of secret-named query parameters
+	// redacted (see health.SafeURL).
 	URL       string `json:"url"`
 	Status    int    `json:"status,omitempty"`
 	LatencyMs int64  `json:"latencyMs"`

@@ -156,7 +156,8 @@ func (c *Checker) probe(ctx context.Context, client *http.Client, spec Spec, u *
 	return p, false
 }
 
-// describeProbeErr says in a few words why a request failed, without the request's URL (which may carry userinfo).
+// describeProbeErr says in a few words why a request failed, without the request's URL or a redirect's (which may
+// carry userinfo and secrets): the URLs it names are SafeURL's.
 func describeProbeErr(parent, pctx context.Context, err error, timeout time.Duration) string {
 	if r, ok := asRefused(err); ok {
 		return r.Error()
@@ -174,6 +175,9 @@ func describeProbeErr(parent, pctx context.Context, err error, timeout time.Dura
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
+	}
+	if strings.HasPrefix(err.Error(), "failed to parse Location header") { // net/http quotes the header in full
+		return "a redirect's Location header does not parse"
 	}
 	return err.Error()
 }

@@ -106,30 +106,3 @@ func (s Spec) expectedStatus() []int {
 	}
 	return s.ExpectedStatus
 }
-
-// SafeURL returns raw fit for evidence and logs: without userinfo, query values replaced by "REDACTED", without a
-// fragment. A string that does not parse as a URL is replaced by a placeholder rather than echoed.
-func SafeURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return safeURL(u)
-}
-
-func safeURL(u *url.URL) string {
-	c := *u
-	c.User = nil
-	c.Fragment, c.RawFragment = "", ""
-	if c.RawQuery != "" {
-		q := c.Query()
-		for k, vs := range q {
-			for i := range vs {
-				vs[i] = "REDACTED"
-			}
-			q[k] = vs
-		}
-		c.RawQuery = q.Encode()
-	}
-	return c.String()
-}
