@@ -123,3 +123,30 @@ func TestProbeURLsRedactedEverywhere(t *testing.T) {
 		t.Errorf("Validate = %v, want the URL redacted", err)
 	}
 }
+
+// FuzzRedactQuery checks that no secret-named parameter keeps its value and that the rest of the query is kept.
+func FuzzRedactQuery(f *testing.F) {
+	for _, s := range []string{"version=2", "token=a&x=1", "a=1;X-Amz-Signature=s", "to%6Ben=s", "%zz=s", "sig", "=&&;="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got := redactQuery(raw)
+		in, out := strings.FieldsFunc(raw, isQuerySep), strings.FieldsFunc(got, isQuerySep)
+		if strings.Count(got, "&")+strings.Count(got, ";") != strings.Count(raw, "&")+strings.Count(raw, ";") || len(in) != len(out) {
+			t.Fatalf("redactQuery(%q) = %q: parameters added or lost", raw, got)
+		}
+		for i, pair := range out {
+			name, value, hasValue := strings.Cut(pair, "=")
+			if hasValue && secretName(name) && value != Redacted {
+				t.Errorf("redactQuery(%q) = %q keeps the value of %q", raw, got, name)
+			}
+			if !hasValue || !secretName(name) {
+				if pair != in[i] {
+					t.Errorf("redactQuery(%q) = %q changed %q into %q", raw, got, in[i], pair)
+				}
+			}
+		}
+	})
+}
+
+func isQuerySep(r rune) bool { return r == '&' || r == ';' }
