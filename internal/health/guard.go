@@ -139,7 +139,8 @@ type AddressRefusedError struct {
 }
 
 func newAddressRefusedError(host string, ip netip.Addr, r refusal) *AddressRefusedError {
-	return &AddressRefusedError{Host: host, Addr: ip.Unmap(), Kind: r.kind, Embedded: r.embedded, Via: r.via, Setting: r.setting}
+	return &AddressRefusedError{Host: host, Addr: ip.Unmap(), Kind: r.kind, Embedded: r.embedded, Via: r.via,
+		Setting: r.setting}
 }
 
 func (e *AddressRefusedError) Error() string {

@@ -77,7 +77,8 @@ func (c *Checker) probeSeries(ctx context.Context, spec Spec) seriesResult {
 		res.probes = append(res.probes, p)
 		if refused {
 			res.refused = true
-			res.failure = fmt.Sprintf("probe %d/%d %s: %s; not retried: the address is refused", i, spec.Attempts, p.URL, p.Error)
+			res.failure = fmt.Sprintf("probe %d/%d %s: %s; not retried: the address is refused",
+				i, spec.Attempts, p.URL, p.Error)
 			return res
 		}
 		if err := ctx.Err(); err != nil && !p.OK {
@@ -112,7 +113,8 @@ func ctxReason(err error) string {
 }
 
 // probe runs one GET of u and judges it; refused says the guard refused the address it led to.
-func (c *Checker) probe(ctx context.Context, client *http.Client, spec Spec, u *url.URL, attempt int) (p Probe, refused bool) {
+func (c *Checker) probe(ctx context.Context, client *http.Client, spec Spec, u *url.URL,
+	attempt int) (p Probe, refused bool) {
 	p = Probe{Attempt: attempt, URL: safeURL(u)}
 	pctx, cancel := context.WithTimeout(ctx, spec.ProbeTimeout)
 	defer cancel()

@@ -12,7 +12,9 @@ const Redacted = "REDACTED"
 
 // secretNameParts are what a query parameter's name contains, in any letter case, when its value may be a secret:
 // X-Amz-Signature, X-Amz-Credential and X-Amz-Security-Token (a presigned URL), api_key, access_token, sig, ...
-var secretNameParts = []string{"token", "key", "secret", "signature", "sig", "password", "auth", "credential", "session"}
+var secretNameParts = []string{
+	"token", "key", "secret", "signature", "sig", "password", "auth", "credential", "session",
+}
 
 // SafeURL returns raw fit for evidence, logs and error messages: without userinfo and fragment, and with the value of
 // every query parameter whose name contains, in any letter case (Unicode folding included), token, key, secret,
