@@ -20,6 +20,9 @@ type Verdict struct {
 	// verdict within health.MaxVerdictBytes. Failing items are kept first, then the most recent probes; long strings are
 	// shortened, ending in "…".
 	Truncated int `json:"truncated,omitempty"`
+	// AddressRefused is true when the probes stopped because the prober's guard refused the address the probed URL
+	// leads to (link-local, instance metadata, loopback, ...): trying again cannot help, so such a check is not retried.
+	AddressRefused bool `json:"addressRefused,omitempty"`
 	// CheckedAt is when the check ended (RFC 3339).
 	CheckedAt string `json:"checkedAt,omitempty"`
 }
@@ -28,7 +31,8 @@ type Verdict struct {
 type Probe struct {
 	// Attempt is the probe's place in its series, from 1.
 	Attempt int `json:"attempt,omitempty"`
-	// URL is the probed URL without userinfo and with query values redacted (see health.SafeURL).
+	// URL is the probed URL without userinfo and fragment, and with the values of secret-named query parameters
+	// redacted (see health.SafeURL).
 	URL       string `json:"url"`
 	Status    int    `json:"status,omitempty"`
 	LatencyMs int64  `json:"latencyMs"`

@@ -80,6 +80,9 @@ func NewChecker(elb elbAPI, cw cloudWatchAPI, opts ...Option) *Checker {
 // cheap, and read last they reflect the traffic the probes made), so that an unhealthy verdict shows every failing
 // part, not only the first. Summary names the first failure, in that order: probes, targets, alarms.
 //
+// A probe the guard refuses ends the probe series at once, and the verdict says so (AddressRefused): the address a
+// URL leads to is not something a retry changes.
+//
 // The check never runs past ctx's deadline: the probe series stops, with a failure saying so, when the next probe
 // could not end before the deadline minus the margin (see DefaultMargin), and the API calls get what is left but a
 // quarter of the margin.
@@ -106,10 +109,11 @@ func (c *Checker) Check(ctx context.Context, spec Spec) (Verdict, error) {
 	alarms := c.checkAlarms(apiCtx, spec.Alarms)
 
 	v := Verdict{
-		Probes:    series.probes,
-		Targets:   targets.evidence,
-		Alarms:    alarms.evidence,
-		CheckedAt: c.clock.Now().UTC().Format(time.RFC3339),
+		Probes:         series.probes,
+		Targets:        targets.evidence,
+		Alarms:         alarms.evidence,
+		AddressRefused: series.refused,
+		CheckedAt:      c.clock.Now().UTC().Format(time.RFC3339),
 	}
 	if series.failure != "" {
 		v.Failures = append(v.Failures, series.failure)

@@ -25,55 +25,6 @@ var (
 	_ Resolver = (*net.Resolver)(nil)
 )
 
-var (
-	metadataV4 = netip.MustParseAddr("169.254.169.254")
-	metadataV6 = netip.MustParseAddr("fd00:ec2::254")
-)
-
-// allowed says which guarded addresses a probe may connect to.
-type allowed struct {
-	linkLocal bool // link-local and instance-metadata addresses (Spec.AllowLinkLocal)
-	loopback  bool // loopback and unspecified addresses (Spec.AllowLoopback)
-}
-
-// refusedKind says why a probe may not connect to ip, or "" when it may. Link-local and instance-metadata addresses
-// are refused unless allowed, and so are loopback and unspecified ones: in a Lambda, 127.0.0.1 serves the Lambda
-// Runtime API (the local test environment allows loopback). Private addresses are allowed: a load balancer's
-// address is whatever its VPC gives it.
-func refusedKind(ip netip.Addr, a allowed) string {
-	ip = ip.Unmap()
-	switch {
-	case (ip == metadataV4 || ip == metadataV6) && !a.linkLocal:
-		return "the instance metadata address"
-	case ip.IsLinkLocalUnicast() && !a.linkLocal:
-		return "a link-local address"
-	case ip.IsLinkLocalMulticast() && !a.linkLocal:
-		return "a link-local multicast address"
-	case (ip.IsLoopback() || ip.IsUnspecified()) && !a.loopback:
-		return "a loopback address"
-	}
-	return ""
-}
-
-// AddressRefusedError says a probe did not connect to an address because it is link-local or the instance
-// metadata service.
-type AddressRefusedError struct {
-	Host string     // the host name the probe asked for
-	Addr netip.Addr // the address it resolved to
-	Kind string     // what the address is: "the instance metadata address", "a link-local address", ...
-}
-
-func (e *AddressRefusedError) Error() string {
-	setting := "AllowLinkLocal"
-	if e.Kind == "a loopback address" {
-		setting = "AllowLoopback"
-	}
-	if e.Host == "" || e.Host == e.Addr.String() {
-		return fmt.Sprintf("refused to connect to %s: %s (%s is off)", e.Addr, e.Kind, setting)
-	}
-	return fmt.Sprintf("refused to connect to %s (%s): %s (%s is off)", e.Host, e.Addr, e.Kind, setting)
-}
-
 // guardedDialer resolves a host itself and connects only to addresses that pass the guard, so neither a DNS answer
 // that changes between probes (rebinding) nor a redirect can reach a refused address: the check is on the address
 // actually dialled. The default dialer re-checks the address in its Control hook, just before connect(2).
@@ -114,9 +65,9 @@ func (g *guardedDialer) DialContext(ctx context.Context, network, address string
 	}
 	var refused, dialErr error
 	for _, ip := range addrs {
-		if kind := refusedKind(ip, g.allow); kind != "" {
+		if r, ok := refuse(ip, g.allow); ok {
 			if refused == nil {
-				refused = &AddressRefusedError{Host: host, Addr: ip.Unmap(), Kind: kind}
+				refused = newAddressRefusedError(host, ip, r)
 			}
 			continue
 		}
@@ -154,8 +105,8 @@ func controlGuard(a allowed) func(network, address string, _ syscall.RawConn) er
 		if err != nil {
 			return fmt.Errorf("refused to connect to %q: not an IP address and port", address)
 		}
-		if kind := refusedKind(ap.Addr(), a); kind != "" {
-			return &AddressRefusedError{Addr: ap.Addr().Unmap(), Kind: kind}
+		if r, ok := refuse(ap.Addr(), a); ok {
+			return newAddressRefusedError("", ap.Addr(), r)
 		}
 		return nil
 	}

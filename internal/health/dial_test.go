@@ -154,6 +154,23 @@ func TestLinkLocalRefusedAtDial(t *testing.T) {
 			wantError: "refused to connect to metadata.test (169.254.169.254): the instance metadata address (AllowLinkLocal is off)",
 		},
 		{
+			name: "a name that resolves to NAT64 of the metadata address (DNS64)",
+			url:  "http://nat64-metadata.test/",
+			wantError: "refused to connect to nat64-metadata.test (64:ff9b::a9fe:a9fe): it carries 169.254.169.254 " +
+				"(NAT64 64:ff9b::/96), the instance metadata address (AllowLinkLocal is off)",
+		},
+		{
+			name:      "a name that resolves to NAT64 of a public address reaches the dial stage",
+			url:       "http://nat64-public.test/",
+			wantDials: []string{"[64:ff9b::808:808]:80"},
+			wantError: "test dialer: offline",
+		},
+		{
+			name:      "IPv6 Amazon DNS",
+			url:       "http://[fd00:ec2::253]:53/",
+			wantError: "refused to connect to fd00:ec2::253: the Amazon DNS server address (AllowLinkLocal is off)",
+		},
+		{
 			name:      "allowed: reaches the dial stage",
 			url:       "http://169.254.169.254/latest/meta-data/",
 			allow:     true,
@@ -171,7 +188,11 @@ func TestLinkLocalRefusedAtDial(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := &recordingDialer{offline: true}
-			r := &fakeResolver{answers: map[string][]string{"metadata.test": {"169.254.169.254"}}}
+			r := &fakeResolver{answers: map[string][]string{
+				"metadata.test":       {"169.254.169.254"},
+				"nat64-metadata.test": {"64:ff9b::a9fe:a9fe"},
+				"nat64-public.test":   {"64:ff9b::808:808"},
+			}}
 			spec := baseSpec(tt.url)
 			spec.AllowLinkLocal = tt.allow
 
@@ -220,6 +241,11 @@ func TestDefaultDialerControlGuard(t *testing.T) {
 		{addr: "169.254.169.254:80", wantRefus: true},
 		{addr: "[fd00:ec2::254]:80", wantRefus: true},
 		{addr: "[fe80::1]:80", wantRefus: true},
+		{addr: "[fd00:ec2::253]:53", wantRefus: true},
+		{addr: "[64:ff9b::a9fe:a9fe]:80", wantRefus: true},
+		{addr: "[2002:7f00:1::1]:9001", wantRefus: true},
+		{addr: "[64:ff9b::808:808]:80"},
+		{addr: "[fd00:ec2::253]:53", allow: allowed{linkLocal: true}},
 		{addr: "127.0.0.1:9001", wantRefus: true}, // the Lambda Runtime API
 		{addr: "[::1]:80", wantRefus: true},
 		{addr: "0.0.0.0:80", wantRefus: true},

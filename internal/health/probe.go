@@ -30,10 +30,12 @@ type seriesResult struct {
 	probes  []Probe
 	failure string
 	note    string
+	refused bool // the guard refused the address a probe led to
 }
 
 // probeSeries probes spec.URL until spec.Successes probes in a row succeeded, success became impossible within
-// spec.Attempts, or the next probe could not end before ctx's deadline less the margin.
+// spec.Attempts, the guard refused the address a probe led to, or the next probe could not end before ctx's deadline
+// less the margin. A refused address ends the series at once: the attempts left would meet the same refusal.
 func (c *Checker) probeSeries(ctx context.Context, spec Spec) seriesResult {
 	u, err := url.Parse(spec.URL)
 	if err != nil { // Validate accepted it; keep the check honest anyway.
@@ -71,8 +73,14 @@ func (c *Checker) probeSeries(ctx context.Context, spec Spec) seriesResult {
 		}
 		next = c.clock.Now().Add(spec.Interval)
 
-		p := c.probe(ctx, client, spec, u, i)
+		p, refused := c.probe(ctx, client, spec, u, i)
 		res.probes = append(res.probes, p)
+		if refused {
+			res.refused = true
+			res.failure = fmt.Sprintf("probe %d/%d %s: %s; not retried: the address is refused",
+				i, spec.Attempts, p.URL, p.Error)
+			return res
+		}
 		if err := ctx.Err(); err != nil && !p.OK {
 			res.failure = fmt.Sprintf("probe %d/%d %s: %s", i, spec.Attempts, p.URL, p.Error)
 			return res
@@ -104,15 +112,16 @@ func ctxReason(err error) string {
 	return "the check was cancelled"
 }
 
-// probe runs one GET of u and judges it.
-func (c *Checker) probe(ctx context.Context, client *http.Client, spec Spec, u *url.URL, attempt int) Probe {
-	p := Probe{Attempt: attempt, URL: safeURL(u)}
+// probe runs one GET of u and judges it; refused says the guard refused the address it led to.
+func (c *Checker) probe(ctx context.Context, client *http.Client, spec Spec, u *url.URL,
+	attempt int) (p Probe, refused bool) {
+	p = Probe{Attempt: attempt, URL: safeURL(u)}
 	pctx, cancel := context.WithTimeout(ctx, spec.ProbeTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(pctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		p.Error = "building the request failed"
-		return p
+		return p, false
 	}
 	req.Header.Set("User-Agent", userAgent)
 
@@ -124,7 +133,8 @@ func (c *Checker) probe(ctx context.Context, client *http.Client, spec Spec, u *
 		if resp != nil { // a refused redirect: the redirect's own status, its body already closed
 			p.Status = resp.StatusCode
 		}
-		return p
+		_, refused = asRefused(err)
+		return p, refused
 	}
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes))
 	_ = resp.Body.Close() // the body was read as far as it is judged; a close error changes nothing
@@ -145,10 +155,11 @@ func (c *Checker) probe(ctx context.Context, client *http.Client, spec Spec, u *
 	default:
 		p.OK = true
 	}
-	return p
+	return p, false
 }
 
-// describeProbeErr says in a few words why a request failed, without the request's URL (which may carry userinfo).
+// describeProbeErr says in a few words why a request failed, without the request's URL or a redirect's (which may
+// carry userinfo and secrets): the URLs it names are SafeURL's.
 func describeProbeErr(parent, pctx context.Context, err error, timeout time.Duration) string {
 	if r, ok := asRefused(err); ok {
 		return r.Error()
@@ -166,6 +177,9 @@ func describeProbeErr(parent, pctx context.Context, err error, timeout time.Dura
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
+	}
+	if strings.HasPrefix(err.Error(), "failed to parse Location header") { // net/http quotes the header in full
+		return "a redirect's Location header does not parse"
 	}
 	return err.Error()
 }

@@ -339,7 +339,7 @@ func TestProbeEvidenceHidesSecrets(t *testing.T) {
 			t.Errorf("verdict shows %q: %s", secret, b)
 		}
 	}
-	if want := srv.URL + "/health?deep=REDACTED&token=REDACTED"; len(got.Probes) != 1 || got.Probes[0].URL != want {
+	if want := srv.URL + "/health?token=REDACTED&deep=1"; len(got.Probes) != 1 || got.Probes[0].URL != want {
 		t.Errorf("probes = %+v, want one with URL %q", got.Probes, want)
 	}
 }

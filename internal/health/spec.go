@@ -30,7 +30,8 @@ type Spec struct {
 	TargetGroups []string
 	// Alarms are CloudWatch alarm names (metric, composite or log alarms); none in ALARM, all must exist.
 	Alarms []string
-	// AllowLinkLocal allows connecting to link-local and instance-metadata addresses, refused by default.
+	// AllowLinkLocal allows connecting to link-local and instance-metadata addresses and AWS's IPv6 service addresses
+	// (fd00:ec2::/32), refused by default, and to IPv6 addresses that carry such an IPv4 address (NAT64, ...).
 	AllowLinkLocal bool
 	// AllowLoopback allows connecting to loopback (and unspecified) addresses, refused by default: in a Lambda,
 	// 127.0.0.1 serves the Lambda Runtime API. The local test environment, which serves on 127.0.0.1, allows it.
@@ -104,31 +105,4 @@ func (s Spec) expectedStatus() []int {
 		return []int{200}
 	}
 	return s.ExpectedStatus
-}
-
-// SafeURL returns raw fit for evidence and logs: without userinfo, query values replaced by "REDACTED", without a
-// fragment. A string that does not parse as a URL is replaced by a placeholder rather than echoed.
-func SafeURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return safeURL(u)
-}
-
-func safeURL(u *url.URL) string {
-	c := *u
-	c.User = nil
-	c.Fragment, c.RawFragment = "", ""
-	if c.RawQuery != "" {
-		q := c.Query()
-		for k, vs := range q {
-			for i := range vs {
-				vs[i] = "REDACTED"
-			}
-			q[k] = vs
-		}
-		c.RawQuery = q.Encode()
-	}
-	return c.String()
 }

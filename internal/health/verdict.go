@@ -3,9 +3,10 @@
 // (MaxVerdictBytes).
 //
 // A Checker runs one check per call and never past its context's deadline. Probes follow redirects only within the
-// probed URL's scheme, host and port, and never connect to link-local or instance-metadata addresses unless the spec
-// allows it: the guard checks the address of every connection, so neither DNS nor a redirect can get round it.
-// Evidence never shows a URL's userinfo or query values.
+// probed URL's scheme, host and port, and never connect to link-local or instance-metadata addresses (nor to an IPv6
+// address carrying one) unless the spec allows it: the guard checks the address of every connection, so neither DNS
+// nor a redirect can get round it.
+// Evidence never shows a URL's userinfo or fragment, nor the values of query parameters named like secrets (SafeURL).
 package health
 
 import "github.com/bluegreen-aws/bluegreen/internal/deploy"

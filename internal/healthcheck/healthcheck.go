@@ -57,7 +57,8 @@ func (h *Handler) Function(log *slog.Logger) *invoke.Function {
 }
 
 // pretraffic checks the candidate before it gets traffic. A failed check asks the state machine to try again
-// (checks.retry) until health.retries is used up; then it fails with a HealthCheckError.
+// (checks.retry) until health.retries is used up; then it fails with a HealthCheckError. A check whose probed address
+// the guard refused fails at once: no retry can change it.
 func (h *Handler) pretraffic(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
 	s := req.State
 	v, err := h.check(ctx, &s)
@@ -69,7 +70,7 @@ func (h *Handler) pretraffic(ctx context.Context, req *deploy.Request, log *slog
 		c.Attempt = s.Checks.Attempt + 1
 	}
 	if !v.Healthy {
-		if c.Attempt <= *s.Config.Health.Retries {
+		if c.Attempt <= *s.Config.Health.Retries && !v.AddressRefused {
 			c.Retry = true
 			log.Warn("health check failed, will retry", "attempt", c.Attempt, "summary", v.Summary)
 		} else {

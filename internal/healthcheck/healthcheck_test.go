@@ -259,3 +259,70 @@ func TestMisconfiguredCheckIsAValidationError(t *testing.T) {
 		t.Errorf("step = %v, want a ValidationError with the spec's problems", err)
 	}
 }
+
+// countingChecker counts the checks it passes on.
+type countingChecker struct {
+	checker
+	n int
+}
+
+func (c *countingChecker) Check(ctx context.Context, spec health.Spec) (health.Verdict, error) {
+	c.n++
+	return c.checker.Check(ctx, spec)
+}
+
+// A check whose address the guard refused fails at once: the retries are not spent on it.
+func TestPretrafficRefusedAddressIsNotRetried(t *testing.T) {
+	refused := health.Verdict{Summary: "probe 1/5 http://x/health: refused to connect to x (169.254.169.254): the instance metadata address " +
+		"(AllowLinkLocal is off); not retried: the address is refused", AddressRefused: true}
+	tests := []struct {
+		name       string
+		verdicts   []health.Verdict
+		wantChecks []deploy.Checks // the checks recorded before the one that failed
+	}{
+		{name: "refused at the first check", verdicts: []health.Verdict{refused}},
+		{name: "refused after a retried failure", verdicts: []health.Verdict{sick, refused}, wantChecks: []deploy.Checks{{Attempt: 1, Retry: true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &fakeChecker{verdicts: tt.verdicts}
+			s := published(nil) // retries 3
+			var checks []deploy.Checks
+			var err error
+			for range 5 {
+				var got deploy.State
+				if got, err = run(t, c, nil, t0, "pretraffic", s); err != nil {
+					break
+				}
+				checks = append(checks, *got.Checks)
+				s = got
+			}
+			if diff := cmp.Diff(checks, tt.wantChecks); diff != "" {
+				t.Errorf("checks before failing (-got +want):\n%s", diff)
+			}
+			var bad *deploy.HealthCheckError
+			if !errors.As(err, &bad) || !strings.Contains(bad.Summary, refused.Summary) {
+				t.Fatalf("pretraffic = %v, want a HealthCheckError with the refusal", err)
+			}
+			if len(c.specs) != len(tt.verdicts) {
+				t.Errorf("%d checks, want %d", len(c.specs), len(tt.verdicts))
+			}
+		})
+	}
+
+	// Through the real checker: a health URL output of NAT64 of the metadata address is refused without a
+	// connection, one probe, one check.
+	counted := &countingChecker{checker: health.NewChecker(nil, nil)}
+	s := published(func(c *deploy.Config) { c.Health.Alarms, c.Health.SkipTargetHealth = nil, true })
+	s.Stack.Endpoint.HealthURL = "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/"
+	h := New(counted, nil, false)
+	_, err := h.Function(slog.New(slog.DiscardHandler)).Handle(context.Background(), deploy.Request{Op: "pretraffic", Execution: me, State: s})
+	var bad *deploy.HealthCheckError
+	if !errors.As(err, &bad) || !strings.Contains(bad.Summary, "not retried: the address is refused") ||
+		!strings.Contains(bad.Summary, `"addressRefused":true`) {
+		t.Fatalf("pretraffic = %v, want a HealthCheckError saying the address is refused", err)
+	}
+	if counted.n != 1 || strings.Count(bad.Summary, `"attempt":`) != 1 {
+		t.Errorf("%d checks, summary %q; want one check of one probe", counted.n, bad.Summary)
+	}
+}
