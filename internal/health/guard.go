@@ -94,7 +94,8 @@ type embedding struct {
 // IPv4-mapped ones, which are their IPv4 address):
 //
 //   - NAT64, 64:ff9b::/96: the last 32 bits (RFC 6052 §2.2, a /96 prefix).
-//   - local-use NAT64, 64:ff9b:1::/48: bits 48-63 and 72-87, around the "u" octet (RFC 6052 §2.2, a /48 prefix).
+//   - local-use NAT64, 64:ff9b:1::/48 (RFC 8215): bits 48-63 and 72-87, around the "u" octet (RFC 6052 §2.2, a /48
+//     prefix), and the last 32 bits (a /96 prefix inside it); a position that reads 0.0.0.0 is not in use.
 //   - 6to4, 2002::/16: bits 16-47 (RFC 3056 §2).
 //   - Teredo, 2001::/32: the server's address in bits 32-63 and the client's in the last 32 bits, inverted
 //     (RFC 4380 §4); both are returned.
@@ -110,7 +111,18 @@ func embeddedV4(ip netip.Addr) []embedding {
 	case nat64.Contains(ip):
 		return []embedding{{v4(b[12], b[13], b[14], b[15]), "NAT64 64:ff9b::/96"}}
 	case nat64Local.Contains(ip):
-		return []embedding{{v4(b[6], b[7], b[9], b[10]), "local-use NAT64 64:ff9b:1::/48"}}
+		// The /48 may be used whole or with a longer prefix inside it; /96 is the common one. Both positions are
+		// read, and a position that reads 0.0.0.0 is not in use (no NAT64 translates to it).
+		var out []embedding
+		for _, e := range []embedding{
+			{v4(b[6], b[7], b[9], b[10]), "local-use NAT64 64:ff9b:1::/48"},
+			{v4(b[12], b[13], b[14], b[15]), "local-use NAT64 64:ff9b:1::/96"},
+		} {
+			if !e.v4.IsUnspecified() {
+				out = append(out, e)
+			}
+		}
+		return out
 	case sixToFour.Contains(ip):
 		return []embedding{{v4(b[2], b[3], b[4], b[5]), "6to4 2002::/16"}}
 	case teredo.Contains(ip):

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 )
@@ -56,6 +57,8 @@ type Operator struct {
 	StateMachine string // ARN
 	LockTable    string
 	ConfigPrefix string
+	// Warn, when set, hears what a check could not do (the stored configuration unreadable here, say).
+	Warn func(string)
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
@@ -83,14 +86,14 @@ func (o *Operator) Start(ctx context.Context, in deploy.Input) (string, error) {
 
 // StartNamed is Start with the execution's name given.
 func (o *Operator) StartNamed(ctx context.Context, name string, in deploy.Input) (string, error) {
-	if err := deploy.ValidateInput(in); err != nil {
-		return "", err
-	}
 	if len(in.Config) > 0 && !json.Valid(in.Config) {
-		return "", &deploy.ValidationError{Problems: []string{"config overrides are not valid JSON"}}
+		return "", &deploy.ValidationError{Problems: []string{"config is not valid JSON"}}
 	}
 	body, err := json.Marshal(in)
 	if err != nil {
+		return "", err
+	}
+	if _, err := o.Check(ctx, body, nil); err != nil {
 		return "", err
 	}
 	out, err := o.SFN.StartExecution(ctx, &sfn.StartExecutionInput{
@@ -278,6 +281,49 @@ func (o *Operator) Decide(ctx context.Context, app string, a deploy.Approval) er
 		return fmt.Errorf("answer the approval gate of app %s: %w", app, err)
 	}
 	return nil
+}
+
+// Check reads an execution input exactly as Prepare does (deploy.CheckInput) and, for an input that names its app,
+// makes the app's configuration as Prepare does (deploy.ResolveConfig) from stored, or from the app's stored
+// configuration in SSM when stored is nil. When SSM cannot be read here, the configuration is left to Prepare and
+// Warn hears so; an app without a stored configuration is refused as Prepare refuses it. It returns the input as
+// Prepare reads it and, when made, the configuration.
+func (o *Operator) Check(ctx context.Context, raw, stored []byte) (Checked, error) {
+	in, err := deploy.CheckInput(raw)
+	if err != nil {
+		return Checked{}, err
+	}
+	c := Checked{Input: in}
+	if in.App == "" || in.Action == deploy.ActionReconcile {
+		return c, nil // a reconcile takes the stopped run's configuration, which only Prepare can read
+	}
+	if stored == nil {
+		name := o.ConfigPrefix + in.App
+		out, err := o.Params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
+		var notFound *ssmtypes.ParameterNotFound
+		switch {
+		case errors.As(err, &notFound):
+			return Checked{}, &deploy.ValidationError{Problems: []string{fmt.Sprintf("app %s has no stored configuration (SSM parameter %s): add it to the deployer's apps", in.App, name)}}
+		case err != nil:
+			if o.Warn != nil {
+				o.Warn(fmt.Sprintf("the stored configuration of app %s could not be read (%v): only the input was checked", in.App, err))
+			}
+			return c, nil
+		}
+		stored = []byte(aws.ToString(out.Parameter.Value))
+	}
+	cfg, err := deploy.ResolveConfig(in.App, stored, in.Config)
+	if err != nil {
+		return Checked{}, err
+	}
+	c.Config = &cfg
+	return c, nil
+}
+
+// Checked is an execution input as Prepare reads it and, when it could be made, the app's configuration.
+type Checked struct {
+	Input  deploy.Input
+	Config *deploy.Config
 }
 
 // Config reads an app's stored configuration, resolved.

@@ -70,7 +70,7 @@ func (p params) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...
 
 func newOperator(l locks) (*operator.Operator, *stepFunctions) {
 	f := &stepFunctions{expired: map[string]bool{"old-token": true}}
-	return &operator.Operator{SFN: f, Locks: l, Params: params{"/bluegreen/apps/demoapp": `{"hostedZoneId":"Z1","strategy":{"steps":[]}}`},
+	return &operator.Operator{SFN: f, Locks: l, Params: params{"/bluegreen/apps/demoapp": `{"hostedZoneId":"Z1","strategy":{"steps":[]},"template":{"url":"https://templates.s3.amazonaws.com/demoapp.yaml"},"noServiceRole":true}`},
 		StateMachine: stateMachine, LockTable: "bluegreen-locks", ConfigPrefix: "/bluegreen/apps/"}, f
 }
 
@@ -104,6 +104,12 @@ func TestStartValidatesBeforeStarting(t *testing.T) {
 		{name: "valid", in: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(`{"strategy": {"steps": []}}`)}},
 		{name: "invalid input", in: deploy.Input{App: "Demo App", Version: "v2"}, wantErr: true},
 		{name: "malformed overrides", in: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(`{"strategy":`)}, wantErr: true},
+		{name: "steps out of order", in: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(`{"strategy":{"steps":[50,30]}}`)}, wantErr: true},
+		{name: "a step of 0", in: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(`{"strategy":{"steps":[0]}}`)}, wantErr: true},
+		{name: "a negative bake", in: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(`{"strategy":{"bakeSeconds":-1}}`)}, wantErr: true},
+		{name: "an unknown field", in: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(`{"strategy":{"bake":1}}`)}, wantErr: true},
+		{name: "a protected override", in: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(`{"host":"shop.example.com"}`)}, wantErr: true},
+		{name: "an app without configuration", in: deploy.Input{App: "shop", Version: "v2"}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
