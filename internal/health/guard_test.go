@@ -77,6 +77,8 @@ func TestRefuse(t *testing.T) {
 		{"local NAT64 loopback", "64:ff9b:1:7f00:0:100::", none, "refused to connect to 64:ff9b:1:7f00:0:100::: it carries 127.0.0.1 (local-use NAT64 64:ff9b:1::/48), a loopback address (AllowLoopback is off)"},
 		{"local NAT64 metadata, link-local allowed", "64:ff9b:1:a9fe:a9:fe00::", linkLocal, ""},
 		{"local NAT64 public", "64:ff9b:1:808:8:800::", none, ""},
+		{"local NAT64 /96 metadata", "64:ff9b:1::a9fe:a9fe", none, "refused to connect to 64:ff9b:1::a9fe:a9fe: it carries 169.254.169.254 (local-use NAT64 64:ff9b:1::/96), the instance metadata address (AllowLinkLocal is off)"},
+		{"local NAT64 /96 public", "64:ff9b:1::808:808", none, ""},
 		{"local NAT64 public, u octet and suffix ignored", "64:ff9b:1:808:ff08:8ff:ffff:ffff", none, ""},
 
 		// 6to4: bits 16-47.
