@@ -3,7 +3,7 @@ package localaws
 import (
 	"bytes"
 	"context"
-	_ "embed"
+	"embed"
 	"errors"
 	"fmt"
 	"io"
@@ -18,8 +18,10 @@ import (
 	"time"
 )
 
-//go:embed launcher.py
-var launcherScript []byte
+// launcherFiles are the launcher (launcher.py) and the module of its Route 53 fixes.
+//
+//go:embed launcher.py launcher_route53.py
+var launcherFiles embed.FS
 
 // The launcher's fixes of moto defects, by name, for Options.DisablePatches.
 const (
@@ -33,6 +35,16 @@ const (
 	PatchStopTaskTokenWait = "stop_interrupts_task_token_wait"
 	// PatchStopAtOnce makes StopExecution end an execution at once, while a task's call is still under way.
 	PatchStopAtOnce = "stop_ends_execution_at_once"
+	// PatchExactDelete makes a Route 53 DELETE remove exactly the record set it names, and only when every field
+	// matches what is stored (moto matches by name and type, and deletes every record set with a SetIdentifier).
+	PatchExactDelete = "delete_matches_exactly"
+	// PatchAtomicBatches judges a Route 53 change batch as a whole and applies all of it or none (moto applies the
+	// changes before the first bad one), rejecting a CREATE of an existing record set; it stores names as Route 53
+	// does (lower-case, with escape codes).
+	PatchAtomicBatches = "atomic_change_batches"
+	// PatchListOrder makes ListResourceRecordSets list in Route 53's order (names with the labels reversed and the
+	// trailing dot) and page by StartRecordIdentifier/NextRecordIdentifier too.
+	PatchListOrder = "route53_list_order"
 )
 
 // stepFunctionsConfig switches moto's Step Functions interpreter on.
@@ -50,10 +62,16 @@ type launcher struct {
 // socket so that no other process can take the port first. Its Step Functions
 // interpreter calls AWS at localhost:gatewayPort.
 func startLauncher(py Python, dir string, gatewayPort int, log *os.File, disabledPatches []string) (*launcher, error) {
-	script := filepath.Join(dir, "launcher.py")
-	if err := os.WriteFile(script, launcherScript, 0o644); err != nil {
-		return nil, fmt.Errorf("write moto launcher: %w", err)
+	for _, name := range []string{"launcher.py", "launcher_route53.py"} {
+		b, err := launcherFiles.ReadFile(name)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, name), b, 0o644)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("write moto launcher: %w", err)
+		}
 	}
+	script := filepath.Join(dir, "launcher.py")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen for moto: %w", err)

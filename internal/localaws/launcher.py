@@ -5,10 +5,11 @@ as a file descriptor (--fd) and sets MOTO_PORT to the gateway's port, so that
 the calls moto's Step Functions interpreter makes (Lambda invokes and SDK
 integrations alike) go through the gateway.
 
-Each fix below names the moto defect it works around. A fix first checks that
-the installed moto still has the defect, and returns False (not applied) when it
-does not; LOCALAWS_DISABLE_PATCHES (names, comma-separated) leaves fixes out, for
-the tests that prove each one matters (internal/localaws/patches_test.go). A fix
+Each fix below (and in launcher_route53.py, the Route 53 ones) names the moto
+defect it works around. A fix first checks that the installed moto still has the
+defect, and returns False (not applied) when it does not; LOCALAWS_DISABLE_PATCHES
+(names, comma-separated) leaves fixes out, for the tests that prove each one
+matters (internal/localaws/patches_test.go, route53_patches_test.go). A fix
 that fails to apply stops the launcher: moto's internals changed.
 The launcher exits on SIGTERM or SIGINT, and with --watch-stdin when its stdin
 closes (its parent closed it, or died).
@@ -26,6 +27,8 @@ import types
 
 import moto
 from moto.core.config import default_user_config
+
+import launcher_route53
 
 STEPFUNCTIONS_CONFIG = {"execute_state_machine": True}
 
@@ -161,6 +164,7 @@ PATCHES = [
     register_template_targets,
     stop_interrupts_task_token_wait,
     stop_ends_execution_at_once,
+    *launcher_route53.PATCHES,
 ]
 
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -86,7 +87,8 @@ func stopWhileWaitingForToken(t *testing.T, a *localaws.AWS, c *sfn.Client, time
 func TestMotoDefectsWithoutPatches(t *testing.T) {
 	opts := testOptions()
 	opts.DisablePatches = []string{localaws.PatchStateMachineCopy, localaws.PatchJSONPathCache,
-		localaws.PatchTemplateTargets, localaws.PatchStopTaskTokenWait, localaws.PatchStopAtOnce}
+		localaws.PatchTemplateTargets, localaws.PatchStopTaskTokenWait, localaws.PatchStopAtOnce,
+		localaws.PatchExactDelete, localaws.PatchAtomicBatches, localaws.PatchListOrder}
 	a := localawstest.Start(t, opts)
 	c := sfnClient(t, a)
 
@@ -141,6 +143,43 @@ func TestMotoDefectsWithoutPatches(t *testing.T) {
 		reset(t)
 		if status := stopWhileInvokeHeld(t, a, c); status != sfntypes.ExecutionStatusRunning {
 			t.Errorf("without the fix, status after StopExecution while an invoke is held: %s, want RUNNING", status)
+		}
+	})
+	t.Run(localaws.PatchExactDelete, func(t *testing.T) {
+		reset(t)
+		c := route53Client(t, a)
+		zone := createZone(t, c)
+		if !deleteOneOfTwoWithOneIdentifier(t, c, zone) {
+			t.Error("without the fix, a DELETE with a SetIdentifier kept the other name's record with that identifier")
+		}
+		if err, kept := deleteWithOtherWeight(t, c, zone); err != nil || kept {
+			t.Errorf("without the fix, DELETE with another weight: %v, record kept: %v; want accepted and deleted", err, kept)
+		}
+	})
+	t.Run(localaws.PatchAtomicBatches, func(t *testing.T) {
+		reset(t)
+		c := route53Client(t, a)
+		zone := createZone(t, c)
+		err, got := batchWithBadChanges(t, c, zone)
+		if err == nil || !slices.Contains(got, listed{"new.example.com.", "A", ""}) || slices.Contains(got, listed{"old.example.com.", "A", ""}) {
+			t.Errorf("without the fix, the bad batch: %v, left %v; want an error with its first two changes applied", err, got)
+		}
+		if err, dups := createExisting(t, c, zone); err != nil || len(dups) != 2 {
+			t.Errorf("without the fix, CREATE of an existing record: %v, listed %v; want accepted, two listed", err, dups)
+		}
+	})
+	t.Run(localaws.PatchListOrder, func(t *testing.T) {
+		reset(t)
+		c := route53Client(t, a)
+		zone := createZone(t, c)
+		fillOrderZone(t, c, zone)
+		got := listAll(t, c, zone, 300)
+		at := func(name string) int { return slices.IndexFunc(got, func(l listed) bool { return l.Name == name }) }
+		if at("demoapp.example.com.") < 0 || at("demoapp.example.com.") > at("demoapp-123456.example.com.") {
+			t.Errorf("without the fix, demoapp sorts after demoapp-123456 (as on Route 53): %v", got)
+		}
+		if paged := listAll(t, c, zone, 1); len(paged) == len(routeOrder) {
+			t.Errorf("without the fix, pages of one went through the weighted group once: %v", paged)
 		}
 	})
 

@@ -1,14 +1,18 @@
 // Package zonetest is an in-memory Route 53 for tests that behaves like the service where the deployer depends on
-// it: batches are all-or-nothing and judged by Route 53's rules (records.Apply: a duplicate CREATE, a DELETE of a
-// missing or different record, a bad weight, a simple record beside weighted ones are rejected with
-// InvalidChangeBatch), listings are paginated, changes can be left PENDING for a number of GetChange calls, and
-// calls can be throttled. It counts accepted and rejected calls.
+// it: change batches are judged as Route 53 judges them, with this package's own logic rather than the records.Apply
+// the deployer validates with (a DELETE must repeat the stored record set exactly, a CREATE of an existing one, a
+// simple record beside weighted ones, a CNAME beside another type, an unquoted TXT value are rejected), each change
+// against the zone as the changes before it leave it, and applied all or nothing; listings are in Route 53's order and
+// paginated; changes can be left PENDING for a number of GetChange calls, and calls can be throttled. It counts
+// accepted and rejected calls.
 package zonetest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -112,21 +116,28 @@ func (f *Fake) GetHostedZone(_ context.Context, in *route53.GetHostedZoneInput, 
 	}}, nil
 }
 
-// ListResourceRecordSets implements Route 53's paginated listing (names with their trailing dot, as Route 53 does).
+// ListResourceRecordSets implements Route 53's listing: in Route 53's order (see routeOrder), from
+// StartRecordName/Type/Identifier, in pages of PageSize (or MaxItems, when smaller), names with their trailing dot
+// and escape codes as Route 53 lists them.
 func (f *Fake) ListResourceRecordSets(_ context.Context, in *route53.ListResourceRecordSetsInput, _ ...func(*route53.Options)) (*route53.ListResourceRecordSetsOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	z, err := f.zone("ListResourceRecordSets", aws.ToString(in.HostedZoneId))
+	const op = "ListResourceRecordSets"
+	z, err := f.zone(op, aws.ToString(in.HostedZoneId))
 	if err != nil {
 		return nil, err
 	}
-	f.Accepted["ListResourceRecordSets"]++
-	rs := append([]records.Record(nil), z.rs...)
-	sort.Slice(rs, func(i, j int) bool { return sortKey(rs[i].Key()) < sortKey(rs[j].Key()) })
+	if in.StartRecordType != "" && in.StartRecordName == nil {
+		f.Rejected[op]++
+		return nil, &types.InvalidInput{Message: aws.String("The input is not valid")}
+	}
+	f.Accepted[op]++
+	rs := slices.Clone(z.rs)
+	slices.SortStableFunc(rs, routeOrder)
 	start := 0
 	if in.StartRecordName != nil {
-		from := sortKey(records.Key{Name: records.Normalize(*in.StartRecordName), Type: string(in.StartRecordType), SetIdentifier: aws.ToString(in.StartRecordIdentifier)})
-		for start < len(rs) && sortKey(rs[start].Key()) < from {
+		from := records.Record{Name: unescape(*in.StartRecordName), Type: string(in.StartRecordType), SetIdentifier: aws.ToString(in.StartRecordIdentifier)}
+		for start < len(rs) && startsAfter(rs[start], from) {
 			start++
 		}
 	}
@@ -134,17 +145,20 @@ func (f *Fake) ListResourceRecordSets(_ context.Context, in *route53.ListResourc
 	if size <= 0 {
 		size = 100
 	}
+	if m := int(aws.ToInt32(in.MaxItems)); m > 0 && m < size {
+		size = m
+	}
 	end := min(start+size, len(rs))
 	out := &route53.ListResourceRecordSetsOutput{MaxItems: aws.Int32(int32(size))}
 	for _, r := range rs[start:end] {
 		sdk := zone.ToSDK(r)
-		sdk.Name = aws.String(r.Name + ".")
+		sdk.Name = aws.String(escape(r.Name))
 		out.ResourceRecordSets = append(out.ResourceRecordSets, *sdk)
 	}
 	if end < len(rs) {
 		next := rs[end]
 		out.IsTruncated = true
-		out.NextRecordName, out.NextRecordType = aws.String(next.Name+"."), types.RRType(next.Type)
+		out.NextRecordName, out.NextRecordType = aws.String(escape(next.Name)), types.RRType(next.Type)
 		if next.SetIdentifier != "" {
 			out.NextRecordIdentifier = aws.String(next.SetIdentifier)
 		}
@@ -152,9 +166,68 @@ func (f *Fake) ListResourceRecordSets(_ context.Context, in *route53.ListResourc
 	return out, nil
 }
 
-func sortKey(k records.Key) string { return k.Name + "\x00" + k.Type + "\x00" + k.SetIdentifier }
+// routeOrder is Route 53's order: "ListResourceRecordSets sorts results first by DNS name with the labels reversed,
+// for example: com.example.www. Note the trailing dot, which can change the sort order when the record name contains
+// characters that appear before . (decimal 46) in the ASCII table" (API Reference, ListResourceRecordSets), names
+// compared as characters, lower-case; then by type; then by SetIdentifier.
+func routeOrder(a, b records.Record) int {
+	return cmp.Or(strings.Compare(routeName(a.Name), routeName(b.Name)), strings.Compare(a.Type, b.Type),
+		strings.Compare(a.SetIdentifier, b.SetIdentifier))
+}
 
-// ChangeResourceRecordSets implements Route 53's all-or-nothing change batch.
+func routeName(name string) string {
+	labels := strings.Split(canon(name), ".")
+	slices.Reverse(labels)
+	return strings.Join(labels, ".") + "."
+}
+
+// startsAfter reports whether r lies before the position from names: "The results begin with the first resource
+// record set in the list whose name is greater than or equal to Name, and whose type is greater than or equal to
+// Type"; the identifier (NextRecordIdentifier) continues within a name and type.
+func startsAfter(r, from records.Record) bool {
+	if c := strings.Compare(routeName(r.Name), routeName(from.Name)); c != 0 || from.Type == "" {
+		return c < 0
+	}
+	if c := strings.Compare(r.Type, from.Type); c != 0 || from.SetIdentifier == "" {
+		return c < 0
+	}
+	return r.SetIdentifier < from.SetIdentifier
+}
+
+// escape writes a name as Route 53 lists it: "If the domain name includes any characters other than a to z, 0 to 9,
+// - (hyphen), or _ (underscore), Route 53 API actions return the characters as escape codes" (\NNN, octal), with
+// the trailing dot.
+func escape(name string) string {
+	var b strings.Builder
+	for _, c := range []byte(canon(name)) {
+		switch {
+		case c == '.' || c == '-' || c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "\\%03o", c)
+		}
+	}
+	return b.String() + "."
+}
+
+// unescape reads a name given with escape codes (\NNN, octal).
+func unescape(name string) string {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		if name[i] == '\\' && i+4 <= len(name) {
+			if n, err := strconv.ParseUint(name[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(name[i])
+	}
+	return canon(b.String())
+}
+
+// ChangeResourceRecordSets implements Route 53's all-or-nothing change batch (see judge): a malformed request is
+// answered InvalidInput, a batch that breaks Route 53's rules InvalidChangeBatch listing every problem.
 func (f *Fake) ChangeResourceRecordSets(_ context.Context, in *route53.ChangeResourceRecordSetsInput, _ ...func(*route53.Options)) (*route53.ChangeResourceRecordSetsOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -172,12 +245,16 @@ func (f *Fake) ChangeResourceRecordSets(_ context.Context, in *route53.ChangeRes
 	for _, c := range in.ChangeBatch.Changes {
 		b.Changes = append(b.Changes, records.Change{Action: records.Action(c.Action), Record: zone.FromSDK(*c.ResourceRecordSet)})
 	}
-	next, err := records.Apply(z.info, z.rs, b)
-	if err != nil {
+	v := judge(z.info, z.rs, b.Changes)
+	switch {
+	case v.invalidInput != "":
 		f.Rejected[op]++
-		return nil, &types.InvalidChangeBatch{Message: aws.String(err.Error())}
+		return nil, &types.InvalidInput{Message: aws.String(v.invalidInput)}
+	case len(v.problems) > 0:
+		f.Rejected[op]++
+		return nil, &types.InvalidChangeBatch{Message: aws.String(strings.Join(v.problems, "; ")), Messages: v.problems}
 	}
-	z.rs = next
+	z.rs = v.next
 	if f.LoseAnswers > 0 {
 		f.LoseAnswers--
 		f.Accepted[op]++
