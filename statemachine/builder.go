@@ -1,0 +1,245 @@
+package statemachine
+
+import (
+	"fmt"
+	"slices"
+)
+
+// The builder. A workflow is written as phases (newBuilder, builder.phase); every state belongs to one. A phase
+// names its failure policy once, and every task added to it takes its Catch from that policy, so where a failure
+// goes is decided per phase, not per state:
+//
+//	b := newBuilder(comment)
+//	deploying := b.phase("create", "Create the stack", rollBack)
+//	deploying.lambda("Create", comment, call{CreateStackFunction, "create"}, "Created")
+//	deploying.record("Created", deploy.ProgressCreated, "StackWait")
+//
+// The parts:
+//   - policy: where a phase's failures go (refuse, rollBack, markDirty, carryOn, ...); a task may add routes that
+//     come first (a named error that means something else there), never replace the phase's.
+//   - phase.lambda, phase.record (a progress write of the lock item), phase.unlock, phase.notify, phase.task (any
+//     other task): tasks, with the retry policy of their kind (lambdaRetry, dynamoRetry; none for notifications).
+//   - phase.changeLoop: every record change (apply → pending? → wait → sync), one function wherever a batch is
+//     applied.
+//   - phase.choice, phase.wait, phase.pass, phase.fail, phase.succeed: the other states.
+//   - builder.machine: the definition, checked (every target exists, no name twice).
+//
+// Machine.JSON is the committed file; Machine.Mermaid the README's diagram, one box per phase.
+
+// builder collects the states of a workflow, phase by phase.
+type builder struct {
+	m    *Machine
+	seen map[string]bool
+	errs []error
+}
+
+func newBuilder(comment string) *builder {
+	return &builder{m: &Machine{Comment: comment}, seen: map[string]bool{}}
+}
+
+// phase is a part of the workflow that fails one way: one box of the diagram.
+type phase struct {
+	id, title string
+	// ending: a way the run ends (drawn with round sides).
+	ending bool
+	policy policy
+	b      *builder
+}
+
+// phase starts a phase; id names its box in the diagram, title is the box's text.
+func (b *builder) phase(id, title string, p policy) *phase {
+	ph := &phase{id: id, title: title, policy: p, b: b}
+	b.m.phases = append(b.m.phases, ph)
+	return ph
+}
+
+// endingPhase starts a phase that ends the run (a notification and a Fail or Succeed state, say).
+func (b *builder) endingPhase(id, title string, p policy) *phase {
+	ph := b.phase(id, title, p)
+	ph.ending = true
+	return ph
+}
+
+// add adds a state; the first state added is where the machine starts.
+func (p *phase) add(name string, s *State) *State {
+	b := p.b
+	if b.seen[name] {
+		b.errs = append(b.errs, fmt.Errorf("state %s is added twice", name))
+	}
+	b.seen[name] = true
+	if b.m.StartAt == "" {
+		b.m.StartAt = name
+	}
+	b.m.states = append(b.m.states, named{name: name, state: s, phase: p})
+	return s
+}
+
+// machine returns the definition, or what is wrong with it: a name added twice, a target that is no state.
+func (b *builder) machine() (*Machine, error) {
+	errs := slices.Clone(b.errs)
+	for _, n := range b.m.states {
+		for _, t := range targets(n.state) {
+			if !b.seen[t] {
+				errs = append(errs, fmt.Errorf("state %s goes to %s, which is not a state", n.name, t))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("state machine: %v", errs)
+	}
+	return b.m, nil
+}
+
+// targets returns every state s may go to: Next, Default, the choices' and the catchers' Next.
+func targets(s *State) []string {
+	var out []string
+	add := func(t string) {
+		if t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	add(s.Next)
+	for _, r := range s.Choices {
+		add(r.Next)
+	}
+	add(s.Default)
+	for _, c := range s.Catch {
+		add(c.Next)
+	}
+	return out
+}
+
+// kind is what a task calls; it decides the task's retry policy and, when its phase carries on after a failure,
+// where the failure is recorded.
+type kind int
+
+const (
+	kindLambda kind = iota // one of the deployer's Lambdas
+	kindLock               // a write of the lock item (the lock, progress, the plan)
+	kindUnlock             // the release of the lock
+	kindNotify             // a notification
+)
+
+// retry is each kind's retry policy.
+func (k kind) retry() []Retrier {
+	switch k {
+	case kindLambda:
+		return lambdaRetry
+	case kindLock, kindUnlock:
+		return dynamoRetry
+	}
+	return nil // a notification is not worth a delay
+}
+
+// carried is where a failure of a task of this kind is recorded when its phase carries on.
+func (k kind) carried() any {
+	switch k {
+	case kindLambda:
+		return "$.cleanupError"
+	case kindLock:
+		return "$.error"
+	case kindUnlock:
+		return "$.unlockError"
+	}
+	return Discard
+}
+
+// task adds a Task state of kind k that goes on to next. Its Retry is its kind's; its Catch is first's routes,
+// then its phase's policy. A notification's is always "carry on, record nothing": it never changes the outcome.
+func (p *phase) task(name string, s *State, k kind, next string, first ...route) *State {
+	s.Type = "Task"
+	s.Next = next
+	s.Retry = k.retry()
+	routes := append(slices.Clone(first), p.policy.routes...)
+	if k == kindNotify {
+		routes = ignore.routes
+	}
+	for _, r := range routes {
+		c := Catcher{ErrorEquals: r.errors, Next: r.next, ResultPath: r.resultPath}
+		if c.Next == "" {
+			c.Next = next
+		}
+		if c.ResultPath == nil {
+			c.ResultPath = k.carried()
+		}
+		s.Catch = append(s.Catch, c)
+	}
+	return p.add(name, s)
+}
+
+// call names a Lambda and the operation it runs.
+type call struct {
+	function string // the function's placeholder
+	op       string
+}
+
+// payload is what every Lambda task sends: the operation, the execution's ARN and the state document.
+func (c call) payload() map[string]any {
+	return map[string]any{"op": c.op, "execution.$": "$$.Execution.Id", "state.$": "$"}
+}
+
+// lambda adds a task that calls c with the state document and goes on to next with the document it returns.
+func (p *phase) lambda(name, comment string, c call, next string, first ...route) *State {
+	return p.task(name, &State{
+		Comment:    comment,
+		Resource:   "arn:aws:states:::lambda:invoke",
+		Parameters: map[string]any{"FunctionName": placeholder(c.function), "Payload": c.payload()},
+		OutputPath: "$.Payload",
+	}, kindLambda, next, first...)
+}
+
+// notify adds a notification to the topic; message is a Message.$ expression.
+func (p *phase) notify(name, subject, message, next string) *State {
+	return p.task(name, &State{
+		Comment:    "Tell the notification topic; a failed notification never changes the outcome.",
+		Resource:   "arn:aws:states:::sns:publish",
+		Parameters: map[string]any{"TopicArn": placeholder(NotificationTopic), "Subject": subject, "Message.$": message},
+		ResultPath: Discard,
+	}, kindNotify, next)
+}
+
+// choice adds a Choice state; def is where it goes when no rule matches.
+func (p *phase) choice(name, comment, def string, rules ...Rule) *State {
+	return p.add(name, &State{Comment: comment, Type: "Choice", Choices: rules, Default: def})
+}
+
+// isTrue is the rule "the boolean at path is true".
+func isTrue(path, next string) Rule {
+	t := true
+	return Rule{Variable: path, BooleanEquals: &t, Next: next}
+}
+
+// equals is the rule "the string at path is value".
+func equals(path, value, next string) Rule {
+	return Rule{Variable: path, StringEquals: &value, Next: next}
+}
+
+// absent is the rule "there is nothing at path".
+func absent(path, next string) Rule {
+	t := true
+	return Rule{Not: &Rule{Variable: path, IsPresent: &t}, Next: next}
+}
+
+// wait adds a Wait state of the seconds at secondsPath (from the input, so tests can wait 0).
+func (p *phase) wait(name, comment, secondsPath, next string) *State {
+	return p.add(name, &State{Comment: comment, Type: "Wait", SecondsPath: secondsPath, Next: next})
+}
+
+// pass adds a Pass state.
+func (p *phase) pass(name string, s *State, next string) *State {
+	s.Type, s.Next = "Pass", next
+	return p.add(name, s)
+}
+
+// fail adds a Fail state.
+func (p *phase) fail(name string, s *State) *State {
+	s.Type = "Fail"
+	return p.add(name, s)
+}
+
+// succeed adds a Succeed state.
+func (p *phase) succeed(name string) *State {
+	return p.add(name, &State{Type: "Succeed"})
+}
+
+func placeholder(name string) string { return "${" + name + "}" }
