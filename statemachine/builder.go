@@ -3,6 +3,7 @@ package statemachine
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // The builder. A workflow is written as phases (newBuilder, builder.phase); every state belongs to one. A phase
@@ -144,8 +145,25 @@ func (k kind) carried() any {
 	return Discard
 }
 
+// raises reports whether a task of this kind can fail with the error: the deployer's named errors come from its
+// Lambdas, a service's errors from that service, and Step Functions' own (States.*) from any task.
+func (k kind) raises(err string) bool {
+	service, _, ok := strings.Cut(err, ".")
+	switch {
+	case service == "States":
+		return true
+	case k == kindLock || k == kindUnlock:
+		return ok && service == "DynamoDB"
+	case k == kindNotify:
+		return ok && service == "SNS"
+	}
+	return !ok || service == "Lambda" || service == "Sandbox"
+}
+
 // task adds a Task state of kind k that goes on to next. Its Retry is its kind's; its Catch is first's routes,
-// then its phase's policy. A notification's is always "carry on, record nothing": it never changes the outcome.
+// then its phase's policy, less the routes naming only errors a task of its kind cannot raise (a DynamoDB task
+// never fails with LockHeldError). A notification's Catch is always "carry on, record nothing": a notification
+// never changes the outcome.
 func (p *phase) task(name string, s *State, k kind, next string, first ...route) *State {
 	s.Type = "Task"
 	s.Next = next
@@ -155,6 +173,9 @@ func (p *phase) task(name string, s *State, k kind, next string, first ...route)
 		routes = ignore.routes
 	}
 	for _, r := range routes {
+		if !slices.ContainsFunc(r.errors, k.raises) {
+			continue
+		}
 		c := Catcher{ErrorEquals: r.errors, Next: r.next, ResultPath: r.resultPath}
 		if c.Next == "" {
 			c.Next = next

@@ -5,8 +5,6 @@ type change struct {
 	// name is the applying task's; the loop's states are named after it: <name>Pending, <name>WaitChange,
 	// <name>Sync (and <name>Synced when again).
 	name, comment string
-	// prefix names the loop's states when it is not name.
-	prefix string
 	// apply is the Lambda operation that applies the change; the loop asks the same function's "sync" op.
 	apply call
 	// next is where the run goes once the change is INSYNC.
@@ -26,13 +24,9 @@ type change struct {
 //
 // Every state of the loop fails as its phase does. It returns the applying task.
 func (p *phase) changeLoop(c change) *State {
-	prefix := c.name
-	if c.prefix != "" {
-		prefix = c.prefix
-	}
-	pending, wait, sync, synced := prefix+"Pending", prefix+"WaitChange", prefix+"Sync", prefix+"Pending"
+	pending, wait, sync, synced := c.name+"Pending", c.name+"WaitChange", c.name+"Sync", c.name+"Pending"
 	if c.again {
-		synced = prefix + "Synced"
+		synced = c.name + "Synced"
 	}
 	apply := p.lambda(c.name, c.comment, c.apply, pending, c.first...)
 	p.choice(pending, "", c.next, isTrue("$.change.pending", wait))

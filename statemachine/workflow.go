@@ -8,10 +8,12 @@ const definitionComment = "bluegreen: blue/green releases of CloudFormation stac
 
 // The failure policies of the workflow's phases.
 var (
-	// starting: Prepare's failures.
-	starting = goTo("NotifyInvalid", "$.error")
-	// locking: the lock is held by another run.
-	locking = goTo("NotifyLocked", "$.error")
+	// starting: before the lock, nothing written — input that fails validation is refused as invalid; any other
+	// failure is reported as what it is: the run could not start.
+	starting = goTo("NotifyNotStarted", "$.error").then(route{errors: []string{"ValidationError"}, next: "NotifyInvalid", resultPath: "$.error"})
+	// locking: taking the lock, nothing written — a lock another run holds (running, or stopped part-way and
+	// waiting for a reconcile) is refused as locked; any other failure: the run could not start.
+	locking = goTo("NotifyNotStarted", "$.error").then(route{errors: []string{"LockHeldError", "ReconcileRequiredError"}, next: "NotifyLocked", resultPath: "$.error"})
 	// refuse: before any write — release the lock and refuse; nothing was changed.
 	refuse = goTo("UnlockRefused", "$.error")
 	// rollBack: while deploying — put the plan's records back.
@@ -45,11 +47,10 @@ func begin(b *builder) {
 	prep.lambda("Prepare", "Load the app's stored configuration, merge the input's overrides and validate everything. Reads only.",
 		call{CreateStackFunction, "prepare"}, "Lock")
 
-	lock := b.phase("lock", "Lock the app: a conditional put naming the execution", starting)
+	lock := b.phase("lock", "Lock the app: a conditional put naming the execution, or a takeover", locking)
 	lock.takeLock("Lock", "Take the app's lock: a conditional put naming this execution.", "Plan",
 		route{errors: []string{"DynamoDB.ConditionalCheckFailedException"}, next: "TakeOverLock", resultPath: Discard})
-	takeOver := b.phase("takeover", "Take over a lock", locking)
-	takeOver.lambda("TakeOverLock", "Another execution holds the lock: fail fast naming it while it runs; take the lock over when it stopped after changing nothing or finishing, or when this is a reconcile; otherwise refuse and say to reconcile.",
+	lock.lambda("TakeOverLock", "Another execution holds the lock: fail fast naming it while it runs; take the lock over when it stopped after changing nothing or finishing, or when this is a reconcile; otherwise refuse and say to reconcile.",
 		call{CreateStackFunction, "lock"}, "Plan")
 
 	plan := b.phase("plan", "Plan under the lock (reads only), stored in the lock item", refuse)
@@ -69,11 +70,11 @@ func deployment(b *builder) {
 	create := b.phase("create", "Create the stack <app>-<id> in the idle color, wait until it is complete", rollBack)
 	create.lambda("Create", "Create stack <app>-<id> in the idle color from the app's template, with its service role.",
 		call{CreateStackFunction, "create"}, "Created")
-	create.record("Created", "", deploy.ProgressCreated, "WaitStack")
-	create.wait("WaitStack", "", "$.stack.waitSeconds", "StackStatus")
+	create.record("Created", "", deploy.ProgressCreated, "StackWait")
+	create.wait("StackWait", "", "$.stack.waitSeconds", "StackStatus")
 	create.lambda("StackStatus", "Check the stack once; the wait grows each time, up to the strategy's deadline.",
 		call{CreateStackFunction, "status"}, "StackReady")
-	create.choice("StackReady", "", "WaitStack", isTrue("$.stack.done", "Publish"))
+	create.choice("StackReady", "", "StackWait", isTrue("$.stack.done", "Publish"))
 
 	publish := b.phase("publish", "Publish: its endpoint record, then its slot TXT and weighted record at weight 0", rollBack)
 	publish.changeLoop(change{
@@ -86,11 +87,11 @@ func deployment(b *builder) {
 	pre := b.phase("pretraffic", "Health check before any traffic (tried again health.retries times)", rollBack)
 	pre.lambda("PreTrafficHealth", "Health check the new stack before it gets any traffic; a failed check is tried again health.retries times.",
 		call{HealthCheckFunction, "pretraffic"}, "PreTrafficVerdict")
-	pre.choice("PreTrafficVerdict", "", "HasSteps", isTrue("$.checks.retry", "PreTrafficRetryWait"))
+	pre.choice("PreTrafficVerdict", "", "MoreSteps", isTrue("$.checks.retry", "PreTrafficRetryWait"))
 	pre.wait("PreTrafficRetryWait", "", "$.config.health.retrySeconds", "PreTrafficHealth")
 
 	steps := b.phase("steps", "Each weight step: shift (one batch), bake, health check, approval gate", rollBack)
-	steps.choice("HasSteps", "A first release, or a strategy without steps, goes straight to the switch.", "Switch",
+	steps.choice("MoreSteps", "The next weight step, if any: a first release, or a strategy without steps, goes straight to the switch.", "Switch",
 		isTrue("$.step.more", "Shift"))
 	steps.changeLoop(change{
 		name:    "Shift",
@@ -111,7 +112,7 @@ func deployment(b *builder) {
 		Parameters:         map[string]any{"FunctionName": placeholder(approval.function), "Payload": payload},
 		TimeoutSecondsPath: "$.config.strategy.approvalTimeoutSeconds",
 		ResultPath:         "$.approval",
-	}, kindLambda, "ApprovalDecided", rollBack.on("States.Timeout", "States.HeartbeatTimeout"))
+	}, kindLambda, "ApprovalDecided")
 	steps.forgetApproval("ApprovalDecided", "The gate is answered: remove its token from the lock item, so no one answers it twice.", "Decision")
 	steps.choice("Decision", "Anything but promote or promote-full aborts.", "Aborted",
 		absent("$.approval.decision", "Aborted"),
@@ -121,7 +122,6 @@ func deployment(b *builder) {
 		Parameters: map[string]any{"Error": "ApprovalAborted", "Cause": "an operator aborted the deployment at an approval gate"},
 		ResultPath: "$.error",
 	}, "Rollback")
-	steps.choice("MoreSteps", "", "Switch", isTrue("$.step.more", "Shift"))
 	steps.lambda("FinalHealth", "promote-full skips the remaining steps and bakes, not the health check.",
 		call{HealthCheckFunction, "step"}, "Switch")
 
@@ -135,12 +135,12 @@ func deployment(b *builder) {
 
 	watch := b.phase("watch", "Watch after the switch: health checks and alarms for a window", rollBack)
 	watch.lambda("Watch", "Watch the release after the switch (health checks and alarms); a failure rolls back to the previous stack, which is still up.",
-		call{HealthCheckFunction, "watch"}, "Watched")
-	watch.choice("Watched", "", "WatchWait", isTrue("$.watch.done", "WatchDone"))
+		call{HealthCheckFunction, "watch"}, "WatchOver")
+	watch.choice("WatchOver", "", "WatchWait", isTrue("$.watch.done", "Watched"))
 	watch.wait("WatchWait", "", "$.watch.waitSeconds", "Watch")
 
 	cleanup := b.phase("cleanup", "Clean up: delete the stacks no longer needed (failures are warnings)", carryOn)
-	cleanup.record("WatchDone", "", deploy.ProgressWatched, "Cleanup")
+	cleanup.record("Watched", "", deploy.ProgressWatched, "Cleanup")
 	cleanup.lambda("Cleanup", "Delete the stack that was idle before this deployment and stacks earlier failures kept. Failures here are warnings: the release is live and watched.",
 		call{CreateStackFunction, "cleanup"}, "Done")
 	cleanup.wait("ReconcileDrain", "", "$.drainSeconds", "ReconcileDiscard")
@@ -175,12 +175,12 @@ func manualRollback(b *builder) {
 	check := b.phase("target", "Manual rollback: health check the idle stack", refuse)
 	check.lambda("TargetHealth", "Health check the idle stack before making it live again.",
 		call{HealthCheckFunction, "pretraffic"}, "TargetVerdict")
-	check.choice("TargetVerdict", "", "RollBackToIdle", isTrue("$.checks.retry", "TargetRetryWait"))
+	check.choice("TargetVerdict", "", "ManualRollback", isTrue("$.checks.retry", "TargetRetryWait"))
 	check.wait("TargetRetryWait", "", "$.config.health.retrySeconds", "TargetHealth")
 
 	manual := b.phase("manual", "Manual rollback: the idle stack live again, one batch", markDirty)
 	manual.changeLoop(change{
-		name: "RollBackToIdle", prefix: "RollBack",
+		name:    "ManualRollback",
 		comment: "Make the idle stack live again: weights and stack.active in one batch. Refuses before any write when the idle stack is gone.",
 		apply:   call{RollbackFunction, "manual"}, next: "RolledBackToIdle",
 		first: []route{refuse.on("TargetMissingError", "StateInconsistentError")},
@@ -194,7 +194,7 @@ func reconcile(b *builder) {
 		isTrue("$.reconcile.restore", "ReconcileRestore"),
 		isTrue("$.reconcile.cleanup", "Cleanup"))
 	rec.changeLoop(change{
-		name: "ReconcileRestore", prefix: "Reconcile",
+		name:    "ReconcileRestore",
 		comment: "Before the end of the stopped run's watch: restore the records its plan recorded.",
 		apply:   call{RollbackFunction, "restore"}, next: "ReconcileDrain",
 	})
@@ -238,6 +238,14 @@ func endings(b *builder) {
 	invalid.notify("NotifyInvalid", "bluegreen: deployment input refused", "States.Format('deployment input refused: {}', $.error.Cause)", "FailInvalid")
 	invalid.fail("FailInvalid", &State{
 		Comment:   "The input or the app's configuration is invalid; nothing was written.",
+		ErrorPath: "$.error.Error", CausePath: "$.error.Cause",
+	})
+
+	notStarted := b.endingPhase("notstarted", "Could not start: a failure that is not the input's; nothing was written", ignore)
+	notStarted.notify("NotifyNotStarted", "bluegreen: deployment could not start",
+		"States.Format('deployment could not start: {}: {}', $.error.Error, $.error.Cause)", "FailNotStarted")
+	notStarted.fail("FailNotStarted", &State{
+		Comment:   "Preparing or locking failed for a reason that is not the input's (a service error, a timeout); nothing was written. The error is the one caught.",
 		ErrorPath: "$.error.Error", CausePath: "$.error.Cause",
 	})
 
