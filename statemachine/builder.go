@@ -6,28 +6,29 @@ import (
 	"strings"
 )
 
-// The builder. A workflow is written as phases (newBuilder, builder.phase); every state belongs to one. A phase
-// names its failure policy once, and every task added to it takes its Catch from that policy, so where a failure
-// goes is decided per phase, not per state:
+// builder collects the states of a workflow, phase by phase. A workflow is written as phases (newBuilder, then
+// builder.phase for each part); every state belongs to one. A phase names its failure policy once, and every task
+// added to it takes its Catch from that policy, so where a failure goes is decided per phase, not per state:
 //
 //	b := newBuilder(comment)
-//	deploying := b.phase("create", "Create the stack", rollBack)
-//	deploying.lambda("Create", comment, call{CreateStackFunction, "create"}, "Created")
-//	deploying.record("Created", deploy.ProgressCreated, "StackWait")
+//	create := b.phase("create", "Create the stack", rollBack)
+//	create.lambda("Create", "Create the stack.", call{CreateStackFunction, "create"}, "Created")
+//	create.record("Created", "", deploy.ProgressCreated, "StackWait")
+//	m, err := b.machine()
 //
 // The parts:
-//   - policy: where a phase's failures go (refuse, rollBack, markDirty, carryOn, ...); a task may add routes that
-//     come first (a named error that means something else there), never replace the phase's.
-//   - phase.lambda, phase.record (a progress write of the lock item), phase.unlock, phase.notify, phase.task (any
-//     other task): tasks, with the retry policy of their kind (lambdaRetry, dynamoRetry; none for notifications).
-//   - phase.changeLoop: every record change (apply → pending? → wait → sync), one function wherever a batch is
-//     applied.
-//   - phase.choice, phase.wait, phase.pass, phase.fail, phase.succeed: the other states.
+//   - policy (policy.go): where a phase's failures go — goTo a state, carryOn, ignore; the workflow's own are in
+//     workflow.go (starting, locking, refuse, rollBack, markDirty). A task may add routes tried first (a named error
+//     that means something else there), never replace its phase's.
+//   - phase.lambda, phase.record (a progress write of the lock item), phase.takeLock, phase.forgetApproval,
+//     phase.unlock (lockitem.go), phase.notify, phase.task (any other task): tasks, each with the retry policy of
+//     its kind (lambdaRetry, dynamoRetry; none for notifications).
+//   - phase.changeLoop (loop.go): every record change (apply → pending? → wait → sync), one function wherever a batch
+//     is applied.
+//   - phase.choice (rules isTrue, equals, absent), phase.wait, phase.pass, phase.fail, phase.succeed.
 //   - builder.machine: the definition, checked (every target exists, no name twice).
 //
-// Machine.JSON is the committed file; Machine.Mermaid the README's diagram, one box per phase.
-
-// builder collects the states of a workflow, phase by phase.
+// Machine.JSON is the committed file; Machine.Mermaid the README's diagram, one box per phase (diagram.go).
 type builder struct {
 	m    *Machine
 	seen map[string]bool

@@ -37,3 +37,16 @@ func (p *phase) changeLoop(c change) *State {
 	}
 	return apply
 }
+
+// healthCheck adds the health check of a stack before it gets traffic (the health function's pretraffic op),
+// tried again after health.retrySeconds while its verdict says to (checks.retry), then next:
+//
+//	<prefix>Health → <prefix>Verdict? → <prefix>RetryWait → <prefix>Health
+//
+// A failed check is a HealthCheckError, which fails as the phase does.
+func (p *phase) healthCheck(prefix, comment, next string) {
+	health, verdict, wait := prefix+"Health", prefix+"Verdict", prefix+"RetryWait"
+	p.lambda(health, comment, call{HealthCheckFunction, "pretraffic"}, verdict)
+	p.choice(verdict, "", next, isTrue("$.checks.retry", wait))
+	p.wait(wait, "", "$.config.health.retrySeconds", health)
+}

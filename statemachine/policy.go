@@ -1,6 +1,9 @@
 package statemachine
 
-import "slices"
+import (
+	"reflect"
+	"slices"
+)
 
 // route sends the errors it names to a state.
 type route struct {
@@ -30,9 +33,19 @@ func (p policy) on(errors ...string) route {
 	return r
 }
 
-// then returns the policy with r tried first.
-func (p policy) then(r route) policy {
+// except returns the policy with r tried first: the errors r names go its way instead.
+func (p policy) except(r route) policy {
 	return policy{routes: append([]route{r}, p.routes...)}
+}
+
+// errorName is the name the state machine sees for one of package deploy's error types (the Lambda runtime
+// reports the concrete type's name): errorName[*deploy.ValidationError]() is "ValidationError".
+func errorName[T error]() string {
+	t := reflect.TypeFor[T]()
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
 }
 
 const statesAll = "States.ALL"

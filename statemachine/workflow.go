@@ -10,10 +10,15 @@ const definitionComment = "bluegreen: blue/green releases of CloudFormation stac
 var (
 	// starting: before the lock, nothing written — input that fails validation is refused as invalid; any other
 	// failure is reported as what it is: the run could not start.
-	starting = goTo("NotifyNotStarted", "$.error").then(route{errors: []string{"ValidationError"}, next: "NotifyInvalid", resultPath: "$.error"})
+	starting = goTo("NotifyNotStarted", "$.error").except(route{
+		errors: []string{errorName[*deploy.ValidationError]()}, next: "NotifyInvalid", resultPath: "$.error",
+	})
 	// locking: taking the lock, nothing written — a lock another run holds (running, or stopped part-way and
 	// waiting for a reconcile) is refused as locked; any other failure: the run could not start.
-	locking = goTo("NotifyNotStarted", "$.error").then(route{errors: []string{"LockHeldError", "ReconcileRequiredError"}, next: "NotifyLocked", resultPath: "$.error"})
+	locking = goTo("NotifyNotStarted", "$.error").except(route{
+		errors: []string{errorName[*deploy.LockHeldError](), errorName[*deploy.ReconcileRequiredError]()},
+		next:   "NotifyLocked", resultPath: "$.error",
+	})
 	// refuse: before any write — release the lock and refuse; nothing was changed.
 	refuse = goTo("UnlockRefused", "$.error")
 	// rollBack: while deploying — put the plan's records back.
@@ -85,10 +90,7 @@ func deployment(b *builder) {
 	publish.record("Published", "", deploy.ProgressPublished, "PreTrafficHealth")
 
 	pre := b.phase("pretraffic", "Health check before any traffic (tried again health.retries times)", rollBack)
-	pre.lambda("PreTrafficHealth", "Health check the new stack before it gets any traffic; a failed check is tried again health.retries times.",
-		call{HealthCheckFunction, "pretraffic"}, "PreTrafficVerdict")
-	pre.choice("PreTrafficVerdict", "", "MoreSteps", isTrue("$.checks.retry", "PreTrafficRetryWait"))
-	pre.wait("PreTrafficRetryWait", "", "$.config.health.retrySeconds", "PreTrafficHealth")
+	pre.healthCheck("PreTraffic", "Health check the new stack before it gets any traffic; a failed check is tried again health.retries times.", "MoreSteps")
 
 	steps := b.phase("steps", "Each weight step: shift (one batch), bake, health check, approval gate", rollBack)
 	steps.choice("MoreSteps", "The next weight step, if any: a first release, or a strategy without steps, goes straight to the switch.", "Switch",
@@ -173,17 +175,14 @@ func rollback(b *builder) {
 // manualRollback: health check the idle stack, then make it live again in one batch.
 func manualRollback(b *builder) {
 	check := b.phase("target", "Manual rollback: health check the idle stack", refuse)
-	check.lambda("TargetHealth", "Health check the idle stack before making it live again.",
-		call{HealthCheckFunction, "pretraffic"}, "TargetVerdict")
-	check.choice("TargetVerdict", "", "ManualRollback", isTrue("$.checks.retry", "TargetRetryWait"))
-	check.wait("TargetRetryWait", "", "$.config.health.retrySeconds", "TargetHealth")
+	check.healthCheck("Target", "Health check the idle stack before making it live again.", "ManualRollback")
 
 	manual := b.phase("manual", "Manual rollback: the idle stack live again, one batch", markDirty)
 	manual.changeLoop(change{
 		name:    "ManualRollback",
 		comment: "Make the idle stack live again: weights and stack.active in one batch. Refuses before any write when the idle stack is gone.",
 		apply:   call{RollbackFunction, "manual"}, next: "RolledBackToIdle",
-		first: []route{refuse.on("TargetMissingError", "StateInconsistentError")},
+		first: []route{refuse.on(errorName[*deploy.TargetMissingError](), errorName[*deploy.StateInconsistentError]())},
 	})
 }
 
