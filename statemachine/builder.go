@@ -1,6 +1,7 @@
 package statemachine
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -50,6 +51,9 @@ type phase struct {
 
 // phase starts a phase; id names its box in the diagram, title is the box's text.
 func (b *builder) phase(id, title string, p policy) *phase {
+	if slices.ContainsFunc(b.m.phases, func(q *phase) bool { return q.id == id }) {
+		b.errs = append(b.errs, fmt.Errorf("phase %s is started twice", id))
+	}
 	ph := &phase{id: id, title: title, policy: p, b: b}
 	b.m.phases = append(b.m.phases, ph)
 	return ph
@@ -76,7 +80,8 @@ func (p *phase) add(name string, s *State) *State {
 	return s
 }
 
-// machine returns the definition, or what is wrong with it: a name added twice, a target that is no state.
+// machine returns the definition, or what is wrong with it: a state or phase added twice, a target that is no
+// state.
 func (b *builder) machine() (*Machine, error) {
 	errs := slices.Clone(b.errs)
 	for _, n := range b.m.states {
@@ -87,7 +92,7 @@ func (b *builder) machine() (*Machine, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("state machine: %v", errs)
+		return nil, fmt.Errorf("state machine: %w", errors.Join(errs...))
 	}
 	return b.m, nil
 }
