@@ -12,33 +12,36 @@ import (
 // Machine is a built state machine definition: its states in the order the builder added them, and the phase each
 // belongs to (for the diagram).
 type Machine struct {
+	// Comment is the definition's top-level comment.
 	Comment string
+	// StartAt is the first state: the first one the builder added.
 	StartAt string
 	states  []named
 	phases  []*phase
 }
 
+// named is a state with its name and phase.
 type named struct {
 	name  string
-	state *State
+	state *aslState
 	phase *phase
 }
 
-// State is one ASL state.
-type State struct {
+// aslState is one ASL state.
+type aslState struct {
 	Comment            string         `json:"Comment,omitempty"`
 	Type               string         `json:"Type"`
 	Resource           string         `json:"Resource,omitempty"`
 	Parameters         map[string]any `json:"Parameters,omitempty"`
 	TimeoutSecondsPath string         `json:"TimeoutSecondsPath,omitempty"`
 	SecondsPath        string         `json:"SecondsPath,omitempty"`
-	Choices            []Rule         `json:"Choices,omitempty"`
+	Choices            []rule         `json:"Choices,omitempty"`
 	Default            string         `json:"Default,omitempty"`
-	// ResultPath is nil (absent: the result replaces the input), Discard (null: the input passes through) or a path.
+	// ResultPath is nil (absent: the result replaces the input), discard (null: the input passes through) or a path.
 	ResultPath any       `json:"ResultPath,omitempty"`
 	OutputPath string    `json:"OutputPath,omitempty"`
-	Retry      []Retrier `json:"Retry,omitempty"`
-	Catch      []Catcher `json:"Catch,omitempty"`
+	Retry      []retrier `json:"Retry,omitempty"`
+	Catch      []catcher `json:"Catch,omitempty"`
 	Next       string    `json:"Next,omitempty"`
 	Error      string    `json:"Error,omitempty"`
 	Cause      string    `json:"Cause,omitempty"`
@@ -46,12 +49,12 @@ type State struct {
 	CausePath  string    `json:"CausePath,omitempty"`
 }
 
-// Discard is the ResultPath null: the task's result is dropped and its input passes on unchanged.
-var Discard = json.RawMessage("null")
+// discard is the ResultPath null: the task's result is dropped and its input passes on unchanged.
+var discard = json.RawMessage("null")
 
-// Rule is one rule of a Choice state.
-type Rule struct {
-	Not           *Rule   `json:"Not,omitempty"`
+// rule is one rule of a Choice state.
+type rule struct {
+	Not           *rule   `json:"Not,omitempty"`
 	Variable      string  `json:"Variable,omitempty"`
 	StringEquals  *string `json:"StringEquals,omitempty"`
 	BooleanEquals *bool   `json:"BooleanEquals,omitempty"`
@@ -59,8 +62,8 @@ type Rule struct {
 	Next          string  `json:"Next,omitempty"`
 }
 
-// Retrier is one entry of a task's Retry.
-type Retrier struct {
+// retrier is one entry of a task's Retry.
+type retrier struct {
 	ErrorEquals     []string `json:"ErrorEquals"`
 	IntervalSeconds int      `json:"IntervalSeconds"`
 	MaxAttempts     int      `json:"MaxAttempts"`
@@ -69,8 +72,8 @@ type Retrier struct {
 	JitterStrategy  string   `json:"JitterStrategy,omitempty"`
 }
 
-// Catcher is one entry of a task's Catch.
-type Catcher struct {
+// catcher is one entry of a task's Catch.
+type catcher struct {
 	ErrorEquals []string `json:"ErrorEquals"`
 	ResultPath  any      `json:"ResultPath"`
 	Next        string   `json:"Next"`

@@ -67,7 +67,7 @@ func (b *builder) endingPhase(id, title string, p policy) *phase {
 }
 
 // add adds a state; the first state added is where the machine starts.
-func (p *phase) add(name string, s *State) *State {
+func (p *phase) add(name string, s *aslState) *aslState {
 	b := p.b
 	if b.seen[name] {
 		b.errs = append(b.errs, fmt.Errorf("state %s is added twice", name))
@@ -98,7 +98,7 @@ func (b *builder) machine() (*Machine, error) {
 }
 
 // targets returns every state s may go to: Next, Default, the choices' and the catchers' Next.
-func targets(s *State) []string {
+func targets(s *aslState) []string {
 	var out []string
 	add := func(t string) {
 		if t != "" && !slices.Contains(out, t) {
@@ -128,7 +128,7 @@ const (
 )
 
 // retry is each kind's retry policy.
-func (k kind) retry() []Retrier {
+func (k kind) retry() []retrier {
 	switch k {
 	case kindLambda:
 		return lambdaRetry
@@ -148,7 +148,7 @@ func (k kind) carried() any {
 	case kindUnlock:
 		return "$.unlockError"
 	}
-	return Discard
+	return discard
 }
 
 // raises reports whether a task of this kind can fail with the error: the deployer's named errors come from its
@@ -170,7 +170,7 @@ func (k kind) raises(err string) bool {
 // then its phase's policy, less the routes naming only errors a task of its kind cannot raise (a DynamoDB task
 // never fails with LockHeldError). A notification's Catch is always "carry on, record nothing": a notification
 // never changes the outcome.
-func (p *phase) task(name string, s *State, k kind, next string, first ...route) *State {
+func (p *phase) task(name string, s *aslState, k kind, next string, first ...route) *aslState {
 	s.Type = "Task"
 	s.Next = next
 	s.Retry = k.retry()
@@ -182,7 +182,7 @@ func (p *phase) task(name string, s *State, k kind, next string, first ...route)
 		if !slices.ContainsFunc(r.errors, k.raises) {
 			continue
 		}
-		c := Catcher{ErrorEquals: r.errors, Next: r.next, ResultPath: r.resultPath}
+		c := catcher{ErrorEquals: r.errors, Next: r.next, ResultPath: r.resultPath}
 		if c.Next == "" {
 			c.Next = next
 		}
@@ -206,8 +206,8 @@ func (c call) payload() map[string]any {
 }
 
 // lambda adds a task that calls c with the state document and goes on to next with the document it returns.
-func (p *phase) lambda(name, comment string, c call, next string, first ...route) *State {
-	return p.task(name, &State{
+func (p *phase) lambda(name, comment string, c call, next string, first ...route) *aslState {
+	return p.task(name, &aslState{
 		Comment:    comment,
 		Resource:   "arn:aws:states:::lambda:invoke",
 		Parameters: map[string]any{"FunctionName": placeholder(c.function), "Payload": c.payload()},
@@ -216,57 +216,57 @@ func (p *phase) lambda(name, comment string, c call, next string, first ...route
 }
 
 // notify adds a notification to the topic; message is a Message.$ expression.
-func (p *phase) notify(name, subject, message, next string) *State {
-	return p.task(name, &State{
+func (p *phase) notify(name, subject, message, next string) *aslState {
+	return p.task(name, &aslState{
 		Comment:    "Tell the notification topic; a failed notification never changes the outcome.",
 		Resource:   "arn:aws:states:::sns:publish",
 		Parameters: map[string]any{"TopicArn": placeholder(NotificationTopic), "Subject": subject, "Message.$": message},
-		ResultPath: Discard,
+		ResultPath: discard,
 	}, kindNotify, next)
 }
 
 // choice adds a Choice state; def is where it goes when no rule matches.
-func (p *phase) choice(name, comment, def string, rules ...Rule) *State {
-	return p.add(name, &State{Comment: comment, Type: "Choice", Choices: rules, Default: def})
+func (p *phase) choice(name, comment, def string, rules ...rule) *aslState {
+	return p.add(name, &aslState{Comment: comment, Type: "Choice", Choices: rules, Default: def})
 }
 
 // isTrue is the rule "the boolean at path is true".
-func isTrue(path, next string) Rule {
+func isTrue(path, next string) rule {
 	t := true
-	return Rule{Variable: path, BooleanEquals: &t, Next: next}
+	return rule{Variable: path, BooleanEquals: &t, Next: next}
 }
 
 // equals is the rule "the string at path is value".
-func equals(path, value, next string) Rule {
-	return Rule{Variable: path, StringEquals: &value, Next: next}
+func equals(path, value, next string) rule {
+	return rule{Variable: path, StringEquals: &value, Next: next}
 }
 
 // absent is the rule "there is nothing at path".
-func absent(path, next string) Rule {
+func absent(path, next string) rule {
 	t := true
-	return Rule{Not: &Rule{Variable: path, IsPresent: &t}, Next: next}
+	return rule{Not: &rule{Variable: path, IsPresent: &t}, Next: next}
 }
 
 // wait adds a Wait state of the seconds at secondsPath (from the input, so tests can wait 0).
-func (p *phase) wait(name, comment, secondsPath, next string) *State {
-	return p.add(name, &State{Comment: comment, Type: "Wait", SecondsPath: secondsPath, Next: next})
+func (p *phase) wait(name, comment, secondsPath, next string) *aslState {
+	return p.add(name, &aslState{Comment: comment, Type: "Wait", SecondsPath: secondsPath, Next: next})
 }
 
 // pass adds a Pass state.
-func (p *phase) pass(name string, s *State, next string) *State {
+func (p *phase) pass(name string, s *aslState, next string) *aslState {
 	s.Type, s.Next = "Pass", next
 	return p.add(name, s)
 }
 
 // fail adds a Fail state.
-func (p *phase) fail(name string, s *State) *State {
+func (p *phase) fail(name string, s *aslState) *aslState {
 	s.Type = "Fail"
 	return p.add(name, s)
 }
 
 // succeed adds a Succeed state.
-func (p *phase) succeed(name string) *State {
-	return p.add(name, &State{Type: "Succeed"})
+func (p *phase) succeed(name string) *aslState {
+	return p.add(name, &aslState{Type: "Succeed"})
 }
 
 func placeholder(name string) string { return "${" + name + "}" }

@@ -44,7 +44,7 @@ func TestTasksTakeTheirPhasesPolicy(t *testing.T) {
 	b := newBuilder("test")
 	p := b.phase("a", "A", goTo("Failed", "$.error").except(route{errors: []string{"ValidationError"}, next: "Invalid", resultPath: "$.error"}))
 	lambda := p.lambda("Work", "", call{CreateStackFunction, "create"}, "Write",
-		route{errors: []string{"LockHeldError"}, next: "Locked", resultPath: Discard})
+		route{errors: []string{"LockHeldError"}, next: "Locked", resultPath: discard})
 	write := p.record("Write", "", "created", "Tell")
 	tell := p.notify("Tell", "subject", "$.notice", "Done")
 	for _, s := range []string{"Done", "Failed", "Invalid", "Locked"} {
@@ -53,14 +53,14 @@ func TestTasksTakeTheirPhasesPolicy(t *testing.T) {
 	if _, err := b.machine(); err != nil {
 		t.Fatal(err)
 	}
-	nexts := func(s *State) (out []string) {
+	nexts := func(s *aslState) (out []string) {
 		for _, c := range s.Catch {
 			out = append(out, strings.Join(c.ErrorEquals, ",")+"→"+c.Next)
 		}
 		return out
 	}
 	for _, tt := range []struct {
-		state *State
+		state *aslState
 		want  string
 	}{
 		{lambda, "LockHeldError→Locked ValidationError→Invalid States.ALL→Failed"},

@@ -84,7 +84,7 @@ func (m *Machine) edges() []*edge {
 		}
 		if s.Default != "" {
 			label := entered[n.name]
-			if slices.ContainsFunc(s.Choices, func(r Rule) bool { return r.StringEquals != nil }) {
+			if slices.ContainsFunc(s.Choices, func(r rule) bool { return r.StringEquals != nil }) {
 				label = "otherwise"
 			}
 			add(from, phaseOf[s.Default], false, label)
@@ -165,7 +165,7 @@ func (m *Machine) choiceLabels(phaseOf map[string]*phase) map[string]string {
 	return labels
 }
 
-func catchTargets(s *State) []string {
+func catchTargets(s *aslState) []string {
 	var out []string
 	for _, c := range s.Catch {
 		out = append(out, c.Next)
@@ -174,7 +174,7 @@ func catchTargets(s *State) []string {
 }
 
 // ruleLabel is a choice rule's label: the value it tests, or the label its state was reached by.
-func ruleLabel(r Rule, entered string) string {
+func ruleLabel(r rule, entered string) string {
 	if r.StringEquals != nil {
 		return *r.StringEquals
 	}

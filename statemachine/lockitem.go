@@ -33,8 +33,8 @@ func holder() map[string]any {
 
 // takeLock adds the conditional put that takes a free lock, naming this execution (and, through first, where a
 // lock found held goes).
-func (p *phase) takeLock(name, comment, next string, first ...route) *State {
-	return p.task(name, &State{
+func (p *phase) takeLock(name, comment, next string, first ...route) *aslState {
+	return p.task(name, &aslState{
 		Comment:  comment,
 		Resource: "arn:aws:states:::dynamodb:putItem",
 		Parameters: map[string]any{
@@ -48,7 +48,7 @@ func (p *phase) takeLock(name, comment, next string, first ...route) *State {
 			},
 			"ConditionExpression": applock.ConditionFree,
 		},
-		ResultPath: Discard,
+		ResultPath: discard,
 	}, kindLock, next, first...)
 }
 
@@ -71,7 +71,7 @@ func stepSet() set {
 
 // record adds a progress write: progress and updatedAt (and the sets) in the lock item, while this execution holds
 // the lock. A comment "" says just that.
-func (p *phase) record(name, comment string, progress deploy.Progress, next string, sets ...set) *State {
+func (p *phase) record(name, comment string, progress deploy.Progress, next string, sets ...set) *aslState {
 	if comment == "" {
 		comment = fmt.Sprintf("Record progress '%s' in the lock item, while this execution holds the lock.", progress)
 	}
@@ -101,17 +101,17 @@ func (p *phase) record(name, comment string, progress deploy.Progress, next stri
 	if len(names) > 0 {
 		params["ExpressionAttributeNames"] = names
 	}
-	return p.task(name, &State{
+	return p.task(name, &aslState{
 		Comment:    comment,
 		Resource:   "arn:aws:states:::dynamodb:updateItem",
 		Parameters: params,
-		ResultPath: Discard,
+		ResultPath: discard,
 	}, kindLock, next)
 }
 
 // forgetApproval adds the write that removes an answered approval gate (its token) from the lock item.
-func (p *phase) forgetApproval(name, comment, next string) *State {
-	return p.task(name, &State{
+func (p *phase) forgetApproval(name, comment, next string) *aslState {
+	return p.task(name, &aslState{
 		Comment:  comment,
 		Resource: "arn:aws:states:::dynamodb:updateItem",
 		Parameters: map[string]any{
@@ -123,13 +123,13 @@ func (p *phase) forgetApproval(name, comment, next string) *State {
 			"ConditionExpression":       applock.ConditionHeld,
 			"ExpressionAttributeValues": holder(),
 		},
-		ResultPath: Discard,
+		ResultPath: discard,
 	}, kindLock, next)
 }
 
 // unlock adds the release of the lock, while this execution holds it.
-func (p *phase) unlock(name, next string) *State {
-	return p.task(name, &State{
+func (p *phase) unlock(name, next string) *aslState {
+	return p.task(name, &aslState{
 		Comment:  "Release the app's lock (only while this execution holds it).",
 		Resource: "arn:aws:states:::dynamodb:deleteItem",
 		Parameters: map[string]any{
@@ -138,6 +138,6 @@ func (p *phase) unlock(name, next string) *State {
 			"ConditionExpression":       applock.ConditionHeld,
 			"ExpressionAttributeValues": holder(),
 		},
-		ResultPath: Discard,
+		ResultPath: discard,
 	}, kindUnlock, next)
 }

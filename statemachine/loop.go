@@ -23,7 +23,7 @@ type change struct {
 //	<name> → <name>Pending? → <name>WaitChange → <name>Sync → <name>Pending? (<name>Synced? with again) → next
 //
 // Every state of the loop fails as its phase does. It returns the applying task.
-func (p *phase) changeLoop(c change) *State {
+func (p *phase) changeLoop(c change) *aslState {
 	pending, wait, sync, synced := c.name+"Pending", c.name+"WaitChange", c.name+"Sync", c.name+"Pending"
 	if c.again {
 		synced = c.name + "Synced"

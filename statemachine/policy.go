@@ -10,7 +10,7 @@ type route struct {
 	errors []string
 	// next is the state the errors go to; "" is the task's own Next (the run carries on).
 	next string
-	// resultPath is where the error is put: a path, Discard, or nil for where the task's kind records a failure
+	// resultPath is where the error is put: a path, discard, or nil for where the task's kind records a failure
 	// it carries on after (kind.carried).
 	resultPath any
 }
@@ -56,14 +56,14 @@ var (
 	// unlock in unlockError) and the run goes on to the task's Next.
 	carryOn = policy{routes: []route{{errors: []string{statesAll}}}}
 	// ignore: as carryOn, recording nothing. Notifications always ignore their failures.
-	ignore = policy{routes: []route{{errors: []string{statesAll}, resultPath: Discard}}}
+	ignore = policy{routes: []route{{errors: []string{statesAll}, resultPath: discard}}}
 )
 
 // The retry policies, one per kind of task.
 var (
 	// lambdaRetry: RetryableError (throttling that outlasted the SDK's adaptive retryer, a 5xx, a change Route 53
 	// has not finished), then the Lambda service's own transient errors. Nothing else is worth a second call.
-	lambdaRetry = []Retrier{
+	lambdaRetry = []retrier{
 		{ErrorEquals: []string{"RetryableError"}, IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2, MaxDelaySeconds: 30, JitterStrategy: "FULL"},
 		{ErrorEquals: lambdaTransient, IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: "FULL"},
 	}
@@ -71,7 +71,7 @@ var (
 
 	// dynamoRetry: DynamoDB's transient errors, so one 500 does not roll back a healthy release. Never a failed
 	// condition: the lock is not this run's, and asking again changes nothing.
-	dynamoRetry = []Retrier{
+	dynamoRetry = []retrier{
 		{ErrorEquals: []string{
 			"DynamoDB.ProvisionedThroughputExceededException", "DynamoDB.InternalServerErrorException",
 			"DynamoDB.RequestLimitExceeded", "DynamoDB.ThrottlingException", "DynamoDB.AmazonDynamoDBException",

@@ -45,7 +45,7 @@ func Workflow() (*Machine, error) {
 // action.
 func begin(b *builder) {
 	prep := b.phase("prepare", "Prepare: the app's stored configuration and the input's overrides, validated (reads only)", starting)
-	prep.pass("Start", &State{
+	prep.pass("Start", &aslState{
 		Comment:    "Wrap the execution input in the state document every Lambda takes.",
 		Parameters: map[string]any{"input.$": "$", "raw.$": "States.JsonToString($)"},
 	}, "Prepare")
@@ -54,7 +54,7 @@ func begin(b *builder) {
 
 	lock := b.phase("lock", "Lock the app: a conditional put naming the execution, or a takeover", locking)
 	lock.takeLock("Lock", "Take the app's lock: a conditional put naming this execution.", "Plan",
-		route{errors: []string{"DynamoDB.ConditionalCheckFailedException"}, next: "TakeOverLock", resultPath: Discard})
+		route{errors: []string{"DynamoDB.ConditionalCheckFailedException"}, next: "TakeOverLock", resultPath: discard})
 	lock.lambda("TakeOverLock", "Another execution holds the lock: fail fast naming it while it runs; take the lock over when it stopped after changing nothing or finishing, or when this is a reconcile; otherwise refuse and say to reconcile.",
 		call{CreateStackFunction, "lock"}, "Plan")
 
@@ -108,7 +108,7 @@ func deployment(b *builder) {
 	approval := call{ShiftWeightFunction, "approval"}
 	payload := approval.payload()
 	payload["token.$"] = "$$.Task.Token"
-	steps.task("Approval", &State{
+	steps.task("Approval", &aslState{
 		Comment:            "Wait for an operator's decision on this step (promote, promote-full or abort). The token is stored in the lock item, where the CLI finds it.",
 		Resource:           "arn:aws:states:::lambda:invoke.waitForTaskToken",
 		Parameters:         map[string]any{"FunctionName": placeholder(approval.function), "Payload": payload},
@@ -120,7 +120,7 @@ func deployment(b *builder) {
 		absent("$.approval.decision", "Aborted"),
 		equals("$.approval.decision", deploy.DecisionPromote, "MoreSteps"),
 		equals("$.approval.decision", deploy.DecisionPromoteFull, "FinalHealth"))
-	steps.pass("Aborted", &State{
+	steps.pass("Aborted", &aslState{
 		Parameters: map[string]any{"Error": "ApprovalAborted", "Cause": "an operator aborted the deployment at an approval gate"},
 		ResultPath: "$.error",
 	}, "Rollback")
@@ -166,7 +166,7 @@ func rollback(b *builder) {
 		call{CreateStackFunction, "delete"}, "UnlockRolledBack")
 	done.unlock("UnlockRolledBack", "NotifyRolledBack")
 	done.notify("NotifyRolledBack", "bluegreen: deployment rolled back", "$.notice", "RolledBack")
-	done.fail("RolledBack", &State{
+	done.fail("RolledBack", &aslState{
 		Comment:   "The deployment failed and was rolled back cleanly: the previous release is live.",
 		ErrorPath: "$.failure.Error", CausePath: "$.failure.Cause",
 	})
@@ -217,7 +217,7 @@ func endings(b *builder) {
 	refused.unlock("UnlockRefused", "NotifyRefused")
 	refused.notify("NotifyRefused", "bluegreen: deployment refused",
 		"States.Format('{} ({}): refused before any change: {}', $.app.name, $.input.action, $.error.Cause)", "Refused")
-	refused.fail("Refused", &State{
+	refused.fail("Refused", &aslState{
 		Comment:   "Refused before any write (state not at rest, a record in the way, nothing to roll back to, an unhealthy target).",
 		ErrorPath: "$.error.Error", CausePath: "$.error.Cause",
 	})
@@ -227,7 +227,7 @@ func endings(b *builder) {
 	dirty.notify("NotifyDirty", "bluegreen: ROLLBACK FAILED",
 		"States.Format('{} ({}): THE ROLLBACK FAILED, the records may be inconsistent and the app stays locked; check them with bluegreen status {}, then reconcile {}: {}', $.app.name, $.input.action, $.app.name, $$.Execution.Id, $.rollbackError.Cause)",
 		"RollbackFailed")
-	dirty.fail("RollbackFailed", &State{
+	dirty.fail("RollbackFailed", &aslState{
 		Comment: "The rollback itself failed: the lock stays held.",
 		Error:   "RollbackFailed",
 		Cause:   "The rollback failed: the app's records may be inconsistent. Check the records with `bluegreen status <app>`, then start a reconcile of this execution (`bluegreen reconcile <execution-arn>`); the app stays locked until then.",
@@ -235,7 +235,7 @@ func endings(b *builder) {
 
 	invalid := b.endingPhase("invalid", "Invalid input: nothing was written", ignore)
 	invalid.notify("NotifyInvalid", "bluegreen: deployment input refused", "States.Format('deployment input refused: {}', $.error.Cause)", "FailInvalid")
-	invalid.fail("FailInvalid", &State{
+	invalid.fail("FailInvalid", &aslState{
 		Comment:   "The input or the app's configuration is invalid; nothing was written.",
 		ErrorPath: "$.error.Error", CausePath: "$.error.Cause",
 	})
@@ -243,7 +243,7 @@ func endings(b *builder) {
 	notStarted := b.endingPhase("notstarted", "Could not start: a failure that is not the input's; nothing was written", ignore)
 	notStarted.notify("NotifyNotStarted", "bluegreen: deployment could not start",
 		"States.Format('deployment could not start: {}: {}', $.error.Error, $.error.Cause)", "FailNotStarted")
-	notStarted.fail("FailNotStarted", &State{
+	notStarted.fail("FailNotStarted", &aslState{
 		Comment:   "Preparing or locking failed for a reason that is not the input's (a service error, a timeout); nothing was written. The error is the one caught.",
 		ErrorPath: "$.error.Error", CausePath: "$.error.Cause",
 	})
@@ -251,7 +251,7 @@ func endings(b *builder) {
 	locked := b.endingPhase("locked", "Locked by another run: nothing was written", ignore)
 	locked.notify("NotifyLocked", "bluegreen: app is locked",
 		"States.Format('{} ({}): refused, the app is locked: {}', $.app.name, $.input.action, $.error.Cause)", "FailLocked")
-	locked.fail("FailLocked", &State{
+	locked.fail("FailLocked", &aslState{
 		Comment:   "The app's lock is held; nothing was written.",
 		ErrorPath: "$.error.Error", CausePath: "$.error.Cause",
 	})
