@@ -1,6 +1,12 @@
 // Package statemachine holds the deployer's workflow as an Amazon States Language file with ${...} placeholders,
 // and the one list of those placeholders that both the CDK (definition substitutions) and the local AWS use.
+//
+// The file is generated: Workflow builds the definition from phases (see builder.go), and `go generate
+// ./statemachine/` writes it to bluegreen.asl.json. A test fails when the committed file is not the builder's
+// output. Change the workflow in the builder, never in the JSON.
 package statemachine
+
+//go:generate go run ./gen
 
 import (
 	_ "embed"

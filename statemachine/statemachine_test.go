@@ -30,9 +30,14 @@ type state struct {
 	} `json:"Parameters"`
 }
 
+// rule is a Retry or Catch entry.
 type rule struct {
 	ErrorEquals []string `json:"ErrorEquals"`
 	Next        string   `json:"Next"`
+	// MaxAttempts of a retrier; absent means Step Functions' default, 3.
+	MaxAttempts *int `json:"MaxAttempts"`
+	// ResultPath of a catcher: where the error is put.
+	ResultPath json.RawMessage `json:"ResultPath"`
 }
 
 type machine struct {

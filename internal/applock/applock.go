@@ -34,15 +34,15 @@ func New(api getter, table string) *Checker { return &Checker{api: api, table: t
 func (c *Checker) Held(ctx context.Context, app, execution string) error {
 	out, err := c.api.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:            aws.String(c.table),
-		Key:                  map[string]ddbtypes.AttributeValue{"app": &ddbtypes.AttributeValueMemberS{Value: app}},
+		Key:                  map[string]ddbtypes.AttributeValue{AttrApp: &ddbtypes.AttributeValueMemberS{Value: app}},
 		ConsistentRead:       aws.Bool(true),
-		ProjectionExpression: aws.String("execution"),
+		ProjectionExpression: aws.String(AttrExecution),
 	})
 	if err != nil {
 		return fmt.Errorf("read the lock of app %s: %w", app, err)
 	}
 	holder := ""
-	if v, ok := out.Item["execution"].(*ddbtypes.AttributeValueMemberS); ok {
+	if v, ok := out.Item[AttrExecution].(*ddbtypes.AttributeValueMemberS); ok {
 		holder = v.Value
 	}
 	if holder != execution {

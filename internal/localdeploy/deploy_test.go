@@ -18,7 +18,7 @@ func TestFirstReleaseThenWeightedReleaseThenFailedRelease(t *testing.T) {
 	// First release: empty state → blue live at 100, no weight steps.
 	r := e.deploy("demoapp", "v1")
 	hasPath(t, r, "Prepare", "Lock", "Plan", "SavePlan", "Create", "Created", "StackStatus", "Publish", "Published",
-		"PreTrafficHealth", "HasSteps", "Switch", "Switched", "Watch", "WatchDone", "Cleanup", "Done", "Unlock", "Succeeded")
+		"PreTrafficHealth", "MoreSteps", "Switch", "Switched", "Watch", "Watched", "Cleanup", "Done", "Unlock", "Succeeded")
 	never(t, r, "Shift", "Rollback")
 	s1 := e.live("demoapp", records.Blue, "")
 	blue := s1.State.Active
@@ -145,7 +145,7 @@ func TestManualRollbackMakesTheIdleStackLiveInOneBatch(t *testing.T) {
 	if r.Status != "SUCCEEDED" {
 		t.Fatalf("rollback: %s %s %s", r.Status, r.Error, r.Cause)
 	}
-	hasPath(t, r, "Plan", "SaveRollbackPlan", "TargetHealth", "RollBackToIdle", "RolledBackToIdle", "Unlock", "Succeeded")
+	hasPath(t, r, "Plan", "SaveRollbackPlan", "TargetHealth", "ManualRollback", "RolledBackToIdle", "Unlock", "Succeeded")
 	never(t, r, "Create", "Shift")
 	e.live("demoapp", records.Blue, green)
 	if got := e.d.AWS.Gateway.Count("route53", "ChangeResourceRecordSets"); got != 1 {
