@@ -29,6 +29,9 @@ func (h *Handler) prepare(ctx context.Context, req *deploy.Request, log *slog.Lo
 		}
 		s.Input, s.Raw = strict, ""
 	}
+	if err := deploy.ReleaseFromEvent(&s.Input); err != nil { // an S3 or ECR trigger's event names the release
+		return s, err
+	}
 	in := s.Input
 	if err := deploy.ValidateInput(in); err != nil {
 		return s, err
