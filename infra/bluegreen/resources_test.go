@@ -1,7 +1,6 @@
 package bluegreen
 
 import (
-	"encoding/json"
 	"slices"
 	"sort"
 	"testing"
