@@ -76,11 +76,12 @@ type ecrImageActionEvent struct {
 //
 // The event is decoded with exact keys (no case or Unicode folding, no duplicate keys; keys the deployer does not
 // read are allowed). From an S3 "Object Created" event in a versioned bucket, the version is the object's version
-// id and the artifact s3://<bucket>/<key>; the key must be under <app>/ (no . or .. segment, not a folder marker). From an ECR "ECR Image Action" event (a
-// successful PUSH with a tag), the version is the tag and the artifact the image by digest,
-// <account>.dkr.ecr.<region>.<DNS suffix>/<repository>@<digest>. What it derives is validated as ValidateInput
-// validates any input. Every refusal is a ValidationError: an event of another kind, a missing field, an S3 key
-// outside <app>/, an input that gives version, artifact or source beside the event, or an action other than deploy.
+// id and the artifact s3://<bucket>/<key>; the key must be under <app>/ (no . or .. segment, not a folder marker).
+// From an ECR "ECR Image Action" event (a successful PUSH with a tag), the version is the tag and the artifact the
+// image by digest, <account>.dkr.ecr.<region>.<DNS suffix>/<repository>@<digest>. What it derives is validated as
+// ValidateInput validates any input. Every refusal is a ValidationError: an event of another kind, a missing field,
+// an S3 key outside <app>/, an input that gives version, artifact or source beside the event, or an action other
+// than deploy.
 func ReleaseFromEvent(in *Input) error {
 	if len(in.Event) == 0 {
 		return nil
