@@ -3,6 +3,7 @@
 // Context:
 //   - apps: path of the apps file (default infra/apps.example.json), e.g. -c apps=apps.json
 //   - pipeline: "true" adds the example CodePipeline, e.g. -c pipeline=true
+//   - pipelineApp: the app the example pipeline deploys (default the apps file's first app)
 //   - assets: the folder holding the Lambda binaries (default build/functions, written by make build)
 //   - stateMachineName: the state machine's name (default bluegreen)
 package main
@@ -48,7 +49,7 @@ func deployerProps(app awscdk.App) (bluegreen.DeployerProps, error) {
 	}
 	switch v := contextString(app, "pipeline", "false"); v {
 	case "true":
-		p.Pipeline = &bluegreen.PipelineProps{}
+		p.Pipeline = &bluegreen.PipelineProps{App: contextString(app, "pipelineApp", "")}
 	case "false":
 	default:
 		return p, fmt.Errorf("bluegreen: context pipeline=%q: want true or false", v)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -19,7 +20,6 @@ const (
 	DefaultStateMachineName  = "bluegreen"
 	DefaultConfigPrefix      = "/bluegreen/apps/"
 	DefaultPipelineSourceKey = "pipeline-source/source.zip"
-	DefaultPipelineInputFile = "deploy.json"
 )
 
 // FunctionNames lists the five Lambdas, as their folders under the assets directory are named (the keys of
@@ -64,15 +64,16 @@ type AppProps struct {
 	Config deploy.Config `json:"config"`
 }
 
-// PipelineProps configure the example CodePipeline: an S3 source (an object in the artifact bucket) and a Step
-// Functions invoke action whose input is a file of the source artifact.
+// PipelineProps configure the example CodePipeline: an S3 source (an object in the artifact bucket, the release's
+// artifact) and a Step Functions invoke action whose literal input names the pipeline's app, the source object and
+// its version id.
 type PipelineProps struct {
+	// App is the app the pipeline deploys (default: the first of the deployer's apps). It is fixed in the
+	// pipeline: whoever writes the source object chooses the artifact, not the app or its configuration.
+	App string `json:"app,omitempty"`
 	// SourceKey is the source object's key in the artifact bucket (default "pipeline-source/source.zip"). Its first
 	// segment must not be an app's name, or uploads of the source would also trigger that app's rule.
 	SourceKey string `json:"sourceKey,omitempty"`
-	// InputFile is the path, inside the source zip, of the execution input (default "deploy.json"): a deploy.Input
-	// JSON naming app and version.
-	InputFile string `json:"inputFile,omitempty"`
 }
 
 var (
@@ -80,7 +81,6 @@ var (
 	paramPrefixRE      = regexp.MustCompile(`^(/[A-Za-z0-9_.-]+)+/$`)
 	ecrRepoRE          = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$`)
 	s3KeyRE            = regexp.MustCompile(`^[A-Za-z0-9!_.*'()/-]+$`)
-	inputFileRE        = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
 )
 
 // withDefaults returns a copy of p with every unset optional field at its default.
@@ -97,7 +97,9 @@ func (p DeployerProps) withDefaults() DeployerProps {
 	if p.Pipeline != nil {
 		pp := *p.Pipeline
 		pp.SourceKey = or(pp.SourceKey, DefaultPipelineSourceKey)
-		pp.InputFile = or(pp.InputFile, DefaultPipelineInputFile)
+		if pp.App == "" && len(p.Apps) > 0 {
+			pp.App = p.Apps[0].Name
+		}
 		p.Pipeline = &pp
 	}
 	return p
@@ -152,8 +154,8 @@ func validatePipeline(pp PipelineProps, apps []*app, add func(string, ...any)) {
 			add("pipeline source key %q is under app %s's prefix %s/: its uploads would also deploy the app", pp.SourceKey, a.Name, a.Name)
 		}
 	}
-	if !inputFileRE.MatchString(pp.InputFile) {
-		add("pipeline input file %q is not a relative path", pp.InputFile)
+	if len(apps) > 0 && !slices.ContainsFunc(apps, func(a *app) bool { return a.Name == pp.App }) {
+		add("pipeline app %q is not one of the deployer's apps", pp.App)
 	}
 }
 

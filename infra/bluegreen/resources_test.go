@@ -1,7 +1,6 @@
 package bluegreen
 
 import (
-	"encoding/json"
 	"slices"
 	"sort"
 	"testing"
@@ -236,19 +235,21 @@ func TestPipelineOnlyWithFlag(t *testing.T) {
 		base.template.ResourceCountIs(jsii.String("AWS::CodePipeline::Pipeline"), jsii.Number(0))
 	})
 	s := withPipeline
-	must(t, "the pipeline: S3 source, then the Step Functions action with the input file", func() {
+	must(t, "the pipeline: S3 source with its variables, then the Step Functions action with a literal input", func() {
 		s.template.HasResourceProperties(jsii.String("AWS::CodePipeline::Pipeline"), map[string]any{
 			"PipelineType": "V2",
 			"Stages": []any{
 				assertions.Match_ObjectLike(&map[string]any{"Name": "Source", "Actions": []any{assertions.Match_ObjectLike(&map[string]any{
 					"ActionTypeId":  map[string]any{"Category": "Source", "Owner": "AWS", "Provider": "S3", "Version": "1"},
 					"Configuration": map[string]any{"S3Bucket": map[string]any{"Ref": s.ids.bucket}, "S3ObjectKey": DefaultPipelineSourceKey, "PollForSourceChanges": false},
+					"Namespace":     PipelineSource,
 				})}}),
 				assertions.Match_ObjectLike(&map[string]any{"Name": "Deploy", "Actions": []any{assertions.Match_ObjectLike(&map[string]any{
 					"ActionTypeId": map[string]any{"Category": "Invoke", "Owner": "AWS", "Provider": "StepFunctions", "Version": "1"},
 					"Configuration": assertions.Match_ObjectLike(&map[string]any{
-						"StateMachineArn": map[string]any{"Ref": s.ids.stateMachine}, "InputType": "FilePath", "Input": DefaultPipelineInputFile,
+						"StateMachineArn": map[string]any{"Ref": s.ids.stateMachine}, "InputType": "Literal",
 					}),
+					"InputArtifacts": assertions.Match_Absent(),
 				})}}),
 			},
 		})

@@ -1,9 +1,8 @@
 package bluegreen
 
 import (
-	"strings"
+	"encoding/json"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -15,37 +14,36 @@ import (
 // reconciles it).
 const ReconcilePrefix = `{"action":"reconcile"`
 
-// Input transformers. Every placeholder sits inside a JSON string ("<key>"): EventBridge inserts the value's
-// characters there, so the template stays JSON and the value stays a string.
+// The input transformers.
 //
-// From S3, the version is the object's version id (the artifact bucket is versioned): unique per upload, even when
-// a key is overwritten, always of the shape deploy.ValidateInput accepts, and what a template needs to pin the
-// object (e.g. a Lambda's S3ObjectVersion). The artifact is the object's s3:// URI.
+// The S3 and ECR rules pass the whole event, {"app":"<app>","event":<aws.events.event.json>}, with the app fixed by
+// the rule, and Prepare derives version, artifact and source from the event's fields (deploy.ReleaseFromEvent). No
+// value of an event is spliced into JSON text: "EventBridge doesn't escape values extracted by Input Path, when
+// populating the Input Template for a target" ("Common issues with transforming input"), so an object key holding a
+// quote could add fields to the input. The predefined variable aws.events.event.json is documented as the full
+// original event payload as JSON, detail field included, to be used only as the value of a JSON field because its
+// contents are not escaped ("Predefined variables"): inserted as a value, it is the event's own JSON, its strings
+// escaped as AWS wrote them. (Both sections: "Amazon EventBridge input transformation", EventBridge User Guide.)
 //
-// From ECR, the version is the pushed tag and the artifact the image by digest (<repository URI>@sha256:...), so the
-// stack runs exactly the image that was pushed even if the tag moves.
-const (
-	s3InputTemplate        = `{"app":"%APP%","version":"<version>","artifact":"s3://<bucket>/<key>","source":"s3"}`
-	ecrInputTemplatePrefix = `{"app":"%APP%","version":"<tag>","artifact":"<account>.dkr.ecr.<region>.`
-	ecrInputTemplateSuffix = `/<repository>@<digest>","source":"ecr"}`
-	reconcileInputTemplate = ReconcilePrefix + `,"execution":"<execution>","source":"reconcile"}`
-)
+// The reconcile rule still takes one value by path, the stopped execution's ARN, inside a JSON string. That value
+// cannot break the string: the rule matches only executions of this state machine (whose name the deployer
+// chooses: letters, digits, _ and -), and an execution's name "must not contain" white space, brackets, wildcard
+// characters, the special characters " # % \ ^ | ~ ` $ & , ; : / or control characters (U+0000-001F,
+// U+007F-009F) ("StartExecution", Step Functions API Reference, parameter name) — JSON needs escaping only for ",
+// \ and U+0000-001F. Passing the whole Step Functions event instead would carry the stopped run's input, which can
+// itself approach the 256 KiB limit of an execution's input.
+const reconcileInputTemplate = ReconcilePrefix + `,"execution":"<execution>","source":"reconcile"}`
 
-var (
-	s3InputPaths = map[string]string{
-		"bucket":  "$.detail.bucket.name",
-		"key":     "$.detail.object.key",
-		"version": "$.detail.object.version-id",
+var reconcileInputPaths = map[string]string{"execution": "$.detail.executionArn"}
+
+// eventInputTemplate is the S3 and ECR rules' input for app: the app's name (as a JSON string) and the whole event.
+func eventInputTemplate(app string) string {
+	name, err := json.Marshal(app)
+	if err != nil {
+		panic(err) // a string always encodes
 	}
-	ecrInputPaths = map[string]string{
-		"account":    "$.account",
-		"region":     "$.region",
-		"repository": "$.detail.repository-name",
-		"tag":        "$.detail.image-tag",
-		"digest":     "$.detail.image-digest",
-	}
-	reconcileInputPaths = map[string]string{"execution": "$.detail.executionArn"}
-)
+	return `{"app":` + string(name) + `,"event":<aws.events.event.json>}`
+}
 
 // addTriggers adds the rules that start executions: an upload under <app>/ in the artifact bucket, a push to the
 // app's ECR repository, and a stopped or timed-out execution (reconcile). Their targets share one role that may
@@ -64,7 +62,7 @@ func (d *Deployer) addTriggers() {
 				"object": map[string]any{"key": []any{map[string]any{"prefix": a.Name + "/"}}},
 			},
 		})
-		setInputTransformer(s3, s3InputPaths, appTemplate(s3InputTemplate, a.Name))
+		setInputTransformer(s3, nil, eventInputTemplate(a.Name))
 		if a.EcrRepository == "" {
 			continue
 		}
@@ -78,8 +76,7 @@ func (d *Deployer) addTriggers() {
 				"image-tag":       []any{map[string]any{"exists": true}},
 			},
 		})
-		template := appTemplate(ecrInputTemplatePrefix, a.Name) + *awscdk.Aws_URL_SUFFIX() + ecrInputTemplateSuffix
-		setInputTransformer(ecr, ecrInputPaths, template)
+		setInputTransformer(ecr, nil, eventInputTemplate(a.Name))
 	}
 	reconcile := d.startRule("ReconcileStopped", "Reconcile an execution of "+d.props.StateMachineName+" that was aborted or timed out", &awsevents.EventPattern{
 		Source:     jsii.Strings("aws.states"),
@@ -104,15 +101,13 @@ func (d *Deployer) startRule(id, description string, pattern *awsevents.EventPat
 	})
 }
 
-// setInputTransformer sets the input transformer of the rule's target exactly as written. (The L2 inputs render a
-// placeholder that is a whole JSON value unquoted, <key> rather than "<key>".)
+// setInputTransformer sets the input transformer of the rule's target exactly as written (paths may be nil: the
+// template uses predefined variables only). The L2 inputs would render their own templates.
 func setInputTransformer(rule awsevents.Rule, paths map[string]string, template string) {
+	t := map[string]any{"InputTemplate": template}
+	if len(paths) > 0 {
+		t["InputPathsMap"] = paths
+	}
 	cfn := rule.Node().DefaultChild().(awsevents.CfnRule)
-	cfn.AddPropertyOverride(jsii.String("Targets.0.InputTransformer"), map[string]any{
-		"InputPathsMap": paths,
-		"InputTemplate": template,
-	})
+	cfn.AddPropertyOverride(jsii.String("Targets.0.InputTransformer"), t)
 }
-
-// appTemplate puts the app's name into a template (app names are letters and digits: nothing to escape).
-func appTemplate(t, app string) string { return strings.ReplaceAll(t, "%APP%", app) }

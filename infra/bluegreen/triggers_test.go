@@ -1,6 +1,7 @@
 package bluegreen
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 )
@@ -28,13 +30,20 @@ const (
 	sampleStateMachine = "arn:aws:states:us-east-1:123456789012:stateMachine:bluegreen"
 )
 
+// The execution inputs the S3 and ECR rules start for demoapp over the sample events, as documented in events/.
+var triggerInputs = map[string]string{
+	"s3":  filepath.Join("..", "..", "events", "input", "s3-trigger.json"),
+	"ecr": filepath.Join("..", "..", "events", "input", "ecr-trigger.json"),
+}
+
 // Each rule matches its sample event and no other, and its input transformer turns the event into an execution
-// input that decodes strictly and validates.
+// input that decodes strictly and, once Prepare derives the release from its event, validates. The S3 and ECR rules
+// give exactly the inputs documented in events/input/.
 func TestInputTransformers(t *testing.T) {
 	s := base
 	refs := map[string]string{s.ids.bucket: sampleBucket, s.ids.stateMachine: sampleStateMachine}
 	digest := "sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234ef56"
-	want := map[string]map[string]deploy.Input{ // rule id prefix -> sample -> input
+	want := map[string]map[string]deploy.Input{ // rule id prefix -> sample -> input, its release derived
 		"DeployerDeploydemoappOnUpload": {"s3": {App: "demoapp", Version: "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e", Artifact: "s3://" + sampleBucket + "/demoapp/releases/1.4.2/demoapp.zip", Source: "s3"}},
 		"DeployerDeploydemoappOnPush":   {"ecr": {App: "demoapp", Version: "1.4.2", Artifact: "123456789012.dkr.ecr.us-east-1.amazonaws.com/demoapp@" + digest, Source: "ecr"}},
 		"DeployerDeployshopOnUpload":    {},
@@ -44,9 +53,9 @@ func TestInputTransformers(t *testing.T) {
 			Execution: "arn:aws:states:us-east-1:123456789012:execution:bluegreen:6a1e9c4e-5b0d-4f55-9d3a-2f0a1c7e8b21",
 		}},
 	}
-	events := map[string]map[string]any{}
+	events := map[string][]byte{}
 	for name, path := range samples {
-		events[name] = readEvent(t, path)
+		events[name] = readFile(t, path)
 	}
 	rules := s.resources("AWS::Events::Rule")
 	if len(rules) != len(want) {
@@ -61,7 +70,7 @@ func TestInputTransformers(t *testing.T) {
 		}
 		for sample, event := range events {
 			in, wanted := inputs[sample]
-			if matched := matches(rule["EventPattern"].(map[string]any), event); matched != wanted {
+			if matched := matches(rule["EventPattern"].(map[string]any), decodeEvent(t, event)); matched != wanted {
 				t.Errorf("%s matches the %s sample: %v, want %v", prefix, sample, matched, wanted)
 				continue
 			}
@@ -69,18 +78,67 @@ func TestInputTransformers(t *testing.T) {
 				continue
 			}
 			rendered := render(t, target["InputTransformer"].(map[string]any), event)
+			if doc, ok := triggerInputs[sample]; ok && !sameJSON(t, []byte(rendered), readFile(t, doc)) {
+				t.Errorf("%s: the rule starts %s, not the input documented in %s", prefix, rendered, doc)
+			}
 			got, err := deploy.DecodeInput([]byte(rendered))
+			if err == nil {
+				err = deploy.ReleaseFromEvent(&got)
+			}
+			if err == nil {
+				err = deploy.ValidateInput(got)
+			}
 			if err != nil {
 				t.Errorf("%s: %s: %v", prefix, rendered, err)
 				continue
 			}
-			if err := deploy.ValidateInput(got); err != nil {
-				t.Errorf("%s: %s: %v", prefix, rendered, err)
-			}
-			if diff := cmp.Diff(got, in); diff != "" {
+			if diff := cmp.Diff(got, in, cmpopts.IgnoreFields(deploy.Input{}, "Event")); diff != "" {
 				t.Errorf("%s: execution input (-got +want):\n%s", prefix, diff)
 			}
 		}
+	}
+}
+
+// No value of an S3 or ECR event is spliced into the input's text: those rules take no input paths, and a key
+// written to inject fields stays inside the artifact. The one value the deployer still takes by path is the stopped
+// execution's ARN (see reconcileInputTemplate).
+func TestTriggersCannotInject(t *testing.T) {
+	rules := base.resources("AWS::Events::Rule")
+	for id, r := range rules {
+		transformer, _ := props(r)["Targets"].([]any)[0].(map[string]any)["InputTransformer"].(map[string]any)
+		paths, _ := transformer["InputPathsMap"].(map[string]any)
+		switch {
+		case strings.HasPrefix(id, "DeployerReconcileStopped"):
+			if diff := cmp.Diff(paths, map[string]any{"execution": "$.detail.executionArn"}); diff != "" {
+				t.Errorf("%s: input paths (-got +want):\n%s", id, diff)
+			}
+		case len(paths) > 0:
+			t.Errorf("%s takes %v by path: an event's values must reach the execution only inside the whole event", id, paths)
+		}
+	}
+	rule := props(rules[findID(t, rules, "DeployerDeploydemoappOnUpload")])
+	transformer := rule["Targets"].([]any)[0].(map[string]any)["InputTransformer"].(map[string]any)
+	key := `demoapp/x","config":{"hostedZoneId":"ZEVIL"},"app":"shop","a":"\`
+	e := decodeEvent(t, readFile(t, samples["s3"]))
+	e["detail"].(map[string]any)["object"].(map[string]any)["key"] = key
+	event, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered := render(t, transformer, event)
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(rendered), &top); err != nil || len(top) != 2 || top["app"] == nil || top["event"] == nil {
+		t.Fatalf("rendered input %s (%v): want exactly app and event", rendered, err)
+	}
+	in, err := deploy.DecodeInput([]byte(rendered))
+	if err == nil {
+		err = deploy.ReleaseFromEvent(&in)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.App != "demoapp" || in.Artifact != "s3://"+sampleBucket+"/"+key || len(in.Config) != 0 {
+		t.Errorf("hostile key %q gave app %q, artifact %q, config %s", key, in.App, in.Artifact, in.Config)
 	}
 }
 
@@ -89,7 +147,7 @@ func TestReconcileSkipsStoppedReconciles(t *testing.T) {
 	rules := base.resources("AWS::Events::Rule")
 	refs := map[string]string{base.ids.stateMachine: sampleStateMachine}
 	rule := resolve(props(rules[findID(t, rules, "DeployerReconcileStopped")]), refs).(map[string]any)
-	event := readEvent(t, samples["sfn"])
+	event := decodeEvent(t, readFile(t, samples["sfn"]))
 	detail := event["detail"].(map[string]any)
 	detail["input"] = `{"action":"reconcile","execution":"arn:aws:states:us-east-1:123456789012:execution:bluegreen:x","source":"reconcile"}`
 	if matches(rule["EventPattern"].(map[string]any), event) {
@@ -106,17 +164,35 @@ func TestReconcileSkipsStoppedReconciles(t *testing.T) {
 	}
 }
 
-func readEvent(t *testing.T, path string) map[string]any {
+func readFile(t *testing.T, path string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return data
+}
+
+func decodeEvent(t *testing.T, data []byte) map[string]any {
+	t.Helper()
 	var e map[string]any
 	if err := json.Unmarshal(data, &e); err != nil {
-		t.Fatalf("%s: %v", path, err)
+		t.Fatalf("%s: %v", data, err)
 	}
 	return e
+}
+
+// sameJSON says whether a and b are the same JSON value.
+func sameJSON(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal(a, &x); err != nil {
+		t.Fatalf("%s: %v", a, err)
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	return cmp.Equal(x, y)
 }
 
 func findID(t *testing.T, resources map[string]map[string]any, prefix string) string {
@@ -136,20 +212,29 @@ func findID(t *testing.T, resources map[string]map[string]any, prefix string) st
 
 var placeholderRE = regexp.MustCompile(`<([A-Za-z0-9_.-]+)>`)
 
-// render does what EventBridge does with an input transformer: each <name> of the template becomes the value at
-// the name's path in the event; a string value placed inside a JSON string is inserted escaped.
-func render(t *testing.T, transformer map[string]any, event map[string]any) string {
+// render does what EventBridge does with an input transformer ("Amazon EventBridge input transformation"): each
+// <name> of the template is replaced by the value at the name's path in the event, as it is, unescaped, and
+// <aws.events.event.json> by the original event's JSON. The result must be JSON.
+func render(t *testing.T, transformer map[string]any, event []byte) string {
 	t.Helper()
-	paths := transformer["InputPathsMap"].(map[string]any)
+	paths, _ := transformer["InputPathsMap"].(map[string]any)
 	template := transformer["InputTemplate"].(string)
-	return placeholderRE.ReplaceAllStringFunc(template, func(m string) string {
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, event); err != nil {
+		t.Fatal(err)
+	}
+	decoded := decodeEvent(t, event)
+	out := placeholderRE.ReplaceAllStringFunc(template, func(m string) string {
 		name := m[1 : len(m)-1]
+		if name == "aws.events.event.json" {
+			return compact.String()
+		}
 		path, ok := paths[name].(string)
 		if !ok {
 			t.Errorf("template placeholder %s has no path", m)
 			return m
 		}
-		v, ok := lookup(event, path)
+		v, ok := lookup(decoded, path)
 		if !ok {
 			t.Errorf("path %s is not in the event", path)
 			return ""
@@ -159,9 +244,12 @@ func render(t *testing.T, transformer map[string]any, event map[string]any) stri
 			t.Errorf("path %s is a %T, not a string", path, v)
 			s = fmt.Sprint(v)
 		}
-		b, _ := json.Marshal(s)
-		return string(b[1 : len(b)-1])
+		return s // EventBridge does not escape it
 	})
+	if !json.Valid([]byte(out)) {
+		t.Errorf("template %s renders %s: not JSON", template, out)
+	}
+	return out
 }
 
 func lookup(event map[string]any, path string) (any, bool) {

@@ -58,6 +58,9 @@ func TestValidateRefuses(t *testing.T) {
 		{"a pipeline source under an app's prefix", func(p *DeployerProps) {
 			p.Pipeline = &PipelineProps{SourceKey: "shop/source.zip"}
 		}, `pipeline source key "shop/source.zip" is under app shop's prefix shop/`},
+		{"a pipeline for an app the deployer has not", func(p *DeployerProps) {
+			p.Pipeline = &PipelineProps{App: "blog"}
+		}, `pipeline app "blog" is not one of the deployer's apps`},
 		{"no apps", func(p *DeployerProps) { p.Apps = nil }, "no apps"},
 		{"a bad state machine name", func(p *DeployerProps) { p.StateMachineName = "blue green" }, `state machine name "blue green"`},
 		{"missing Lambda binaries", func(p *DeployerProps) {

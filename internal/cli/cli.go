@@ -335,6 +335,9 @@ func (c *command) validate(_ context.Context, args []string) error {
 	}
 	in, err := deploy.DecodeInput(body)
 	if err == nil {
+		err = deploy.ReleaseFromEvent(&in) // a trigger's input, as Prepare reads it
+	}
+	if err == nil {
 		err = deploy.ValidateInput(in)
 	}
 	if err != nil {

@@ -80,11 +80,20 @@ func inDir(rel, dir string) bool {
 	return d == dir+"/" && strings.HasSuffix(file, ".json")
 }
 
-// checkInput: an execution input decodes strictly, validates, and re-encodes without loss.
+// checkInput: an execution input decodes strictly, re-encodes without loss, and validates once the release is
+// derived from its event, if it has one (a trigger's input: the event must then be one of the sample events,
+// embedded whole, as the rule's <aws.events.event.json> inserts it).
 func checkInput(t *testing.T, _ string, data []byte) {
 	in, err := deploy.DecodeInput(data)
 	if err != nil {
 		t.Fatal(err)
+	}
+	sameJSON(t, in, data)
+	if len(in.Event) > 0 {
+		checkEmbeddedSample(t, in.Event)
+	}
+	if err := deploy.ReleaseFromEvent(&in); err != nil {
+		t.Errorf("no release can be derived from its event: %v", err)
 	}
 	if err := deploy.ValidateInput(in); err != nil {
 		t.Errorf("a documented input does not validate: %v", err)
@@ -94,7 +103,33 @@ func checkInput(t *testing.T, _ string, data []byte) {
 			t.Errorf("its config overrides are not a configuration: %v", err)
 		}
 	}
-	sameJSON(t, in, data)
+}
+
+// checkEmbeddedSample checks that an input's event is one of events/eventbridge-*.json, whole.
+func checkEmbeddedSample(t *testing.T, event []byte) {
+	t.Helper()
+	samples, err := filepath.Glob(filepath.Join(eventsDir, "eventbridge-*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got any
+	if err := json.Unmarshal(event, &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range samples {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want any
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if cmp.Equal(got, want) {
+			return
+		}
+	}
+	t.Errorf("its event is none of the sample events %v: keep the trigger inputs and the samples in step", samples)
 }
 
 // checkLambdaRequest: a request decodes strictly into deploy.Request, names an operation its function has, and

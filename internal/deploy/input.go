@@ -67,11 +67,14 @@ func DecodeInput(data []byte) (Input, error) {
 }
 
 // CheckInput reads an execution input as Prepare does, and as the CLI does before it starts one: decoded with exact
-// keys (DecodeInput), validated on its own (ValidateInput), the action defaulted. The app's configuration is then
-// made by ResolveConfig.
+// keys (DecodeInput), a trigger's event turned into version, artifact and source (ReleaseFromEvent), validated on
+// its own (ValidateInput), the action defaulted. The app's configuration is then made by ResolveConfig.
 func CheckInput(raw []byte) (Input, error) {
 	in, err := DecodeInput(raw)
 	if err != nil {
+		return Input{}, err
+	}
+	if err := ReleaseFromEvent(&in); err != nil {
 		return Input{}, err
 	}
 	if err := ValidateInput(in); err != nil {

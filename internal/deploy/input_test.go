@@ -150,8 +150,9 @@ func TestActionOrDefault(t *testing.T) {
 	}
 }
 
-// FuzzDecodeInput: decoding and validating any bytes never panics, every refusal is a ValidationError, and an input
-// that validates re-encodes to one that decodes equal (the config overrides compared as JSON values).
+// FuzzDecodeInput: decoding, deriving the release of a trigger's event and validating any bytes never panics, every
+// refusal is a ValidationError, and an input that validates re-encodes to one that decodes equal (the config
+// overrides and the event compared as JSON values).
 func FuzzDecodeInput(f *testing.F) {
 	files, _ := filepath.Glob("../../events/input/*.json")
 	for _, p := range files {
@@ -164,12 +165,17 @@ func FuzzDecodeInput(f *testing.F) {
 		`{"action":"reconcile","execution":"` + execARN + `"}`,
 		`{"app":"demoapp","version":"v1","config":{"a": [1, {"b": null}], "c": "<&>"}}`,
 		`{"app":"demoapp","version":"v1","artifact":"\u00e9\ud800"}`,
+		`{"app":"demoapp","event":{ "source": "aws.s3", "detail-type": "Object Created" }}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		in, err := deploy.DecodeInput(data)
 		if err != nil {
+			problemsOf(t, err)
+			return
+		}
+		if err := deploy.ReleaseFromEvent(&in); err != nil {
 			problemsOf(t, err)
 			return
 		}
@@ -191,7 +197,10 @@ func FuzzDecodeInput(f *testing.F) {
 		if diff := cmp.Diff(asJSON(t, again.Config), asJSON(t, in.Config)); diff != "" {
 			t.Errorf("config overrides changed in a round trip (-got +want):\n%s", diff)
 		}
-		in.Config, again.Config = nil, nil
+		if diff := cmp.Diff(asJSON(t, again.Event), asJSON(t, in.Event)); diff != "" {
+			t.Errorf("event changed in a round trip (-got +want):\n%s", diff)
+		}
+		in.Config, again.Config, in.Event, again.Event = nil, nil, nil, nil
 		if diff := cmp.Diff(again, in); diff != "" {
 			t.Errorf("input changed in a round trip (-got +want):\n%s", diff)
 		}
