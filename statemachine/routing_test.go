@@ -84,6 +84,8 @@ var routing = []expectation{
 	to("Plan", lambdaErrors, "UnlockRefused"),
 	to("SavePlan", dynamoErrors, "UnlockRefused"),
 	to("SaveRollbackPlan", dynamoErrors, "UnlockRefused"),
+	to("SaveRepairPlan", dynamoErrors, "UnlockRefused"),
+	to("RepairTargetHealth", lambdaErrors, "UnlockRefused"),
 	to("TargetHealth", lambdaErrors, "UnlockRefused"),
 
 	// Deploying, until the end of the watch: roll back (a lost lock too; the rollback's writes are fenced).
@@ -138,8 +140,13 @@ var routing = []expectation{
 	to("ReconcileRestore", lambdaErrors, "MarkDirty"),
 	to("ReconcileRestoreSync", lambdaErrors, "MarkDirty"),
 	to("ReconcileDiscard", lambdaErrors, "Done"),
-	to("ReconcileActive", lambdaErrors, "MarkDirty"),
-	to("ReconcileActiveSync", lambdaErrors, "MarkDirty"),
+	// Without a plan to act on, a reconcile writes nothing: its failures (inconsistent records among them) refuse.
+	to("ReconcileSettle", lambdaErrors, "UnlockRefused"),
+
+	// A repair refuses before its batch when the named color's stack is gone or a record is in the way; after, a
+	// failure is dirty.
+	to("Repair", lambdaErrors, "MarkDirty").except("UnlockRefused", "TargetMissingError", "RecordConflictError"),
+	to("RepairSync", lambdaErrors, "MarkDirty"),
 }
 
 // errorAt is where the states a failure leads to read the caught error.

@@ -137,7 +137,7 @@ func TestLambdaTasksCallKnownOperations(t *testing.T) {
 		"${" + statemachine.HealthCheckFunction + "}": {"pretraffic", "step", "watch"},
 		"${" + statemachine.ShiftWeightFunction + "}": {"shift", "sync", "approval"},
 		"${" + statemachine.SwitchFunction + "}":      {"switch", "sync"},
-		"${" + statemachine.RollbackFunction + "}":    {"restore", "manual", "reconcile", "sync"},
+		"${" + statemachine.RollbackFunction + "}":    {"restore", "manual", "repair", "reconcile", "sync"},
 	}
 	for name, s := range load(t).States {
 		if !strings.HasPrefix(s.Resource, "arn:aws:states:::lambda:invoke") {

@@ -29,7 +29,7 @@ var (
 
 // Workflow builds the deployer's state machine, the one bluegreen.asl.json holds (`go generate ./statemachine/`
 // writes it). Each action is a function adding its phases: begin (prepare, lock, plan), deployment, rollback,
-// manualRollback, reconcile, then the endings every action shares.
+// manualRollback, reconcile, repair, then the endings every action shares.
 func Workflow() (*Machine, error) {
 	b := newBuilder(definitionComment)
 	begin(b)
@@ -37,6 +37,7 @@ func Workflow() (*Machine, error) {
 	rollback(b)
 	manualRollback(b)
 	reconcile(b)
+	repair(b)
 	endings(b)
 	return b.machine()
 }
@@ -46,8 +47,8 @@ func Workflow() (*Machine, error) {
 func begin(b *builder) {
 	prep := b.phase("prepare", "Prepare: the app's stored configuration and the input's overrides, validated (reads only)", starting)
 	prep.pass("Start", &aslState{
-		Comment:    "Wrap the execution input in the state document every Lambda takes.",
-		Parameters: map[string]any{"input.$": "$", "raw.$": "States.JsonToString($)"},
+		Comment:    "Start the state document every Lambda takes. The input goes in as text only: Prepare reads the execution's input key by key, and nothing reads it as JSON before Prepare has (a JSON array or a folded key never reaches a typed field).",
+		Parameters: map[string]any{"raw.$": "States.JsonToString($)"},
 	}, "Prepare")
 	prep.lambda("Prepare", "Load the app's stored configuration, merge the input's overrides and validate everything. Reads only.",
 		call{CreateStackFunction, "prepare"}, "Lock")
@@ -64,9 +65,11 @@ func begin(b *builder) {
 	plan.choice("ChooseAction", "", "UnlockRefused",
 		equals("$.input.action", string(deploy.ActionDeploy), "SavePlan"),
 		equals("$.input.action", string(deploy.ActionRollback), "SaveRollbackPlan"),
-		equals("$.input.action", string(deploy.ActionReconcile), "ReconcileChoice"))
+		equals("$.input.action", string(deploy.ActionReconcile), "ReconcileChoice"),
+		equals("$.input.action", string(deploy.ActionRepair), "SaveRepairPlan"))
 	plan.record("SavePlan", "Store the plan (with the records as they were) in the lock item.", deploy.ProgressPlanned, "Create", planSet())
 	plan.record("SaveRollbackPlan", "Store the rollback's plan in the lock item.", deploy.ProgressPlanned, "TargetHealth", planSet())
+	plan.record("SaveRepairPlan", "Store the repair's plan (with the records as they were) in the lock item.", deploy.ProgressPlanned, "RepairTargetHealth", planSet())
 }
 
 // deployment: create the new stack, publish it, check it, move traffic to it step by step, switch, watch; then
@@ -186,10 +189,13 @@ func manualRollback(b *builder) {
 	})
 }
 
-// reconcile: act on the recorded progress of the stopped run whose lock this run took over.
+// reconcile: act on the recorded progress of the stopped run whose lock this run took over. With nothing to
+// reconcile (the lock was another run's) it ends at once, neither holding nor releasing the lock; without a plan it
+// writes nothing, and refuses records that are not consistent.
 func reconcile(b *builder) {
 	rec := b.phase("reconcile", "Reconcile: act on the stopped run's recorded progress", markDirty)
-	rec.choice("ReconcileChoice", "Act on the stopped run's recorded progress.", "ReconcileActive",
+	rec.choice("ReconcileChoice", "Act on the stopped run's recorded progress.", "ReconcileSettle",
+		isTrue("$.reconcile.foreign", "NotifyDone"),
 		isTrue("$.reconcile.restore", "ReconcileRestore"),
 		isTrue("$.reconcile.cleanup", "Cleanup"))
 	rec.changeLoop(change{
@@ -197,10 +203,23 @@ func reconcile(b *builder) {
 		comment: "Before the end of the stopped run's watch: restore the records its plan recorded.",
 		apply:   call{RollbackFunction, "restore"}, next: "ReconcileDrain",
 	})
-	rec.changeLoop(change{
-		name:    "ReconcileActive",
-		comment: "No plan to act on (or the stopped run had finished its rollback): give all weight to the stack stack.active names.",
-		apply:   call{RollbackFunction, "reconcile"}, next: "Done",
+	settle := b.phase("settle", "Reconcile without a plan to act on: nothing written; inconsistent records refused", refuse)
+	settle.lambda("ReconcileSettle", "Nothing to restore or clean up: leave the records. Without a plan, records that are not consistent are refused, naming the repair; a reconcile never chooses which release goes live.",
+		call{RollbackFunction, "reconcile"}, "Done")
+}
+
+// repair: health check the stack of the color the operator named, then make the records consistent with it live
+// in one batch.
+func repair(b *builder) {
+	check := b.phase("repairtarget", "Repair: health check the named color's stack", refuse)
+	check.healthCheck("RepairTarget", "Health check the stack of the color that must be live before any write.", "Repair")
+
+	rep := b.phase("repair", "Repair: the records consistent with that color live, one batch", markDirty)
+	rep.changeLoop(change{
+		name:    "Repair",
+		comment: "Make the records consistent with the named color live: one batch. Refuses before any write when that color's stack is gone or a record the deployer does not manage is in the way.",
+		apply:   call{RollbackFunction, "repair"}, next: "Done",
+		first:   []route{refuse.on(errorName[*deploy.TargetMissingError](), errorName[*deploy.RecordConflictError]())},
 	})
 }
 

@@ -43,8 +43,14 @@ commands:
   approve APP [-full] [-reason TEXT]
                               let a deployment waiting at an approval gate go on (-full: skip the remaining steps)
   abort APP [-reason TEXT]    roll back a deployment waiting at an approval gate
+  repair APP -live COLOR [-no-wait]
+                              make records edited by hand consistent with COLOR's stack live, after health checking it
   watch EXECUTION             follow an execution until it ends
-  validate FILE               check an execution input file (a CodePipeline deploy.json, say) without AWS
+  validate FILE [-app-config FILE]
+                              check an execution input exactly as the deployer will, with the app's stored
+                              configuration (from SSM, or the file given: then no AWS is needed)
+  validate-config FILE [-app NAME]
+                              check an app's stored configuration (the app's name defaults to the file's)
 
 The deployer is found through the outputs of its stack (-stack, $BLUEGREEN_STACK, default BlueGreen), or given
 with -state-machine, -lock-table and -config-prefix ($BLUEGREEN_STATE_MACHINE_ARN, $BLUEGREEN_LOCK_TABLE,
@@ -76,6 +82,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	run, ok := map[string]func(context.Context, []string) error{
 		"deploy": c.deploy, "rollback": c.rollback, "reconcile": c.reconcile, "status": c.status,
 		"approve": c.approve, "abort": c.abort, "watch": c.watch, "validate": c.validate,
+		"validate-config": c.validateConfig, "repair": c.repair,
 	}[name]
 	if !ok {
 		fmt.Fprintf(stderr, "bluegreen: unknown command %q\n\n", name)
@@ -91,7 +98,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "bluegreen %s: %v\n", name, err)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "bluegreen %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "bluegreen %s: %s\n", name, describe(err))
 		return 1
 	}
 }
@@ -148,6 +155,7 @@ func (c *command) operator(ctx context.Context) (*operator.Operator, error) {
 	c.op = &operator.Operator{
 		SFN: sfn.NewFromConfig(cfg), Locks: dynamodb.NewFromConfig(cfg), Params: ssm.NewFromConfig(cfg),
 		StateMachine: c.stateMachine, LockTable: c.lockTable, ConfigPrefix: or(c.configPrefix, invoke.DefaultConfigPrefix),
+		Warn: func(w string) { fmt.Fprintf(c.errOut, "warning: %s\n", w) },
 	}
 	return c.op, nil
 }
@@ -198,6 +206,9 @@ func (c *command) follow(ctx context.Context, arn string) error {
 		}
 		if r.Output.Notice != "" {
 			fmt.Fprintln(c.out, r.Output.Notice)
+		}
+		if rep := r.Output.Repair; rep != nil {
+			printRepair(c.out, rep)
 		}
 	}
 	if r.Status != "SUCCEEDED" {
@@ -320,31 +331,6 @@ func (c *command) watch(ctx context.Context, args []string) error {
 		return err
 	}
 	return c.follow(ctx, arn)
-}
-
-func (c *command) validate(_ context.Context, args []string) error {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	fs.SetOutput(c.errOut)
-	name, err := oneArg(fs, args, "validate FILE")
-	if err != nil {
-		return err
-	}
-	body, err := os.ReadFile(name)
-	if err != nil {
-		return err
-	}
-	in, err := deploy.DecodeInput(body)
-	if err == nil {
-		err = deploy.ReleaseFromEvent(&in) // a trigger's input, as Prepare reads it
-	}
-	if err == nil {
-		err = deploy.ValidateInput(in)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	fmt.Fprintf(c.out, "%s: a valid %s input for app %s\n", name, in.ActionOrDefault(), or(in.App, "(learned from the execution)"))
-	return nil
 }
 
 func oneArg(fs *flag.FlagSet, args []string, usage string) (string, error) {

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -55,7 +56,12 @@ type bg struct {
 
 func (b bg) run(args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
-	load := func(context.Context) (aws.Config, error) { return b.d.AWS.Config(context.Background()) }
+	load := func(context.Context) (aws.Config, error) {
+		if b.d == nil {
+			return aws.Config{}, errors.New("no deployer in this test")
+		}
+		return b.d.AWS.Config(context.Background())
+	}
 	code := cli.Run(context.Background(), args, &out, &errOut, func(k string) string { return b.env[k] }, load)
 	return code, out.String(), errOut.String()
 }
@@ -146,16 +152,20 @@ func TestUsageAndValidate(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no input samples: %v", err)
 	}
+	const appConfig = "../../events/config/demoapp.json"
 	for _, f := range files {
-		if code, out, errOut := b.run("validate", f); code != 0 {
+		if code, out, errOut := b.run("validate", f, "-app-config", appConfig); code != 0 {
 			t.Errorf("validate %s: exit %d\n%s%s", f, code, out, errOut)
 		}
+	}
+	if code, out, errOut := b.run("validate-config", appConfig); code != 0 || !strings.Contains(out, "a valid configuration of app demoapp") {
+		t.Errorf("validate-config %s: exit %d\n%s%s", appConfig, code, out, errOut)
 	}
 	bad := filepath.Join(t.TempDir(), "deploy.json")
 	if err := os.WriteFile(bad, []byte(`{"app": "Demo App", "version": "", "colour": "blue"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, errOut := b.run("validate", bad)
+	code, _, errOut := b.run("validate", bad, "-app-config", appConfig)
 	if code != 1 || !strings.Contains(errOut, "colour") {
 		t.Errorf("validate of a bad file: exit %d, %s", code, errOut)
 	}

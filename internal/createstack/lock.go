@@ -53,7 +53,9 @@ func (h *Handler) lock(ctx context.Context, req *deploy.Request, log *slog.Logge
 			reason += ": reconcile that execution"
 		}
 		s.Lock = &deploy.LockInfo{Holder: item.execution, Status: status, Progress: item.progress}
-		s.Reconcile = &deploy.Reconcile{Execution: s.Input.Execution, Skip: reason}
+		s.Reconcile = &deploy.Reconcile{Execution: s.Input.Execution, Skip: reason, Foreign: true}
+		s.Finish(deploy.ResultReconciled)
+		s.Notice = s.Describe("nothing to reconcile: " + reason)
 		log.Info("reconcile: the lock is another run's", "holder", item.execution, "holderStatus", orGone(status))
 		return s, nil
 	}

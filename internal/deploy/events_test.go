@@ -35,6 +35,7 @@ func TestEvents(t *testing.T) {
 	}{
 		{func(rel string) bool { return inDir(rel, "input") }, checkInput},
 		{func(rel string) bool { return inDir(rel, "lambda") }, checkLambdaRequest},
+		{func(rel string) bool { return inDir(rel, "config") }, checkStoredConfig},
 		{func(rel string) bool {
 			return !strings.Contains(rel, "/") && strings.HasPrefix(rel, "eventbridge-") && strings.HasSuffix(rel, ".json")
 		}, checkEventBridge},
@@ -130,6 +131,29 @@ func checkEmbeddedSample(t *testing.T, event []byte) {
 		}
 	}
 	t.Errorf("its event is none of the sample events %v: keep the trigger inputs and the samples in step", samples)
+}
+
+// checkStoredConfig: an app's stored configuration decodes with exact keys, resolves and validates for the app its
+// file is named after, and every documented input validates against it.
+func checkStoredConfig(t *testing.T, rel string, data []byte) {
+	app := strings.TrimSuffix(filepath.Base(rel), ".json")
+	if _, err := deploy.ResolveConfig(app, data); err != nil {
+		t.Fatalf("stored configuration of %s: %v", app, err)
+	}
+	inputs, _ := filepath.Glob(filepath.Join(eventsDir, "input", "*.json"))
+	for _, f := range inputs {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := deploy.CheckInput(body)
+		if err != nil || in.App != app || in.Action == deploy.ActionReconcile {
+			continue
+		}
+		if _, err := deploy.ResolveConfig(app, data, in.Config); err != nil {
+			t.Errorf("%s with %s: %v", filepath.Base(f), rel, err)
+		}
+	}
 }
 
 // checkLambdaRequest: a request decodes strictly into deploy.Request, names an operation its function has, and

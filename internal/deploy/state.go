@@ -316,6 +316,8 @@ type Reconcile struct {
 	// Skip, when set, says why there is nothing to reconcile (the lock is free, or another run holds it); nothing
 	// is written.
 	Skip string `json:"skip,omitempty"`
+	// Foreign: the lock is another run's; this run neither holds nor releases it (the state machine ends at once).
+	Foreign bool `json:"foreign,omitempty"`
 }
 
 // Repair is what a repair found and changed: the problems the state reader reported before, and the batch's

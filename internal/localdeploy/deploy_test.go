@@ -180,7 +180,11 @@ func TestBadInputReachesNoWrite(t *testing.T) {
 	e := setup(t)
 	e.addApp("demoapp", func(c *deploy.Config) { c.Strategy.Steps = []int{50, 20} })
 	e.d.AWS.Gateway.ResetLog()
-	_, r := e.run(deploy.Input{App: "demoapp", Version: "v1"})
+	// The CLI's check refuses it before StartExecution; started past it, Prepare refuses it.
+	if _, _, err := e.d.Run(e.ctx, deploy.Input{App: "demoapp", Version: "v1"}, nil); err == nil || !contains(err.Error(), "steps must increase") {
+		t.Errorf("the operator started an input Prepare refuses: %v", err)
+	}
+	_, r := e.runRaw("bad-input", `{"app":"demoapp","version":"v1"}`)
 	if r.Status != "FAILED" || r.Error != "ValidationError" {
 		t.Fatalf("%s %s %s, want FAILED ValidationError", r.Status, r.Error, r.Cause)
 	}

@@ -149,7 +149,8 @@ func TestThrottledRoute53IsRetriedAndCountedOnce(t *testing.T) {
 
 func TestFirstReleaseRefusesASimpleRecordAtTheHostUnlessAdopting(t *testing.T) {
 	e := setup(t)
-	e.addApp("demoapp", nil)
+	// Adopting a record overwrites it: an execution may ask for it only where the stored configuration allows.
+	e.addApp("demoapp", func(c *deploy.Config) { c.AllowOverrides = []string{"adoptExistingRecord"} })
 	legacy := records.Record{Name: "demoapp.example.com", Type: "A", TTL: 300, Values: []string{"192.0.2.10"}}
 	if _, err := e.zoneApply(records.Batch{Changes: []records.Change{{Action: records.Create, Record: legacy}}}); err != nil {
 		t.Fatal(err)

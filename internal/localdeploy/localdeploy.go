@@ -260,6 +260,20 @@ func (d *Deployer) Run(ctx context.Context, in deploy.Input, progress func(opera
 	return arn, r, err
 }
 
+// RunRaw starts an execution with input exactly as given — past the operator's checks, as anyone allowed to call
+// StartExecution could — and waits for it.
+func (d *Deployer) RunRaw(ctx context.Context, name, input string) (string, operator.Result, error) {
+	out, err := d.Operator.SFN.(*sfn.Client).StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(d.StateMachine), Name: aws.String(name), Input: aws.String(input),
+	})
+	if err != nil {
+		return "", operator.Result{}, fmt.Errorf("start %s: %w", name, err)
+	}
+	arn := aws.ToString(out.ExecutionArn)
+	r, err := d.Operator.Wait(ctx, arn, 50*time.Millisecond, nil)
+	return arn, r, err
+}
+
 // Status reads an app's status.
 func (d *Deployer) Status(ctx context.Context, app string) (operator.Status, error) {
 	return d.Operator.Status(ctx, app, d.Zones, d.Stacks)
