@@ -219,7 +219,7 @@ func repair(b *builder) {
 		name:    "Repair",
 		comment: "Make the records consistent with the named color live: one batch. Refuses before any write when that color's stack is gone or a record the deployer does not manage is in the way.",
 		apply:   call{RollbackFunction, "repair"}, next: "Done",
-		first:   []route{refuse.on(errorName[*deploy.TargetMissingError](), errorName[*deploy.RecordConflictError]())},
+		first: []route{refuse.on(errorName[*deploy.TargetMissingError](), errorName[*deploy.RecordConflictError]())},
 	})
 }
 
