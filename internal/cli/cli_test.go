@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/bluegreen-aws/bluegreen/internal/cli"
+	"github.com/bluegreen-aws/bluegreen/internal/deploy/deploytest"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/localawstest"
 	"github.com/bluegreen-aws/bluegreen/internal/localdeploy"
@@ -168,5 +169,28 @@ func TestUsageAndValidate(t *testing.T) {
 	code, _, errOut := b.run("validate", bad, "-app-config", appConfig)
 	if code != 1 || !strings.Contains(errOut, "colour") {
 		t.Errorf("validate of a bad file: exit %d, %s", code, errOut)
+	}
+}
+
+// `bluegreen validate` refuses every input Prepare refuses (the shared table), printing every problem, offline.
+func TestValidateRefusesWhatPrepareRefuses(t *testing.T) {
+	b := bg{t: t, env: map[string]string{}}
+	dir := t.TempDir()
+	for i, tt := range deploytest.RefusedInputs() {
+		t.Run(tt.Name, func(t *testing.T) {
+			f := filepath.Join(dir, fmt.Sprintf("input-%d.json", i))
+			if err := os.WriteFile(f, []byte(tt.Input), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := b.run("validate", f, "-app-config", "../../events/config/demoapp.json")
+			if code != 1 {
+				t.Errorf("validate %s: exit %d, want 1\n%s", tt.Input, code, out)
+			}
+			for _, p := range tt.Problems {
+				if !strings.Contains(errOut, p) {
+					t.Errorf("validate %s: no problem contains %q:\n%s", tt.Input, p, errOut)
+				}
+			}
+		})
 	}
 }

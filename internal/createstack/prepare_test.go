@@ -3,6 +3,7 @@ package createstack_test
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/internal/deploy/deploytest"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 )
 
@@ -237,5 +239,27 @@ func TestPrepareRefusesProtectedOverrides(t *testing.T) {
 	e.params[prefix+"demoapp"] = strictConfig
 	if _, err := e.call("prepare", deploy.State{Input: deploy.Input{App: "demoapp", Version: "v2", Config: json.RawMessage(`{"strategy":{"steps":[50]},"keepFailedStack":true}`)}}); err != nil {
 		t.Errorf("unprotected overrides: %v", err)
+	}
+}
+
+// Prepare refuses every input of the shared table (deploytest), with every problem; `bluegreen validate` is held to
+// the same table.
+func TestPrepareRefusesTheSharedTable(t *testing.T) {
+	stored, err := os.ReadFile("../../events/config/demoapp.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range deploytest.RefusedInputs() {
+		t.Run(tt.Name, func(t *testing.T) {
+			e := setup(t)
+			e.params[prefix+"demoapp"] = string(stored)
+			e.execs[me] = execution{status: sfntypes.ExecutionStatusRunning, input: tt.Input}
+			_, err := e.call("prepare", deploy.State{})
+			var v *deploy.ValidationError
+			if !errors.As(err, &v) {
+				t.Fatalf("prepare of %s = %v, want a ValidationError", tt.Input, err)
+			}
+			checkProblems(t, v.Problems, tt.Problems)
+		})
 	}
 }
