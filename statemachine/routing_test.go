@@ -76,9 +76,9 @@ func (e expectation) except(target string, errs ...string) expectation {
 
 var routing = []expectation{
 	// Before the lock: refused input is invalid; anything else could not start. Nothing is written.
-	to("Prepare", lambdaErrors, "NotifyNotStarted").except("NotifyInvalid", "ValidationError"),
+	to("Prepare", lambdaErrors, "NotifyNotStarted").except("InvalidReason", "ValidationError"),
 	to("Lock", dynamoErrors, "NotifyNotStarted").except("TakeOverLock", "DynamoDB.ConditionalCheckFailedException"),
-	to("TakeOverLock", lambdaErrors, "NotifyNotStarted").except("NotifyLocked", "LockHeldError", "ReconcileRequiredError"),
+	to("TakeOverLock", lambdaErrors, "NotifyNotStarted").except("LockedReason", "LockHeldError", "ReconcileRequiredError"),
 
 	// Under the lock, before any write of a record: unlock and refuse.
 	to("Plan", lambdaErrors, "UnlockRefused"),

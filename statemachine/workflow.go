@@ -11,13 +11,13 @@ var (
 	// starting: before the lock, nothing written — input that fails validation is refused as invalid; any other
 	// failure is reported as what it is: the run could not start.
 	starting = goTo("NotifyNotStarted", "$.error").except(route{
-		errors: []string{errorName[*deploy.ValidationError]()}, next: "NotifyInvalid", resultPath: "$.error",
+		errors: []string{errorName[*deploy.ValidationError]()}, next: "InvalidReason", resultPath: "$.error",
 	})
 	// locking: taking the lock, nothing written — a lock another run holds (running, or stopped part-way and
 	// waiting for a reconcile) is refused as locked; any other failure: the run could not start.
 	locking = goTo("NotifyNotStarted", "$.error").except(route{
 		errors: []string{errorName[*deploy.LockHeldError](), errorName[*deploy.ReconcileRequiredError]()},
-		next:   "NotifyLocked", resultPath: "$.error",
+		next:   "LockedReason", resultPath: "$.error",
 	})
 	// refuse: before any write — release the lock and refuse; nothing was changed.
 	refuse = goTo("UnlockRefused", "$.error")
@@ -253,10 +253,11 @@ func endings(b *builder) {
 	})
 
 	invalid := b.endingPhase("invalid", "Invalid input: nothing was written", ignore)
-	invalid.notify("NotifyInvalid", "bluegreen: deployment input refused", "States.Format('deployment input refused: {}', $.error.Cause)", "FailInvalid")
+	invalid.pass("InvalidReason", lambdaReason(), "NotifyInvalid")
+	invalid.notify("NotifyInvalid", "bluegreen: deployment input refused", "States.Format('deployment input refused: {}', $.reason.Cause.errorMessage)", "FailInvalid")
 	invalid.fail("FailInvalid", &aslState{
-		Comment:   "The input or the app's configuration is invalid; nothing was written.",
-		ErrorPath: "$.error.Error", CausePath: "$.error.Cause",
+		Comment:   "The input or the app's configuration is invalid; nothing was written. The cause is the problems in plain text.",
+		ErrorPath: "$.error.Error", CausePath: "$.reason.Cause.errorMessage",
 	})
 
 	notStarted := b.endingPhase("notstarted", "Could not start: a failure that is not the input's; nothing was written", ignore)
@@ -268,10 +269,21 @@ func endings(b *builder) {
 	})
 
 	locked := b.endingPhase("locked", "Locked by another run: nothing was written", ignore)
+	locked.pass("LockedReason", lambdaReason(), "NotifyLocked")
 	locked.notify("NotifyLocked", "bluegreen: app is locked",
-		"States.Format('{} ({}): refused, the app is locked: {}', $.app.name, $.input.action, $.error.Cause)", "FailLocked")
+		"States.Format('{} ({}): refused, the app is locked: {}', $.app.name, $.input.action, $.reason.Cause.errorMessage)", "FailLocked")
 	locked.fail("FailLocked", &aslState{
 		Comment:   "The app's lock is held; nothing was written.",
-		ErrorPath: "$.error.Error", CausePath: "$.error.Cause",
+		ErrorPath: "$.error.Error", CausePath: "$.reason.Cause.errorMessage",
 	})
+}
+
+// lambdaReason reads a Lambda function's error, whose cause is the runtime's JSON document ({"errorType": ...,
+// "errorMessage": ...}), so that notifications and the Fail state carry its message as plain text. Only errors that
+// a Lambda function raised reach it (a cause that is not JSON would fail the state).
+func lambdaReason() *aslState {
+	return &aslState{
+		Parameters: map[string]any{"Error.$": "$.error.Error", "Cause.$": "States.StringToJson($.error.Cause)"},
+		ResultPath: "$.reason",
+	}
 }

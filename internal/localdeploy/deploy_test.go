@@ -2,6 +2,7 @@ package localdeploy_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -190,6 +191,9 @@ func TestBadInputReachesNoWrite(t *testing.T) {
 	}
 	if !contains(r.Cause, "steps must increase") {
 		t.Errorf("cause %q does not say what is wrong", r.Cause)
+	}
+	if strings.HasPrefix(r.Cause, "{") || contains(r.Cause, "errorType") {
+		t.Errorf("cause %q is a JSON document, want plain text", r.Cause)
 	}
 	hasPath(t, r, "Prepare", "NotifyInvalid", "FailInvalid")
 	for _, op := range [][2]string{{"route53", "ChangeResourceRecordSets"}, {"cloudformation", "CreateStack"},
