@@ -62,10 +62,12 @@ func (d *Deployer) grantFunctions() {
 	// switch: the switch batch; the lock check before it.
 	add("switch", route53...)
 	add("switch", statement("LockTable", []string{"dynamodb:GetItem"}, []*string{d.LockTable.TableArn()}, nil))
-	// rollback: restore batches, and the status of the stack it makes live again; the lock check before a write.
+	// rollback: restore, manual rollback and repair batches, the status of the stack it makes live again and (repair,
+	// reconcile) the app's stacks; the lock check before a write.
 	add("rollback", route53...)
 	add("rollback", statement("LockTable", []string{"dynamodb:GetItem"}, []*string{d.LockTable.TableArn()}, nil))
-	add("rollback", d.stackReadStatement("ReadStacks", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"))
+	add("rollback", d.stackReadStatement("ReadStacks", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"),
+		statement("ListStacks", []string{"cloudformation:ListStacks"}, star(), nil))
 }
 
 // route53Statements allow reading the apps' hosted zones, waiting for changes, and changing only the apps' record
