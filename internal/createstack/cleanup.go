@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
-	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 	"github.com/bluegreen-aws/bluegreen/internal/traffic"
 )
@@ -26,7 +25,7 @@ func (h *Handler) cleanup(ctx context.Context, req *deploy.Request, log *slog.Lo
 		ids = append(ids, s.Plan.Retire.StackID)
 	}
 	ids = append(ids, s.Plan.Kept...)
-	r, err := traffic.Open(ctx, h.d.Zones, &s)
+	r, err := h.writers.Open(ctx, req.Execution, &s)
 	if err != nil {
 		return s, err
 	}
@@ -62,7 +61,7 @@ func (h *Handler) discard(ctx context.Context, req *deploy.Request, log *slog.Lo
 		s.Warnings = append(s.Warnings, fmt.Sprintf("stack %s is kept for inspection; the next deployment's clean-up deletes it", n.Stack))
 		log.Info("failed stack kept", "stack", n.Stack)
 	} else {
-		r, err := traffic.Open(ctx, h.d.Zones, &s)
+		r, err := h.writers.Open(ctx, req.Execution, &s)
 		if err != nil {
 			return s, err
 		}
@@ -78,7 +77,7 @@ func (h *Handler) discard(ctx context.Context, req *deploy.Request, log *slog.Lo
 // remove deletes one stack: its endpoint record first (refused while the app's records still name the stack or
 // route to it), then the stack itself (only a stack the deployer created).
 func (h *Handler) remove(ctx context.Context, r *traffic.Router, id string, poll int) error {
-	st, err := r.State(ctx, records.Facts{})
+	st, err := r.Current(ctx, records.Facts{})
 	if err != nil {
 		return err
 	}
@@ -95,7 +94,7 @@ func (h *Handler) remove(ctx context.Context, r *traffic.Router, id string, poll
 			return err
 		}
 	}
-	if err := invoke.CheckWrite(ctx); err != nil {
+	if err := r.CheckLock(ctx); err != nil {
 		return err
 	}
 	return h.d.Stacks.Delete(ctx, r.App().StackName(id))

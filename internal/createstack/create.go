@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
-	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/stacks"
 )
 
@@ -31,8 +30,10 @@ func (h *Handler) create(ctx context.Context, req *deploy.Request, log *slog.Log
 	params[deploy.ParamColor] = string(n.Color)
 	params[deploy.ParamStackID] = n.StackID
 	timeout := time.Duration(cfg.Strategy.StackTimeoutSeconds) * time.Second
-	if err := invoke.CheckWrite(ctx); err != nil {
-		return s, err
+	if h.d.Guard != nil {
+		if err := h.d.Guard(ctx, s.App.Name, req.Execution); err != nil {
+			return s, err
+		}
 	}
 	id, err := h.d.Stacks.Create(ctx, stacks.Spec{
 		Name: n.Stack, App: s.App.Name, Color: n.Color, StackID: n.StackID, Version: s.Input.Version,

@@ -70,6 +70,8 @@ type Deps struct {
 // Handler is the create-stack function.
 type Handler struct {
 	d Deps
+	// writers open the app's records for an execution, every write checked (Guard) and fenced.
+	writers traffic.Writers
 }
 
 // New returns the handler.
@@ -77,7 +79,7 @@ func New(d Deps) *Handler {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Handler{d: d}
+	return &Handler{d: d, writers: traffic.Writers{Zones: d.Zones, Guard: d.Guard}}
 }
 
 // Function returns the Lambda with its operations.
@@ -89,7 +91,7 @@ func (h *Handler) Function(log *slog.Logger) *invoke.Function {
 		"create":  h.create,
 		"status":  h.status,
 		"publish": h.publish,
-		"sync":    traffic.SyncOp(h.d.Zones),
+		"sync":    traffic.SyncOp(h.writers),
 		"cleanup": h.cleanup,
 		"delete":  h.discard,
 	}, Writes: []string{"create", "publish", "cleanup", "delete"}, Guard: h.d.Guard}

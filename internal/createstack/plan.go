@@ -19,9 +19,9 @@ import (
 func (h *Handler) plan(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
 	s := req.State
 	if s.Input.Action == deploy.ActionReconcile {
-		return h.planReconcile(s, log)
+		return h.planReconcile(ctx, req.Execution, s, log)
 	}
-	r, err := traffic.Open(ctx, h.d.Zones, &s)
+	r, err := h.writers.Open(ctx, req.Execution, &s)
 	if err != nil {
 		return s, err
 	}
@@ -37,6 +37,9 @@ func (h *Handler) plan(ctx context.Context, req *deploy.Request, log *slog.Logge
 	if err != nil {
 		return s, err
 	}
+	// The fence as the plan found it, under the lock: this run's first batch takes it over, and a run that has
+	// lost the app since cannot.
+	s.Fence = &deploy.FenceState{Expect: st.Fence}
 	var p *deploy.Plan
 	switch s.Input.Action {
 	case deploy.ActionDeploy:
@@ -192,7 +195,7 @@ func planRepair(app records.App, st records.State, list []stacks.Summary, live r
 // a manual rollback's batch, or with nothing to go on, leave the records (the rollback function's reconcile then
 // refuses records that are not consistent, naming the repair). When the run holds nothing — the state machine's
 // put took a free lock, or lock found another run holding it — there is nothing to reconcile.
-func (h *Handler) planReconcile(s deploy.State, log *slog.Logger) (deploy.State, error) {
+func (h *Handler) planReconcile(ctx context.Context, execution string, s deploy.State, log *slog.Logger) (deploy.State, error) {
 	if s.Reconcile != nil && s.Reconcile.Skip != "" {
 		return s, nil // the lock is another run's (lock)
 	}
@@ -217,6 +220,18 @@ func (h *Handler) planReconcile(s deploy.State, log *slog.Logger) (deploy.State,
 		}
 	default:
 		rec.Progress = s.Lock.Progress
+	}
+	if rec.Restore || rec.Cleanup {
+		// The fence as found under the lock, which this reconcile's first batch takes over.
+		r, err := h.writers.Open(ctx, execution, &s)
+		if err != nil {
+			return s, err
+		}
+		st, err := r.State(ctx, records.Facts{})
+		if err != nil {
+			return s, err
+		}
+		s.Fence = &deploy.FenceState{Expect: st.Fence}
 	}
 	s.Reconcile = rec
 	log.Info("reconcile planned", "holderProgress", rec.Progress, "restore", rec.Restore, "cleanup", rec.Cleanup, "plan", s.Plan != nil, "skip", rec.Skip)

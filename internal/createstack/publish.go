@@ -7,7 +7,6 @@ import (
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
-	"github.com/bluegreen-aws/bluegreen/internal/traffic"
 )
 
 // publish puts the new stack in DNS in two batches: its endpoint record first (Route 53 requires an alias target
@@ -19,7 +18,7 @@ func (h *Handler) publish(ctx context.Context, req *deploy.Request, log *slog.Lo
 	if s.Plan == nil || s.Plan.New == nil || s.Stack == nil || s.Stack.Endpoint == nil {
 		return s, &deploy.InternalError{Err: fmt.Errorf("publish needs a plan and a complete stack with its endpoint")}
 	}
-	r, st, err := traffic.OpenInFlight(ctx, h.d.Zones, &s)
+	r, st, err := h.writers.OpenInFlight(ctx, req.Execution, &s)
 	if err != nil {
 		return s, err
 	}

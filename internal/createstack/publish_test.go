@@ -53,10 +53,15 @@ func TestPublishWaitsForTheEndpointBeforeTheSlot(t *testing.T) {
 	if s, err = e.call("publish", sync(s)); err != nil || s.Change.Pending || e.changes() != 2 {
 		t.Fatalf("publish after success: %v, change %+v after %d changes; want nothing submitted", err, s.Change, e.changes())
 	}
+	// Compare-and-swap: every record created (none existed), and the fence created by the first batch (the app had
+	// none) and swapped by the second.
+	fence := app.FenceRecord(records.Fence{Holder: me, Epoch: 1})
 	want := []records.Batch{
-		{Comment: "demoapp: publish the endpoint of stack 123456", Changes: []records.Change{{Action: records.Upsert, Record: endpointRec(newID)}}},
+		{Comment: "demoapp: publish the endpoint of stack 123456", Changes: []records.Change{
+			{Action: records.Create, Record: endpointRec(newID)}, {Action: records.Create, Record: fence}}},
 		{Comment: "demoapp: put stack 123456 in the green slot", Changes: []records.Change{
-			{Action: records.Upsert, Record: slotRec(records.Green, newID)}, {Action: records.Upsert, Record: weightedRec(records.Green, newID, 0)}}},
+			{Action: records.Create, Record: slotRec(records.Green, newID)}, {Action: records.Create, Record: weightedRec(records.Green, newID, 0)},
+			{Action: records.Delete, Record: fence}, {Action: records.Create, Record: fence}}},
 	}
 	if diff := cmp.Diff(e.zone.Batches, want); diff != "" {
 		t.Errorf("accepted batches (-got +want):\n%s", diff)
@@ -98,6 +103,9 @@ func TestPublish(t *testing.T) {
 			}
 			var have []records.Record
 			for _, r := range e.zone.Records(zoneID) {
+				if r.Name == app.FenceName() {
+					continue
+				}
 				if strings.Contains(r.Name, newID) || strings.Contains(r.Target(), newID) || r.Values != nil && r.Values[0] == `"`+newID+`"` {
 					have = append(have, r)
 				}

@@ -51,6 +51,9 @@ type State struct {
 	Watch *Watch `json:"watch,omitempty"`
 	// Reconcile is what a reconcile decided from the stopped run's recorded progress.
 	Reconcile *Reconcile `json:"reconcile,omitempty"`
+	// Fence is the app's fence as this run expects to find it at its next batch (see records.Fence): set by its plan
+	// (as read), then by each accepted batch (its own). Absent in states of earlier versions.
+	Fence *FenceState `json:"fence,omitempty"`
 	// Repair is what a repair found and changed.
 	Repair *Repair `json:"repair,omitempty"`
 	// Warnings are things an operator should know; the run still succeeded.
@@ -318,6 +321,11 @@ type Reconcile struct {
 	Skip string `json:"skip,omitempty"`
 	// Foreign: the lock is another run's; this run neither holds nor releases it (the state machine ends at once).
 	Foreign bool `json:"foreign,omitempty"`
+}
+
+// FenceState is the fence a run expects: Expect nil when the app has none yet.
+type FenceState struct {
+	Expect *records.Record `json:"expect,omitempty"`
 }
 
 // Repair is what a repair found and changed: the problems the state reader reported before, and the batch's

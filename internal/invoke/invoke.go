@@ -48,8 +48,8 @@ func (f *Function) Handle(ctx context.Context, req deploy.Request) (deploy.State
 			log.Error("refused to write", "errorType", typeName(named), "error", named.Error())
 			return deploy.State{}, named
 		}
-		// An operation may write more than once, and wait in between (a change's INSYNC): each write checks again.
-		ctx = WithWriteCheck(ctx, check)
+		// An operation may write more than once, and wait in between (a change's INSYNC): each write checks again,
+		// through the writers it is built with (traffic.Writers, the stack creator's guard).
 	}
 	state, err := op(ctx, &req, log)
 	if err != nil {
@@ -127,20 +127,4 @@ func EnvFrom(getenv func(string) string) Env {
 		e.ConfigPrefix = DefaultConfigPrefix
 	}
 	return e
-}
-
-type writeCheckKey struct{}
-
-// WithWriteCheck returns a context carrying check, which every write made under it runs first (CheckWrite).
-func WithWriteCheck(ctx context.Context, check func(context.Context) error) context.Context {
-	return context.WithValue(ctx, writeCheckKey{}, check)
-}
-
-// CheckWrite runs the write check ctx carries (the execution still holds the app's lock), or nothing when it
-// carries none. Every change of records or stacks calls it just before the call that writes.
-func CheckWrite(ctx context.Context) error {
-	if check, ok := ctx.Value(writeCheckKey{}).(func(context.Context) error); ok {
-		return check(ctx)
-	}
-	return nil
 }

@@ -185,6 +185,9 @@ func (a App) SlotName(c Color) string {
 // ActiveName is the TXT record naming the live stack: stack.active.<app>.<zone>.
 func (a App) ActiveName() string { return reservedLabel + ".active." + a.Name + "." + a.Zone }
 
+// FenceName is the TXT record every batch of the deployer deletes as read and creates anew: stack.fence.<app>.<zone>.
+func (a App) FenceName() string { return reservedLabel + ".fence." + a.Name + "." + a.Zone }
+
 // EndpointName is a stack's endpoint record: <app>-<id>.<zone>.
 func (a App) EndpointName(stackID string) string { return a.StackName(stackID) + "." + a.Zone }
 
@@ -204,6 +207,7 @@ const (
 	KindActive
 	KindEndpoint
 	KindHost
+	KindFence
 )
 
 // Parsed is what ParseName learned from a record name.
@@ -222,6 +226,8 @@ func (a App) ParseName(name string) Parsed {
 		return Parsed{Kind: KindHost}
 	case name == a.ActiveName():
 		return Parsed{Kind: KindActive}
+	case name == a.FenceName():
+		return Parsed{Kind: KindFence}
 	case name == a.SlotName(Blue):
 		return Parsed{Kind: KindSlot, Color: Blue}
 	case name == a.SlotName(Green):

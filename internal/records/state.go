@@ -47,8 +47,10 @@ type State struct {
 	Endpoints map[string]Record `json:"endpoints,omitempty"`
 	// HostOther holds records at the host that are not the app's weighted records (a simple record to adopt, say).
 	HostOther []Record `json:"hostOther,omitempty"`
-	// Records are all of the app's records that were read, in a stable order.
+	// Records are all of the app's records that were read, in a stable order (the fence aside).
 	Records []Record `json:"records,omitempty"`
+	// Fence is the app's fence record (see Fence), when it has one.
+	Fence *Record `json:"fence,omitempty"`
 	// Problems says which invariants do not hold.
 	Problems []string `json:"problems,omitempty"`
 }
@@ -90,6 +92,11 @@ func Read(app App, zoneRecords []Record, facts Facts) State {
 		r.Name = Normalize(r.Name)
 		p := app.ParseName(r.Name)
 		if p.Kind == KindNone {
+			continue
+		}
+		if p.Kind == KindFence {
+			f := r.Clone()
+			s.Fence = &f
 			continue
 		}
 		s.Records = append(s.Records, r)

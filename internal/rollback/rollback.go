@@ -28,7 +28,7 @@ var _ stackStatus = (*stacks.Manager)(nil)
 
 // Handler is the rollback function.
 type Handler struct {
-	zones  traffic.Zones
+	zones  traffic.Writers
 	stacks stackStatus
 	guard  func(ctx context.Context, app, execution string) error
 }
@@ -36,7 +36,7 @@ type Handler struct {
 // New returns the handler; guard, when not nil, confirms that an execution still holds an app's lock before a
 // write.
 func New(zones traffic.Zones, st stackStatus, guard func(ctx context.Context, app, execution string) error) *Handler {
-	return &Handler{zones: zones, stacks: st, guard: guard}
+	return &Handler{zones: traffic.Writers{Zones: zones, Guard: guard}, stacks: st, guard: guard}
 }
 
 // Function returns the Lambda with its operations: restore, manual, repair, reconcile and sync.
@@ -57,7 +57,7 @@ func (h *Handler) restore(ctx context.Context, req *deploy.Request, log *slog.Lo
 	if s.Plan == nil {
 		return s, &deploy.InternalError{Err: fmt.Errorf("restore needs a plan")}
 	}
-	r, st, err := traffic.OpenInFlight(ctx, h.zones, &s)
+	r, st, err := h.zones.OpenInFlight(ctx, req.Execution, &s)
 	if err != nil {
 		return s, err
 	}
@@ -105,7 +105,7 @@ func (h *Handler) manual(ctx context.Context, req *deploy.Request, log *slog.Log
 	if status.Phase != stacks.PhaseComplete {
 		return s, missing(fmt.Sprintf("stack %s is %s", t.Stack, strings.ToLower(orStatus(status))))
 	}
-	r, st, err := traffic.OpenInFlight(ctx, h.zones, &s)
+	r, st, err := h.zones.OpenInFlight(ctx, req.Execution, &s)
 	if err != nil {
 		return s, err
 	}
@@ -145,7 +145,7 @@ func (h *Handler) reconcile(ctx context.Context, req *deploy.Request, log *slog.
 		log.Info("reconcile: records left as they are", "progress", progressOf(s.Reconcile))
 		return s, nil
 	}
-	r, err := traffic.Open(ctx, h.zones, &s)
+	r, err := h.zones.Open(ctx, req.Execution, &s)
 	if err != nil {
 		return s, err
 	}
@@ -184,7 +184,7 @@ func (h *Handler) repair(ctx context.Context, req *deploy.Request, log *slog.Log
 		return s, &deploy.InternalError{Err: fmt.Errorf("a repair needs a plan with a target")}
 	}
 	t := s.Plan.Target
-	r, err := traffic.Open(ctx, h.zones, &s)
+	r, err := h.zones.Open(ctx, req.Execution, &s)
 	if err != nil {
 		return s, err
 	}

@@ -40,7 +40,7 @@ var (
 
 // Handler holds the function's dependencies.
 type Handler struct {
-	zones  traffic.Zones
+	zones  traffic.Writers
 	locks  lockTable
 	table  string
 	guard  func(ctx context.Context, app, execution string) error
@@ -52,7 +52,7 @@ type Handler struct {
 // New returns the handler; table is the lock table's name; guard, when not nil, confirms that an execution still
 // holds an app's lock before a shift.
 func New(zones traffic.Zones, locks lockTable, table string, guard func(ctx context.Context, app, execution string) error) *Handler {
-	return &Handler{zones: zones, locks: locks, table: table, guard: guard, now: time.Now}
+	return &Handler{zones: traffic.Writers{Zones: zones, Guard: guard}, locks: locks, table: table, guard: guard, now: time.Now}
 }
 
 // NotifyApprovals makes the approval gate publish to topic that it waits (the token itself stays in the lock item).
@@ -84,7 +84,7 @@ func (h *Handler) shift(ctx context.Context, req *deploy.Request, log *slog.Logg
 	if i >= len(steps) {
 		return s, &deploy.InternalError{Err: fmt.Errorf("no weight step left after step %d of %v", i, steps)}
 	}
-	r, st, err := traffic.OpenInFlight(ctx, h.zones, &s)
+	r, st, err := h.zones.OpenInFlight(ctx, req.Execution, &s)
 	if err != nil {
 		return s, err
 	}

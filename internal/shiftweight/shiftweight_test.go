@@ -131,8 +131,28 @@ func TestShiftWalksTheSteps(t *testing.T) {
 		if st.Weight(records.Green) != int64(w.Percent) || st.Weight(records.Blue) != int64(100-w.Percent) || st.Active != liveID {
 			t.Errorf("step %d: green %d, blue %d, active %s; want %d/%d with %s still active", i, st.Weight(records.Green), st.Weight(records.Blue), st.Active, w.Percent, 100-w.Percent, liveID)
 		}
-		if n := e.zone.Accepted["ChangeResourceRecordSets"]; n != i+1 || len(e.zone.Batches[i].Changes) != 2 {
-			t.Errorf("step %d: %d accepted calls, want %d of one batch with both weights", i, n, i+1)
+		// One batch: both weighted records deleted as they were and created with the step's weights, and the fence
+		// swapped.
+		if n := e.zone.Accepted["ChangeResourceRecordSets"]; n != i+1 {
+			t.Errorf("step %d: %d accepted calls, want %d", i, n, i+1)
+		} else {
+			var weighted, deletes, fence int
+			for _, c := range e.zone.Batches[i].Changes {
+				switch {
+				case c.Action == records.Upsert:
+					t.Errorf("step %d: an UPSERT of %s, want DELETE and CREATE", i, c.Record.Key())
+				case c.Record.Name == app.FenceName():
+					fence++
+				case c.Record.Name == app.HostName():
+					weighted++
+					if c.Action == records.Delete {
+						deletes++
+					}
+				}
+			}
+			if weighted != 4 || deletes != 2 || fence == 0 {
+				t.Errorf("step %d: %d weighted changes (%d DELETEs), %d of the fence; want both weighted records deleted and created, and the fence", i, weighted, deletes, fence)
+			}
 		}
 		// The state machine retries a step with the same input: nothing is submitted again.
 		if again, err := e.call("shift", "", in); err != nil || !cmp.Equal(again.Step, got.Step) || e.zone.Accepted["ChangeResourceRecordSets"] != i+1 {

@@ -14,14 +14,14 @@ import (
 
 // Handler holds the function's dependencies.
 type Handler struct {
-	zones traffic.Zones
+	zones traffic.Writers
 	guard func(ctx context.Context, app, execution string) error
 }
 
 // New returns the handler; guard, when not nil, confirms that an execution still holds an app's lock before the
 // switch.
 func New(zones traffic.Zones, guard func(ctx context.Context, app, execution string) error) *Handler {
-	return &Handler{zones: zones, guard: guard}
+	return &Handler{zones: traffic.Writers{Zones: zones, Guard: guard}, guard: guard}
 }
 
 // Function returns the Lambda with its operations: switch and sync.
@@ -37,7 +37,7 @@ func (h *Handler) switchOver(ctx context.Context, req *deploy.Request, log *slog
 	if s.Plan == nil || s.Plan.New == nil {
 		return s, &deploy.InternalError{Err: fmt.Errorf("switch needs a deployment's plan with a new stack")}
 	}
-	r, st, err := traffic.OpenInFlight(ctx, h.zones, &s)
+	r, st, err := h.zones.OpenInFlight(ctx, req.Execution, &s)
 	if err != nil {
 		return s, err
 	}

@@ -9,26 +9,43 @@ import (
 	"github.com/bluegreen-aws/bluegreen/internal/zone"
 )
 
-// Zones opens hosted zones.
+// Zones opens hosted zones: by id (one GetHostedZone), or known by id and name (no call).
 type Zones interface {
 	Open(ctx context.Context, id string) (*zone.Zone, error)
+	Known(id, name string) *zone.Zone
 }
 
-// Open opens the zone of the app a prepared state describes and returns its router.
-func Open(ctx context.Context, zones Zones, s *deploy.State) (*Router, error) {
+var _ Zones = (*zone.Opener)(nil)
+
+// Writers opens the routers of a function's executions: each built for its execution and with the lock check, so
+// no write can skip either.
+type Writers struct {
+	Zones Zones
+	// Guard confirms that an execution still holds an app's lock (nil: no check).
+	Guard func(ctx context.Context, app, execution string) error
+}
+
+// Open opens the zone of the app a prepared state describes — known from the state when Prepare recorded its name,
+// so that the hosted zone is looked up once per execution — and returns execution's router.
+func (w Writers) Open(ctx context.Context, execution string, s *deploy.State) (*Router, error) {
 	if s.Config == nil {
 		return nil, &deploy.InternalError{Err: fmt.Errorf("the state has no configuration: prepare did not run")}
 	}
-	z, err := zones.Open(ctx, s.Config.HostedZoneID)
-	if err != nil {
-		return nil, err
+	var z *zone.Zone
+	if s.Config.Zone != "" {
+		z = w.Zones.Known(s.Config.HostedZoneID, s.Config.Zone)
+	} else {
+		var err error
+		if z, err = w.Zones.Open(ctx, s.Config.HostedZoneID); err != nil {
+			return nil, err
+		}
 	}
-	return New(z, s)
+	return New(z, s, execution, w.Guard)
 }
 
 // OpenInFlight opens the app's router and reads its state as the running deployment sees it (see InFlight).
-func OpenInFlight(ctx context.Context, zones Zones, s *deploy.State) (*Router, records.State, error) {
-	r, err := Open(ctx, zones, s)
+func (w Writers) OpenInFlight(ctx context.Context, execution string, s *deploy.State) (*Router, records.State, error) {
+	r, err := w.Open(ctx, execution, s)
 	if err != nil {
 		return nil, records.State{}, err
 	}

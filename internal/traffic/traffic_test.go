@@ -3,6 +3,7 @@ package traffic_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
-	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 	"github.com/bluegreen-aws/bluegreen/internal/records/recordstest"
 	"github.com/bluegreen-aws/bluegreen/internal/traffic"
@@ -40,6 +40,9 @@ func liveBlue(publishedGreen bool) []records.Record {
 	return rs
 }
 
+// me is the execution the tests' routers write for.
+const me = "arn:aws:states:us-east-1:123456789012:execution:bluegreen:demoapp-deploy-v2"
+
 func state() *deploy.State {
 	cfg := deploy.Config{HostedZoneID: zoneID}
 	cfg.Resolve()
@@ -54,7 +57,7 @@ func state() *deploy.State {
 func router(t *testing.T, f *zonetest.Fake, margin time.Duration) *traffic.Router {
 	t.Helper()
 	zones := zone.NewOpener(f, zone.Options{MinDelay: time.Millisecond, MaxDelay: time.Millisecond, Margin: margin})
-	r, err := traffic.Open(context.Background(), zones, state())
+	r, err := traffic.Writers{Zones: zones}.Open(context.Background(), me, state())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,14 +69,14 @@ func TestOpenNeedsAPreparedState(t *testing.T) {
 	f.AddZone(zoneID, "example.com")
 	zones := zone.NewOpener(f, zone.Options{})
 	var internal *deploy.InternalError
-	if _, err := traffic.Open(context.Background(), zones, &deploy.State{}); !errors.As(err, &internal) {
+	if _, err := (traffic.Writers{Zones: zones}).Open(context.Background(), me, &deploy.State{}); !errors.As(err, &internal) {
 		t.Errorf("Open(no config) = %v, want an InternalError", err)
 	}
 	z, err := zones.Open(context.Background(), zoneID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := traffic.New(z, &deploy.State{Config: state().Config}); !errors.As(err, &internal) {
+	if _, err := traffic.New(z, &deploy.State{Config: state().Config}, me, nil); !errors.As(err, &internal) {
 		t.Errorf("New(no app) = %v, want an InternalError", err)
 	}
 }
@@ -144,8 +147,8 @@ func TestApplyPendingThenSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.Pending || c.ID == "" || c.WaitSeconds != 5 || len(c.Expect) != 2 {
-		t.Fatalf("Apply = %+v, want a pending change waiting 5 s for its 2 records", c)
+	if !c.Pending || c.ID == "" || c.WaitSeconds != 5 {
+		t.Fatalf("Apply = %+v, want a pending change waiting 5 s", c)
 	}
 	var waits []int
 	for c.Pending && len(waits) < 10 {
@@ -172,7 +175,7 @@ func TestApplyPendingThenSync(t *testing.T) {
 	}
 }
 
-func TestSyncCapsTheWaitAndReadsBack(t *testing.T) {
+func TestSyncCapsTheWait(t *testing.T) {
 	f := zonetest.New()
 	f.AddZone(zoneID, "example.com", liveBlue(true)...)
 	f.PendingChecks = 1
@@ -190,13 +193,63 @@ func TestSyncCapsTheWaitAndReadsBack(t *testing.T) {
 	if c, err = r.Sync(ctx, c); err != nil || c.WaitSeconds != deploy.MaxPollSeconds {
 		t.Fatalf("Sync = %+v, %v; want pending with the wait capped at %d", c, err, deploy.MaxPollSeconds)
 	}
-	// Someone else moves the weights back before the change reads back.
-	f.Set(zoneID, liveBlue(true))
-	if _, err = r.Sync(ctx, c); !errors.Is(err, zone.ErrReadBack) {
-		t.Errorf("Sync after someone else changed the records = %v, want ErrReadBack", err)
-	}
 	if got, err := r.Sync(ctx, deploy.PendingChange{}); err != nil || got.Pending {
 		t.Errorf("Sync(no change) = %+v, %v; want nothing to do", got, err)
+	}
+}
+
+// A batch Route 53 refuses is decided after one read: a fence another execution holds is a lost lock, records
+// changed by hand are inconsistent, and a batch found applied (its answer lost) is done. Nothing is written twice.
+func TestApplyRefused(t *testing.T) {
+	other := "arn:aws:states:us-east-1:123456789012:execution:bluegreen:demoapp-reconcile"
+	tests := []struct {
+		name    string
+		between func(f *zonetest.Fake) // what happens between the read and the write
+		wantErr string
+	}{
+		{name: "a reconcile took the app over", wantErr: "LockLostError", between: func(f *zonetest.Fake) {
+			f.Set(zoneID, append(liveBlue(true), app.FenceRecord(records.Fence{Holder: other, Epoch: 2})))
+		}},
+		{name: "a hand edit of a weight", wantErr: "StateInconsistentError", between: func(f *zonetest.Fake) {
+			rs := liveBlue(true)
+			for i := range rs {
+				if rs[i].SetIdentifier == app.SetIdentifier(records.Blue) {
+					rs[i].Weight = records.Weight(50)
+				}
+			}
+			f.Set(zoneID, rs)
+		}},
+		{name: "the answer was lost", between: func(f *zonetest.Fake) { f.LoseAnswers = 1 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := zonetest.New()
+			f.AddZone(zoneID, "example.com", liveBlue(true)...)
+			r := router(t, f, time.Millisecond)
+			st, err := r.State(context.Background(), records.Facts{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := app.Shift(r.Routing(), st, records.Green, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.between(f)
+			before := f.Records(zoneID)
+			_, err = r.Apply(context.Background(), b, 0)
+			if tt.wantErr == "" {
+				if err != nil || f.Accepted["ChangeResourceRecordSets"] != 1 {
+					t.Fatalf("Apply = %v after %d accepted batches, want done after 1", err, f.Accepted["ChangeResourceRecordSets"])
+				}
+				return
+			}
+			if got := reflect.TypeOf(err); err == nil || got.Elem().Name() != tt.wantErr {
+				t.Fatalf("Apply = %v, want a %s", err, tt.wantErr)
+			}
+			if diff := cmp.Diff(f.Records(zoneID), before); diff != "" || f.Accepted["ChangeResourceRecordSets"] != 0 {
+				t.Errorf("a refused batch changed the records (%d accepted):\n%s", f.Accepted["ChangeResourceRecordSets"], diff)
+			}
+		})
 	}
 }
 
@@ -205,16 +258,28 @@ func TestApplyChecksTheLockBeforeWriting(t *testing.T) {
 	lost := errors.New("lock lost")
 	f := zonetest.New()
 	f.AddZone(zoneID, "example.com", liveBlue(false)...)
-	r := router(t, f, time.Millisecond)
-	ctx := invoke.WithWriteCheck(context.Background(), func(context.Context) error { return lost })
+	zones := zone.NewOpener(f, zone.Options{MinDelay: time.Millisecond, MaxDelay: time.Millisecond, Margin: time.Millisecond})
+	held := true
+	guard := func(context.Context, string, string) error {
+		if held {
+			return nil
+		}
+		return lost
+	}
+	r, err := traffic.Writers{Zones: zones, Guard: guard}.Open(context.Background(), me, state())
+	if err != nil {
+		t.Fatal(err)
+	}
+	held = false
 	b := records.Batch{Changes: []records.Change{{Action: records.Upsert, Record: records.TXT(r.App().SlotName(records.Green), 60, "123456")}}}
-	if _, err := r.Apply(ctx, b, 0); !errors.Is(err, lost) {
-		t.Fatalf("Apply with a failing write check = %v, want the check's error", err)
+	if _, err := r.Apply(context.Background(), b, 0); !errors.Is(err, lost) {
+		t.Fatalf("Apply with a failing lock check = %v, want the check's error", err)
 	}
 	if n := f.Accepted["ChangeResourceRecordSets"] + f.Rejected["ChangeResourceRecordSets"]; n != 0 {
 		t.Errorf("ChangeResourceRecordSets called %d times, want 0", n)
 	}
+	held = true
 	if _, err := r.Apply(context.Background(), b, 0); err != nil {
-		t.Fatalf("Apply without a check: %v", err)
+		t.Fatalf("Apply with the lock held: %v", err)
 	}
 }

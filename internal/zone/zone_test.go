@@ -133,13 +133,13 @@ func TestApplyReturnsPendingWhenTheDeadlineComesFirst(t *testing.T) {
 	}
 	// Later calls check the same change rather than re-submitting.
 	f.PendingChecks = 0
-	done, err := z.Check(context.Background(), res.ChangeID, res.Expect, res.Removed)
+	done, err := z.Check(context.Background(), res.ChangeID)
 	if err != nil || done {
 		t.Fatalf("Check while pending = %v, %v; want false, nil", done, err)
 	}
 	f.Set(zoneID, f.Records(zoneID)) // no change to the records
 	for range 1000 {
-		if done, err = z.Check(context.Background(), res.ChangeID, res.Expect, res.Removed); err != nil || done {
+		if done, err = z.Check(context.Background(), res.ChangeID); err != nil || done {
 			break
 		}
 	}
