@@ -146,7 +146,7 @@ func planApp(ap AppProps, prefix string) (*app, []string) {
 	}
 
 	id := strings.Repeat("?", records.StackIDLen)
-	a.exact = []string{rec.HostName(), rec.SlotName(records.Blue), rec.SlotName(records.Green), rec.ActiveName()}
+	a.exact = []string{rec.HostName(), rec.SlotName(records.Blue), rec.SlotName(records.Green), rec.ActiveName(), rec.FenceName()}
 	a.endpoints = rec.EndpointName(id)
 	a.stacks = rec.StackName(id)
 	return a, errs

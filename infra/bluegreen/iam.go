@@ -17,7 +17,12 @@ var RecordTypes = []string{"A", "CNAME", "TXT"}
 const (
 	condRecordNames = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
 	condRecordTypes = "route53:ChangeResourceRecordSetsRecordTypes"
+	condActions     = "route53:ChangeResourceRecordSetsActions"
 )
+
+// ChangeActions are the only change actions the deployer sends: every write is a compare-and-swap (DELETE exactly as
+// read, then CREATE), never an UPSERT.
+var ChangeActions = []string{"CREATE", "DELETE"}
 
 // WildcardActions are the only actions granted on Resource "*", each because AWS offers no resource-level
 // permission for it (see the nag suppression reasons).
@@ -85,7 +90,7 @@ func (d *Deployer) route53Statements() []awsiam.PolicyStatement {
 		}
 		out = append(out, statement("ChangeRecords"+id, []string{"route53:ChangeResourceRecordSets"}, []*string{arn}, map[string]any{
 			"ForAllValues:StringLike":   map[string]any{condRecordNames: names},
-			"ForAllValues:StringEquals": map[string]any{condRecordTypes: RecordTypes},
+			"ForAllValues:StringEquals": map[string]any{condRecordTypes: RecordTypes, condActions: ChangeActions},
 		}))
 	}
 	out = append(out,

@@ -82,13 +82,13 @@ func TestRoute53ChangesScoped(t *testing.T) {
 	wantNames := map[string][]string{
 		"arn:aws:route53:::hostedzone/" + zoneCom: {
 			"demoapp.example.com", "stack.blue.demoapp.example.com", "stack.green.demoapp.example.com",
-			"stack.active.demoapp.example.com", "demoapp-??????.example.com",
+			"stack.active.demoapp.example.com", "stack.fence.demoapp.example.com", "demoapp-??????.example.com",
 			"www.example.com", "stack.blue.shop.example.com", "stack.green.shop.example.com",
-			"stack.active.shop.example.com", "shop-??????.example.com",
+			"stack.active.shop.example.com", "stack.fence.shop.example.com", "shop-??????.example.com",
 		},
 		"arn:aws:route53:::hostedzone/" + zoneOrg: {
 			"example.org", "stack.blue.apex.example.org", "stack.green.apex.example.org",
-			"stack.active.apex.example.org", "apex-??????.example.org",
+			"stack.active.apex.example.org", "stack.fence.apex.example.org", "apex-??????.example.org",
 		},
 	}
 	pol := base.policies()
@@ -105,6 +105,10 @@ func TestRoute53ChangesScoped(t *testing.T) {
 			types := st.Condition["ForAllValues:StringEquals"].(map[string]any)[condRecordTypes]
 			if diff := cmp.Diff(strs(types), []string{"A", "CNAME", "TXT"}); diff != "" {
 				t.Errorf("%s: record types (-got +want):\n%s", name, diff)
+			}
+			actions := st.Condition["ForAllValues:StringEquals"].(map[string]any)[condActions]
+			if diff := cmp.Diff(strs(actions), []string{"CREATE", "DELETE"}); diff != "" {
+				t.Errorf("%s: change actions (-got +want, never UPSERT):\n%s", name, diff)
 			}
 			names := st.Condition["ForAllValues:StringLike"].(map[string]any)[condRecordNames]
 			got[st.Resources[0]] = strs(names)
