@@ -108,6 +108,34 @@ func (r *Router) Apply(ctx context.Context, b records.Batch, pollSeconds int) (d
 	return deploy.PendingChange{ID: res.ChangeID, Pending: true, WaitSeconds: pollSeconds}, nil
 }
 
+// TakeFence claims the app's fence for this execution with the next epoch, in a batch of its own, unless the fence
+// already is its own: a run that took the app's lock over from a stopped one calls it at once, so that a batch of
+// the stopped run still on its way to Route 53 is refused from then on. A refused claim (a batch landed between the
+// read and the claim) is read again and claimed again, a few times.
+func (r *Router) TakeFence(ctx context.Context) error {
+	if r.listing == nil {
+		if _, err := r.State(ctx, records.Facts{}); err != nil {
+			return err
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		found := records.Read(r.app, r.listing.Records, records.Facts{}).Fence
+		next := r.app.FenceRecord(records.NextFence(found, r.execution))
+		_, after, err := r.zone.Swap(ctx, r.app, r.listing, records.Batch{Comment: r.app.Name + ": fence for " + r.execution}, zone.Fence{Expect: found, Next: next, Take: true})
+		var rejected *zone.RejectedError
+		if errors.As(err, &rejected) && attempt < 3 {
+			r.listing = rejected.Now
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		r.listing = after
+		r.state.Fence = &deploy.FenceState{Expect: &next}
+		return nil
+	}
+}
+
 // expectedFence is the fence this execution's next batch deletes: its own when the zone has it (only it writes
 // that); otherwise the fence its plan read (deploy.FenceState), so that a run that lost the app to another cannot
 // take the fence back; for a state from an earlier version without one, the fence as read.

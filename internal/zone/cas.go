@@ -13,10 +13,12 @@ import (
 )
 
 // Fence is the fence a batch swaps: it deletes Expect exactly (nil: the app has no fence yet, and the batch creates
-// one, which Route 53 refuses if one exists) and creates Next.
+// one, which Route 53 refuses if one exists) and creates Next. Take sends the swap even when the batch changes
+// nothing else (a takeover claims the fence at once).
 type Fence struct {
 	Expect *records.Record
 	Next   records.Record
+	Take   bool
 }
 
 // RejectedError says Route 53 refused a fenced batch, and what a read right after found: the fence as it is now
@@ -52,7 +54,7 @@ func (z *Zone) Swap(ctx context.Context, app records.App, l *Listing, b records.
 		fenced.Changes = append(fenced.Changes, records.Change{Action: records.Delete, Record: f.Expect.Clone()})
 	}
 	fenced.Changes = append(fenced.Changes, records.Change{Action: records.Create, Record: f.Next})
-	if todo.Empty() {
+	if todo.Empty() && (!f.Take || (f.Expect != nil && f.Expect.Equal(f.Next))) {
 		return res, l, nil // the records already are as the batch leaves them: nothing to send, nor to fence
 	}
 	// The writer's view: the listed records, with the fence as the writer expects it.

@@ -32,6 +32,9 @@ type Fault struct {
 	Function string `json:"function,omitempty"`
 	// Times is how many matching calls the fault applies to; 0 means 1.
 	Times int `json:"times,omitempty"`
+	// After lets that many matching calls through untouched before the fault applies (to hold, say, the third
+	// record change of a release).
+	After int `json:"after,omitempty"`
 	// Code is the error code of a throttle (default: the service's own, e.g. "Throttling"
 	// for Route 53; "PriorRequestNotComplete" is Route 53's other one) or of an error
 	// (default "InternalFailure").
@@ -56,8 +59,8 @@ func (f Fault) validate() error {
 		return fmt.Errorf("%s fault: no service", f.Kind)
 	case f.Kind == KindError && f.Status != 0 && (f.Status < 500 || f.Status > 599):
 		return fmt.Errorf("error fault: status %d is not a 5xx", f.Status)
-	case f.Times < 0 || f.Seconds < 0:
-		return fmt.Errorf("%s fault: negative times or seconds", f.Kind)
+	case f.Times < 0 || f.Seconds < 0 || f.After < 0:
+		return fmt.Errorf("%s fault: negative times, after or seconds", f.Kind)
 	}
 	return nil
 }
@@ -69,6 +72,7 @@ type Injected struct {
 	Fault Fault
 
 	mu        sync.Mutex
+	skip      int
 	remaining int
 	hits      int
 	arrived   chan struct{}
@@ -99,6 +103,10 @@ func (i *Injected) take() bool {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	if i.remaining == 0 {
+		return false
+	}
+	if i.skip > 0 {
+		i.skip--
 		return false
 	}
 	i.remaining--
@@ -143,7 +151,7 @@ func (g *Gateway) Inject(f Fault) (*Injected, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.next++
-	i := &Injected{ID: "f" + strconv.Itoa(s.next), Fault: f, remaining: f.Times,
+	i := &Injected{ID: "f" + strconv.Itoa(s.next), Fault: f, remaining: f.Times, skip: f.After,
 		arrived: make(chan struct{}), released: make(chan struct{})}
 	s.faults = append(s.faults, i)
 	return i, nil
@@ -162,6 +170,12 @@ func (g *Gateway) FailWith(service, operation string, n, status int) *Injected {
 // Hold holds the next call of a service's operation for d, or until released when d is 0.
 func (g *Gateway) Hold(service, operation string, d time.Duration) *Injected {
 	return g.mustInject(Fault{Kind: KindHold, Service: service, Operation: operation, Seconds: d.Seconds()})
+}
+
+// HoldAfter lets n calls of a service's operation through, then holds the next one for d, or until released when d
+// is 0.
+func (g *Gateway) HoldAfter(service, operation string, n int, d time.Duration) *Injected {
+	return g.mustInject(Fault{Kind: KindHold, Service: service, Operation: operation, After: n, Seconds: d.Seconds()})
 }
 
 // HoldInvoke holds the next invoke of a Lambda function for d, or until released when d is 0.

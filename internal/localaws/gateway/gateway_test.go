@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -219,5 +220,24 @@ func TestIsErrorDocument(t *testing.T) {
 		if got := isErrorDocument([]byte(body)); got != want {
 			t.Errorf("isErrorDocument(%s) = %v, want %v", body, got, want)
 		}
+	}
+}
+
+// A fault with After lets that many matching calls through, then applies.
+func TestFaultAfter(t *testing.T) {
+	var g Gateway
+	i, err := g.Inject(Fault{Kind: KindHold, Service: "route53", After: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []bool
+	for range 4 {
+		got = append(got, i.take())
+	}
+	if want := []bool{false, false, true, false}; !slices.Equal(got, want) {
+		t.Errorf("take = %v, want %v", got, want)
+	}
+	if _, err := g.Inject(Fault{Kind: KindHold, Service: "route53", After: -1}); err == nil {
+		t.Error("a negative After: no error")
 	}
 }
