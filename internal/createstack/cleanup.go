@@ -25,7 +25,7 @@ func (h *Handler) cleanup(ctx context.Context, req *deploy.Request, log *slog.Lo
 		ids = append(ids, s.Plan.Retire.StackID)
 	}
 	ids = append(ids, s.Plan.Kept...)
-	r, err := h.writers.Open(ctx, req.Execution, &s)
+	r, _, err := h.writers.OpenCarried(ctx, req.Execution, &s)
 	if err != nil {
 		return s, err
 	}

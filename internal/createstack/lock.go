@@ -38,7 +38,10 @@ func (h *Handler) lock(ctx context.Context, req *deploy.Request, log *slog.Logge
 	}
 	if item.execution == req.Execution {
 		s.Lock = &deploy.LockInfo{Holder: item.execution, Progress: item.progress, Plan: item.plan, TakenOver: true}
-		return s, h.takeFence(ctx, req.Execution, &s) // a retry of this operation after it took the lock
+		if item.progress.Free() {
+			return s, nil // a retry of this operation after it took the lock
+		}
+		return s, h.takeFence(ctx, req.Execution, &s)
 	}
 	status, err := h.statusOf(ctx, item.execution)
 	if err != nil {
@@ -97,15 +100,19 @@ func (h *Handler) lock(ctx context.Context, req *deploy.Request, log *slog.Logge
 		return s, fmt.Errorf("take over the lock of app %s from %s: %w", app, item.execution, err)
 	}
 	s.Lock = &deploy.LockInfo{Holder: item.execution, Status: status, Progress: item.progress, Plan: item.plan, TakenOver: true}
-	if err := h.takeFence(ctx, req.Execution, &s); err != nil {
-		return s, err
+	if !item.progress.Free() {
+		// The stopped run may have a record change on its way to Route 53 (it got past "planned").
+		if err := h.takeFence(ctx, req.Execution, &s); err != nil {
+			return s, err
+		}
 	}
 	log.Warn("lock taken over", "holder", item.execution, "holderStatus", orGone(status), "progress", item.progress)
 	return s, nil
 }
 
-// takeFence claims the app's DNS fence right after this run took the lock over from a stopped one: a batch that run
-// still has on its way to Route 53 is refused from then on (see records.Fence).
+// takeFence claims the app's DNS fence right after this run took the lock over from a stopped one that had got past
+// "planned" (so it may have a record change on its way to Route 53): from then on that batch is refused (see
+// records.Fence). A run stopped earlier had written no record and had none under way.
 func (h *Handler) takeFence(ctx context.Context, execution string, s *deploy.State) error {
 	r, err := h.writers.Open(ctx, execution, s)
 	if err != nil {

@@ -18,7 +18,7 @@ func (h *Handler) publish(ctx context.Context, req *deploy.Request, log *slog.Lo
 	if s.Plan == nil || s.Plan.New == nil || s.Stack == nil || s.Stack.Endpoint == nil {
 		return s, &deploy.InternalError{Err: fmt.Errorf("publish needs a plan and a complete stack with its endpoint")}
 	}
-	r, st, err := h.writers.OpenInFlight(ctx, req.Execution, &s)
+	r, st, err := h.writers.OpenCarried(ctx, req.Execution, &s)
 	if err != nil {
 		return s, err
 	}

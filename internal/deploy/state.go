@@ -51,6 +51,11 @@ type State struct {
 	Watch *Watch `json:"watch,omitempty"`
 	// Reconcile is what a reconcile decided from the stopped run's recorded progress.
 	Reconcile *Reconcile `json:"reconcile,omitempty"`
+	// Records are the app's records as the last read or accepted batch of this run left them (encoded by package
+	// zone, which owns the encoding): the next operation of the deployment's forward path starts from them instead
+	// of reading again. An accepted compare-and-swap batch leaves exactly what it names; when the records changed
+	// since, Route 53 refuses the next batch.
+	Records json.RawMessage `json:"records,omitempty"`
 	// Fence is the app's fence as this run expects to find it at its next batch (see records.Fence): set by its plan
 	// (as read), then by each accepted batch (its own). Absent in states of earlier versions.
 	Fence *FenceState `json:"fence,omitempty"`

@@ -84,7 +84,7 @@ func (h *Handler) shift(ctx context.Context, req *deploy.Request, log *slog.Logg
 	if i >= len(steps) {
 		return s, &deploy.InternalError{Err: fmt.Errorf("no weight step left after step %d of %v", i, steps)}
 	}
-	r, st, err := h.zones.OpenInFlight(ctx, req.Execution, &s)
+	r, st, err := h.zones.OpenCarried(ctx, req.Execution, &s)
 	if err != nil {
 		return s, err
 	}

@@ -37,7 +37,7 @@ func (h *Handler) switchOver(ctx context.Context, req *deploy.Request, log *slog
 	if s.Plan == nil || s.Plan.New == nil {
 		return s, &deploy.InternalError{Err: fmt.Errorf("switch needs a deployment's plan with a new stack")}
 	}
-	r, st, err := h.zones.OpenInFlight(ctx, req.Execution, &s)
+	r, st, err := h.zones.OpenCarried(ctx, req.Execution, &s)
 	if err != nil {
 		return s, err
 	}

@@ -2,6 +2,7 @@ package traffic
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
@@ -51,6 +52,26 @@ func (w Writers) OpenInFlight(ctx context.Context, execution string, s *deploy.S
 	}
 	st, err := r.InFlight(ctx)
 	return r, st, err
+}
+
+// OpenCarried opens the app's router on the deployment's forward path (publish, shift, switch, clean-up): it starts
+// from the records the state document carries from the run's last read or batch (deploy.State.Records), reading
+// only when there are none (a state of an earlier version). Records changed since are not overwritten: Route 53
+// refuses the batch, a StateInconsistentError, and the rollback reads afresh.
+func (w Writers) OpenCarried(ctx context.Context, execution string, s *deploy.State) (*Router, records.State, error) {
+	if len(s.Records) == 0 {
+		return w.OpenInFlight(ctx, execution, s)
+	}
+	r, err := w.Open(ctx, execution, s)
+	if err != nil {
+		return nil, records.State{}, err
+	}
+	var l zone.Listing
+	if err := json.Unmarshal(s.Records, &l); err != nil {
+		return w.OpenInFlight(ctx, execution, s) // unreadable: read afresh
+	}
+	r.remember(&l, true)
+	return r, records.Read(r.app, l.Records, records.Facts{OtherRunning: true}), nil
 }
 
 // InFlight reads the app's state as the running deployment that holds its lock sees it: weights between the colors

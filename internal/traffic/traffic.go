@@ -5,6 +5,7 @@ package traffic
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,8 +25,10 @@ type Router struct {
 	execution string
 	guard     func(ctx context.Context, app, execution string) error
 	// listing is the app's records as last read, or as the last accepted batch left them: a batch deletes exactly
-	// these, so the next one needs no read.
+	// these, so the next one needs no read. carried says it came from the state document, not from a read in this
+	// call.
 	listing *zone.Listing
+	carried bool
 }
 
 // New returns the router of the app a prepared state describes, writing for execution; guard (nil: none) confirms
@@ -52,8 +55,16 @@ func (r *Router) State(ctx context.Context, facts records.Facts) (records.State,
 	if err != nil {
 		return records.State{}, err
 	}
-	r.listing = l
+	r.remember(l, false)
 	return records.Read(r.app, l.Records, facts), nil
+}
+
+// remember keeps the app's records for the next batch, and in the state document for the next operation.
+func (r *Router) remember(l *zone.Listing, carried bool) {
+	r.listing, r.carried = l, carried
+	if b, err := json.Marshal(l); err == nil {
+		r.state.Records = b
+	}
 }
 
 // Current is the app's state from the records as last read or written, reading them only when there are none yet.
@@ -92,13 +103,13 @@ func (r *Router) Apply(ctx context.Context, b records.Batch, pollSeconds int) (d
 	res, after, err := r.zone.Swap(ctx, r.app, r.listing, b, zone.Fence{Expect: expect, Next: next})
 	var rejected *zone.RejectedError
 	if errors.As(err, &rejected) {
-		r.listing = rejected.Now
+		r.remember(rejected.Now, false)
 		return deploy.PendingChange{}, r.refused(rejected, expect)
 	}
 	if err != nil {
 		return deploy.PendingChange{}, err
 	}
-	r.listing = after
+	r.remember(after, r.carried)
 	if res.Submitted {
 		r.state.Fence = &deploy.FenceState{Expect: &next}
 	}
@@ -124,13 +135,13 @@ func (r *Router) TakeFence(ctx context.Context) error {
 		_, after, err := r.zone.Swap(ctx, r.app, r.listing, records.Batch{Comment: r.app.Name + ": fence for " + r.execution}, zone.Fence{Expect: found, Next: next, Take: true})
 		var rejected *zone.RejectedError
 		if errors.As(err, &rejected) && attempt < 3 {
-			r.listing = rejected.Now
+			r.remember(rejected.Now, false)
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		r.listing = after
+		r.remember(after, false)
 		r.state.Fence = &deploy.FenceState{Expect: &next}
 		return nil
 	}

@@ -2,6 +2,7 @@ package zone
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -91,4 +92,27 @@ func reversed(name string) string {
 		labels[i], labels[j] = labels[j], labels[i]
 	}
 	return strings.Join(labels, ".") + "."
+}
+
+// MarshalJSON encodes the listing as the record sets Route 53 listed (or a batch wrote), so that a state document
+// can carry it from one operation to the next.
+func (l *Listing) MarshalJSON() ([]byte, error) {
+	sets := make([]types.ResourceRecordSet, 0, len(l.Records))
+	for _, r := range l.Records {
+		sets = append(sets, l.raw[r.Key()])
+	}
+	return json.Marshal(sets)
+}
+
+// UnmarshalJSON decodes what MarshalJSON encoded.
+func (l *Listing) UnmarshalJSON(data []byte) error {
+	var sets []types.ResourceRecordSet
+	if err := json.Unmarshal(data, &sets); err != nil {
+		return fmt.Errorf("carried records: %w", err)
+	}
+	*l = Listing{}
+	for _, rs := range sets {
+		l.add(rs)
+	}
+	return nil
 }
