@@ -14,7 +14,7 @@ CDK := .tools/node_modules/.bin/cdk
 CDK_ENV := CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 CDK_FLAGS := --no-notices
 
-.PHONY: deps help build build-aws build-host test test-short lint vet fmt bench size demo localaws tools synth diff deploy clean
+.PHONY: deps help build build-aws build-host test test-short lint vet fmt bench bench-micro size demo localaws tools synth diff deploy clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,7 +58,10 @@ fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-bench: ## benchmarks (state reader, batch rules, zone apply)
+bench: deps build-aws build-host ## end to end on the local AWS: Route 53 calls, transitions, wall times, bootstraps (build/bench/bench.json)
+	$(GO) run ./cmd/bench -out $(BUILD)/bench/bench.json -aws $(BUILD)/functions -host $(BUILD)/host
+
+bench-micro: ## Go micro-benchmarks (state reader, batch rules, zone apply)
 	$(GO) test -run=NONE -bench=. -benchmem ./internal/records/ ./internal/zone/
 
 MAX_BOOTSTRAP_BYTES := 12582912

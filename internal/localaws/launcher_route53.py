@@ -12,6 +12,7 @@ probes a scratch backend for moto's defect and returns False when moto no longer
 """
 
 import copy
+import functools
 import sys
 import uuid
 from xml.sax.saxutils import escape as xml_escape
@@ -62,9 +63,12 @@ def labels(name):
     return [bytes(label).lower() for label in out]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def canonical_name(name):
     """A name as Route 53 stores and lists it: lower-case, with its trailing dot, every
-    character other than a-z, 0-9, '-' and '_' as an escape code."""
+    character other than a-z, 0-9, '-' and '_' as an escape code. Cached: every CREATE
+    compares its key with each stored record set's (apply_change), so filling a zone of
+    10,000 record sets took 50 million of these (minutes) before."""
     parts = ["".join(chr(b) if b in PLAIN else f"\\{b:03o}" for b in label) for label in labels(name or "")]
     return ".".join(parts) + "."
 

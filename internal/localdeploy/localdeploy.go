@@ -47,6 +47,10 @@ const (
 	StateMachineName = "bluegreen"
 	TopicName        = "bluegreen-notifications"
 	ConfigPrefix     = invoke.DefaultConfigPrefix
+	// FunctionsAccessKey is the access key the five functions sign their calls with, in-process and under
+	// aws-lambda-rie, as their role's credentials would on AWS: the gateway's request log (Call.AccessKey) tells
+	// the deployer's calls from the harness's, which signs with the local AWS's own key.
+	FunctionsAccessKey = "bluegreen-functions"
 )
 
 // DemoTemplate is the demo app's CloudFormation template: a load balancer in front of one release.
@@ -62,9 +66,10 @@ func FunctionARN(name string) string {
 // TopicARN is the notification topic's ARN on the local AWS.
 var TopicARN = fmt.Sprintf("arn:aws:sns:%s:%s:%s", localaws.Region, Account, TopicName)
 
-// FunctionEnv is the functions' environment, for aws-lambda-rie processes.
+// FunctionEnv is the functions' environment, for aws-lambda-rie processes (it follows the local AWS's own, and
+// its access key replaces that one's).
 func FunctionEnv() []string {
-	return []string{"CONFIG_PARAMETER_PREFIX=" + ConfigPrefix, "LOCK_TABLE=" + LockTable, "NOTIFICATION_TOPIC=" + TopicARN, "AWS_LAMBDA_LOG_FORMAT=JSON"}
+	return []string{"AWS_ACCESS_KEY_ID=" + FunctionsAccessKey, "CONFIG_PARAMETER_PREFIX=" + ConfigPrefix, "LOCK_TABLE=" + LockTable, "NOTIFICATION_TOPIC=" + TopicARN, "AWS_LAMBDA_LOG_FORMAT=JSON"}
 }
 
 // inProcess returns the five functions to serve in-process (localaws.Options.Handlers), and bind, which builds them
@@ -79,7 +84,7 @@ func inProcess(log io.Writer, wrap func(gateway.Handler) gateway.Handler) (map[s
 	}
 	bind := func(endpoint string) error {
 		cfg, err := awsenv.Config(func(k string) string {
-			return map[string]string{"AWS_REGION": localaws.Region, "AWS_ACCESS_KEY_ID": "localaws", "AWS_SECRET_ACCESS_KEY": "localaws", "AWS_ENDPOINT_URL": endpoint}[k]
+			return map[string]string{"AWS_REGION": localaws.Region, "AWS_ACCESS_KEY_ID": FunctionsAccessKey, "AWS_SECRET_ACCESS_KEY": "localaws", "AWS_ENDPOINT_URL": endpoint}[k]
 		})
 		if err != nil {
 			return err

@@ -47,4 +47,13 @@ func TestRealBootstrapsUnderRIE(t *testing.T) {
 	if n := a.Gateway.Count("lambda", "Invoke"); n == 0 {
 		t.Error("no Lambda invoke went through the gateway")
 	}
+	byKey := map[string]int{}
+	for _, r := range a.Gateway.Requests() {
+		if r.Service == "route53" && r.Operation == "ChangeResourceRecordSets" {
+			byKey[r.AccessKey]++
+		}
+	}
+	if byKey[localdeploy.FunctionsAccessKey] == 0 || len(byKey) != 1 {
+		t.Errorf("ChangeResourceRecordSets by access key %v, want only the functions' (%s): FunctionEnv sets it", byKey, localdeploy.FunctionsAccessKey)
+	}
 }

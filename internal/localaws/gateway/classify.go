@@ -19,6 +19,9 @@ type Call struct {
 	Function string `json:"function,omitempty"`
 	// Region is the region from the credential scope.
 	Region string `json:"region,omitempty"`
+	// AccessKey is the access key id the request was signed with: who made the call (on the local AWS the
+	// deployer's functions sign with one key, a test harness with another).
+	AccessKey string `json:"accessKey,omitempty"`
 	// Params holds the query protocol's form parameters (or the URL query), used to
 	// rewrite responses for one stack or target group.
 	Params url.Values `json:"-"`
@@ -26,14 +29,14 @@ type Call struct {
 
 var (
 	invokePath      = regexp.MustCompile(`^/2015-03-31/functions/([^/]+)/invocations/?$`)
-	credentialScope = regexp.MustCompile(`Credential=[^/,\s]+/\d{8}/([^/]+)/([^/]+)/aws4_request`)
+	credentialScope = regexp.MustCompile(`Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request`)
 )
 
 // classify names the service and operation of a request; body is the request's body.
 func classify(r *http.Request, body []byte) Call {
 	var c Call
 	if m := credentialScope.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
-		c.Region, c.Service = m[1], m[2]
+		c.AccessKey, c.Region, c.Service = m[1], m[2], m[3]
 	}
 	if m := invokePath.FindStringSubmatch(r.URL.Path); m != nil && r.Method == http.MethodPost {
 		c.Service, c.Operation, c.Function = "lambda", "Invoke", functionName(m[1])

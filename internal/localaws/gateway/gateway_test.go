@@ -64,7 +64,10 @@ func TestClassify(t *testing.T) {
 				r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 			}
 			got := classify(r, []byte(tt.body))
-			got.Params, got.Region = nil, ""
+			if tt.service != "" && got.AccessKey != "AKID" {
+				t.Errorf("access key %q, want AKID (the request's credential)", got.AccessKey)
+			}
+			got.Params, got.Region, got.AccessKey = nil, "", ""
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("classify (-want +got):\n%s", diff)
 			}

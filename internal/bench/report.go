@@ -1,0 +1,168 @@
+// Package bench measures the deployer end to end on the local AWS (`make bench`): the Route 53 calls, state
+// transitions and wall time of a release in zones of 0, 3,000 and 10,000 other records, of an automatic rollback and
+// of a manual one, and the size and cold start of each Lambda's bootstrap. It goes through the deployer as a user
+// does (localdeploy, the operator, the gateway's request log) and never into the read/write path's packages, so it
+// measures whatever the product does. The report is build/bench/bench.json and a markdown table.
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Report is bench.json. Its schema is owned here (issue 8); later issues add fields. Fields tagged `json:"-"` are
+// shown in the table only.
+type Report struct {
+	Machine string `json:"machine"`
+	// Date is when the bench ran, RFC 3339 UTC.
+	Date string `json:"date"`
+	// PropagationSeconds is how long the local Route 53 takes to answer INSYNC: 0, it answers at once.
+	PropagationSeconds float64     `json:"propagationSeconds"`
+	Releases           []Release   `json:"releases"`
+	Rollback           Rollback    `json:"rollback"`
+	ManualRollback     Rollback    `json:"manualRollback"`
+	Bootstraps         []Bootstrap `json:"bootstraps"`
+	// Seconds is the whole bench's wall time.
+	Seconds float64 `json:"-"`
+}
+
+// Release is an app's third release (the one whose clean-up deletes the first release's stack) in a zone holding
+// OtherRecords records named outside the app's range.
+type Release struct {
+	OtherRecords int `json:"otherRecords"`
+	// Route53Calls counts every Route 53 request the deployer's functions made, rejected ones included.
+	Route53Calls int `json:"route53Calls"`
+	// Route53Changes counts the accepted ChangeResourceRecordSets.
+	Route53Changes int `json:"route53Changes"`
+	// GetChangeCalls counts the GetChange requests.
+	GetChangeCalls int `json:"getChangeCalls"`
+	// Transitions counts the execution's StateEntered events, the stack wait loop's excluded.
+	Transitions int `json:"transitions"`
+	// WallSeconds is the execution's wall time, start to stop.
+	WallSeconds float64 `json:"wallSeconds"`
+	// Calls is the detail of Route53Calls.
+	Calls Calls `json:"-"`
+	// SetupSeconds is how long creating the other records took.
+	SetupSeconds float64 `json:"-"`
+}
+
+// Rollback is a rollback's measure: the automatic one's or a manual one's.
+type Rollback struct {
+	// Route53Calls counts the Route 53 requests the deployer's functions made: for the automatic rollback, those from
+	// the Rollback state's entry to the Drain (or Discard) state's, which restore the records; for a manual rollback,
+	// all of them.
+	Route53Calls int `json:"route53Calls"`
+	// Transitions counts the whole execution's StateEntered events, the stack wait loop's excluded.
+	Transitions int `json:"transitions"`
+	// WallSeconds is the execution's wall time, start to stop.
+	WallSeconds float64 `json:"wallSeconds"`
+	// Calls is the detail of Route53Calls.
+	Calls Calls `json:"-"`
+	// Discard is, for the automatic rollback, the calls of the failed stack's deletion (the Discard state), which
+	// removes its records: reported apart.
+	Discard *Calls `json:"-"`
+}
+
+// Bootstrap is one function's binary.
+type Bootstrap struct {
+	Name string `json:"name"`
+	// Bytes is the size of the linux/arm64 bootstrap built for AWS.
+	Bytes int64 `json:"bytes"`
+	// InitMillis is the host build's cold start under aws-lambda-rie: the first invoke's round trip to an RIE that
+	// is already listening (RIE starts the bootstrap on that invoke), the median of a few fresh RIE processes. The
+	// invoke itself names no operation and is answered at once, without an AWS call.
+	InitMillis float64 `json:"initMillis"`
+	// WarmMillis is a second invoke's round trip, what the first one costs beyond the cold start.
+	WarmMillis float64 `json:"-"`
+}
+
+// WriteJSON writes the report to path, creating its folder.
+func (r Report) WriteJSON(path string) error {
+	body, err := r.JSON()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("bench report folder: %w", err)
+	}
+	if err := os.WriteFile(path, body, 0o644); err != nil {
+		return fmt.Errorf("write the bench report: %w", err)
+	}
+	return nil
+}
+
+// JSON is the report as bench.json holds it, indented.
+func (r Report) JSON() ([]byte, error) {
+	body, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode the bench report: %w", err)
+	}
+	return append(body, '\n'), nil
+}
+
+// Markdown writes the report as markdown: where and when it ran, a table of the runs and one of the bootstraps.
+func (r Report) Markdown(w io.Writer) {
+	fmt.Fprintf(w, "Measured on %s, %s; Route 53 propagation %s s (the local Route 53 answers INSYNC at once).\n\n",
+		r.Machine, r.Date, num(r.PropagationSeconds, 0))
+	fmt.Fprintln(w, "| run | other records | Route 53 calls | of which rejected | changes | GetChange | ListResourceRecordSets | GetHostedZone | transitions | wall s |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for _, rel := range r.Releases {
+		row(w, "third release", rel.OtherRecords, rel.Calls, strconv.Itoa(rel.Transitions), num(rel.WallSeconds, 2))
+	}
+	row(w, "rollback at the 10 % step: restore", 0, r.Rollback.Calls, strconv.Itoa(r.Rollback.Transitions), num(r.Rollback.WallSeconds, 2))
+	if d := r.Rollback.Discard; d != nil {
+		row(w, "rollback at the 10 % step: failed stack's records (Discard, apart)", 0, *d, "", "")
+	}
+	row(w, "manual rollback", 0, r.ManualRollback.Calls, strconv.Itoa(r.ManualRollback.Transitions), num(r.ManualRollback.WallSeconds, 2))
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| function | bootstrap bytes (linux/arm64) | MiB | cold start ms (host build, RIE) | warm invoke ms |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|")
+	for _, b := range r.Bootstraps {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", b.Name, thousands(int(b.Bytes)), num(float64(b.Bytes)/(1<<20), 1),
+			num(b.InitMillis, 1), num(b.WarmMillis, 1))
+	}
+}
+
+// row writes one run's line of the table.
+func row(w io.Writer, name string, others int, c Calls, transitions, wall string) {
+	fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %d | %d | %s | %s |\n", name, thousands(others),
+		c.All, c.Rejected, c.Changes, c.GetChange, c.List, c.GetHostedZone, dash(transitions), dash(wall))
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+// num formats x with the given decimals.
+func num(x float64, decimals int) string { return strconv.FormatFloat(x, 'f', decimals, 64) }
+
+// thousands formats n with commas: 10,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// round rounds x to the given decimals, for the JSON.
+func round(x float64, decimals int) float64 {
+	p := math.Pow(10, float64(decimals))
+	return math.Round(x*p) / p
+}
