@@ -284,9 +284,6 @@ type PendingChange struct {
 	Pending bool `json:"pending"`
 	// WaitSeconds is the state machine's wait before checking again.
 	WaitSeconds int `json:"waitSeconds"`
-	// Expect are the records the change wrote; Removed those it deleted. The check reads them back.
-	Expect  []records.Record `json:"expect,omitempty"`
-	Removed []records.Key    `json:"removed,omitempty"`
 }
 
 // Step is the weight step applied last.

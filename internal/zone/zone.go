@@ -1,6 +1,8 @@
-// Package zone applies the deployer's change batches to a Route 53 hosted zone: it lists the zone's records, checks
-// every batch against Route 53's rules before sending it, sends only what is not applied yet, waits for INSYNC within
-// the caller's deadline, and reads the records back.
+// Package zone applies the deployer's change batches to a Route 53 hosted zone: it reads an app's records and
+// nothing else (ListApp), checks every batch against Route 53's rules before sending it, sends only what is not
+// applied yet as a fenced compare-and-swap (Swap), and waits for INSYNC within the caller's deadline. Apply, which
+// lists the whole zone, UPSERTs and reads back, is for tools and tests that arrange records by hand; the deployer's
+// functions never call it.
 package zone
 
 import (
@@ -102,7 +104,8 @@ type Result struct {
 // ErrReadBack says the records did not read back as a batch left them: someone else changed them.
 var ErrReadBack = errors.New("records did not read back as written")
 
-// Apply sends the part of b that is not applied yet, after checking it against Route 53's rules, then waits for
+// Apply (for tools and tests that arrange records by hand, not the deployer: see Swap) sends the part of b that is
+// not applied yet, after checking it against Route 53's rules, then waits for
 // INSYNC until shortly before ctx's deadline and reads the records back. One call sends at most one
 // ChangeResourceRecordSets.
 func (z *Zone) Apply(ctx context.Context, b records.Batch) (Result, error) {
