@@ -88,7 +88,11 @@ func (s Status) Print(w io.Writer) {
 			fmt.Fprintf(w, "approval waiting at %s%%: %s\n", s.Lock.ApprovalStep, s.Lock.ApprovalVerdict)
 		}
 	}
-	PrintRecords(w, s.State.Records)
+	rs := s.State.Records
+	if f := s.State.Fence; f != nil {
+		rs = append(append([]records.Record{}, rs...), *f)
+	}
+	PrintRecords(w, rs)
 	for _, u := range s.Unslotted {
 		fmt.Fprintf(w, "stack %s (%s) is in no slot: the next deployment's clean-up deletes it\n", u.Name, u.Status)
 	}
