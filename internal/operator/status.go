@@ -63,11 +63,11 @@ func (o *Operator) Status(ctx context.Context, app string, zones traffic.Zones, 
 	for _, s := range list {
 		ids = append(ids, s.StackID)
 	}
-	rs, err := z.List(ctx)
+	listed, err := z.ListApp(ctx, a) // the app's names only, never the whole zone
 	if err != nil {
 		return Status{}, err
 	}
-	st := records.Read(a, rs, records.Facts{OtherRunning: running, Stacks: ids})
+	st := records.Read(a, listed.Records, records.Facts{OtherRunning: running, Stacks: ids})
 	return Status{
 		App: a, State: st, Lock: l, Stacks: list,
 		Unslotted: stacks.Unslotted(list, st.Slots[records.Blue], st.Slots[records.Green]),
