@@ -55,7 +55,7 @@ func TestPublishWaitsForTheEndpointBeforeTheSlot(t *testing.T) {
 	}
 	// Compare-and-swap: every record created (none existed), and the fence created by the first batch (the app had
 	// none) and swapped by the second.
-	fence := app.FenceRecord(records.Fence{Holder: me, Epoch: 1})
+	fence := app.FenceRecord(records.Fence{Holder: records.FenceHolder(me), Epoch: 1})
 	want := []records.Batch{
 		{Comment: "demoapp: publish the endpoint of stack 123456", Changes: []records.Change{
 			{Action: records.Create, Record: endpointRec(newID)}, {Action: records.Create, Record: fence}}},

@@ -1,6 +1,8 @@
 package records
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,9 +18,16 @@ import (
 
 // Fence is a fence record's value.
 type Fence struct {
-	// Holder is the execution ARN that wrote it; Epoch counts the takeovers.
+	// Holder identifies the execution that wrote it (FenceHolder of its ARN); Epoch counts the takeovers.
 	Holder string
 	Epoch  int
+}
+
+// FenceHolder is how the fence names an execution: a digest of its ARN, not the ARN itself, since a public hosted
+// zone answers TXT queries to anyone and an ARN carries the account id and the state machine's name.
+func FenceHolder(execution string) string {
+	sum := sha256.Sum256([]byte(execution))
+	return hex.EncodeToString(sum[:16])
 }
 
 // FenceRecord is the app's fence record with value f.
@@ -35,13 +44,13 @@ func ParseFence(r Record) (Fence, error) {
 	epoch, holder, cut := strings.Cut(v, " ")
 	n, err := strconv.Atoi(epoch)
 	if !ok || !cut || err != nil || n < 0 || holder == "" {
-		return Fence{}, fmt.Errorf("fence %s: value %s is not \"<epoch> <execution>\"", r.Name, r.Values[0])
+		return Fence{}, fmt.Errorf("fence %s: value %s is not \"<epoch> <holder>\"", r.Name, r.Values[0])
 	}
 	return Fence{Holder: holder, Epoch: n}, nil
 }
 
-// NextFence is the fence a writer leaves: its own, in the epoch of the fence it found when that was its own, else in
-// the next one (a takeover). An unreadable fence counts as epoch 0.
+// NextFence is the fence a writer (holder: its FenceHolder) leaves: its own, in the epoch of the fence it found when
+// that was its own, else in the next one (a takeover). An unreadable fence counts as epoch 0.
 func NextFence(found *Record, holder string) Fence {
 	if found == nil {
 		return Fence{Holder: holder, Epoch: 1}

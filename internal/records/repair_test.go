@@ -3,6 +3,7 @@ package records
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -152,4 +153,32 @@ func aliasedFromOutside(a App, rs []Record) bool {
 		}
 	}
 	return false
+}
+
+func TestFence(t *testing.T) {
+	a := mustApp(t, "demo", "")
+	me, other := FenceHolder("arn:aws:states:us-east-1:123456789012:execution:bluegreen:me"), FenceHolder("arn:aws:states:us-east-1:123456789012:execution:bluegreen:other")
+	if len(me) != 32 || me == other || strings.Contains(a.FenceRecord(Fence{Holder: me, Epoch: 1}).Values[0], "123456789012") {
+		t.Fatalf("FenceHolder = %q, %q: want distinct digests that do not show the ARN", me, other)
+	}
+	mine, theirs := a.FenceRecord(Fence{Holder: me, Epoch: 3}), a.FenceRecord(Fence{Holder: other, Epoch: 3})
+	for _, tt := range []struct {
+		found *Record
+		want  Fence
+	}{
+		{nil, Fence{Holder: me, Epoch: 1}},
+		{&mine, Fence{Holder: me, Epoch: 3}},
+		{&theirs, Fence{Holder: me, Epoch: 4}},
+		{&Record{Name: a.FenceName(), Type: TypeTXT, Values: []string{`"garbage"`}}, Fence{Holder: me, Epoch: 1}},
+	} {
+		if got := NextFence(tt.found, me); got != tt.want {
+			t.Errorf("NextFence(%v) = %+v, want %+v", tt.found, got, tt.want)
+		}
+	}
+	if f, err := ParseFence(mine); err != nil || f != (Fence{Holder: me, Epoch: 3}) {
+		t.Errorf("ParseFence(%s) = %+v, %v", mine, f, err)
+	}
+	if a.ParseName(a.FenceName()).Kind != KindFence || a.Managed(mine) {
+		t.Errorf("the fence's name is not KindFence, or a restore would put it back")
+	}
 }

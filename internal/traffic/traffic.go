@@ -99,7 +99,7 @@ func (r *Router) Apply(ctx context.Context, b records.Batch, pollSeconds int) (d
 		}
 	}
 	expect := r.expectedFence()
-	next := r.app.FenceRecord(records.NextFence(expect, r.execution))
+	next := r.app.FenceRecord(records.NextFence(expect, records.FenceHolder(r.execution)))
 	res, after, err := r.zone.Swap(ctx, r.app, r.listing, b, zone.Fence{Expect: expect, Next: next})
 	var rejected *zone.RejectedError
 	if errors.As(err, &rejected) {
@@ -131,8 +131,8 @@ func (r *Router) TakeFence(ctx context.Context) error {
 	}
 	for attempt := 0; ; attempt++ {
 		found := records.Read(r.app, r.listing.Records, records.Facts{}).Fence
-		next := r.app.FenceRecord(records.NextFence(found, r.execution))
-		_, after, err := r.zone.Swap(ctx, r.app, r.listing, records.Batch{Comment: r.app.Name + ": fence for " + r.execution}, zone.Fence{Expect: found, Next: next, Take: true})
+		next := r.app.FenceRecord(records.NextFence(found, records.FenceHolder(r.execution)))
+		_, after, err := r.zone.Swap(ctx, r.app, r.listing, records.Batch{Comment: r.app.Name + ": take the fence over"}, zone.Fence{Expect: found, Next: next, Take: true})
 		var rejected *zone.RejectedError
 		if errors.As(err, &rejected) && attempt < 3 {
 			r.remember(rejected.Now, false)
@@ -153,7 +153,7 @@ func (r *Router) TakeFence(ctx context.Context) error {
 func (r *Router) expectedFence() *records.Record {
 	st := records.Read(r.app, r.listing.Records, records.Facts{})
 	if st.Fence != nil {
-		if f, err := records.ParseFence(*st.Fence); err == nil && f.Holder == r.execution {
+		if f, err := records.ParseFence(*st.Fence); err == nil && f.Holder == records.FenceHolder(r.execution) {
 			return st.Fence
 		}
 	}
@@ -166,8 +166,8 @@ func (r *Router) expectedFence() *records.Record {
 // refused names why Route 53 refused a batch, from the read right after it.
 func (r *Router) refused(e *zone.RejectedError, expect *records.Record) error {
 	if e.Fence != nil {
-		if f, err := records.ParseFence(*e.Fence); err == nil && f.Holder != r.execution && (expect == nil || !e.Fence.Equal(*expect)) {
-			return &deploy.LockLostError{App: r.app.Name, Execution: r.execution, Holder: f.Holder}
+		if f, err := records.ParseFence(*e.Fence); err == nil && f.Holder != records.FenceHolder(r.execution) && (expect == nil || !e.Fence.Equal(*expect)) {
+			return &deploy.LockLostError{App: r.app.Name, Execution: r.execution, Holder: "another execution (fence " + f.Holder + ")"}
 		}
 	}
 	return &deploy.StateInconsistentError{App: r.app.Name, Problems: []string{

@@ -208,7 +208,7 @@ func TestApplyRefused(t *testing.T) {
 		wantErr string
 	}{
 		{name: "a reconcile took the app over", wantErr: "LockLostError", between: func(f *zonetest.Fake) {
-			f.Set(zoneID, append(liveBlue(true), app.FenceRecord(records.Fence{Holder: other, Epoch: 2})))
+			f.Set(zoneID, append(liveBlue(true), app.FenceRecord(records.Fence{Holder: records.FenceHolder(other), Epoch: 2})))
 		}},
 		{name: "a hand edit of a weight", wantErr: "StateInconsistentError", between: func(f *zonetest.Fake) {
 			rs := liveBlue(true)
