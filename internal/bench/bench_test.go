@@ -102,14 +102,14 @@ func sample() Report {
 	return Report{
 		Machine: "2 × AMD EPYC, 24 GiB", Date: "2026-12-01T10:00:00Z",
 		Releases: []Release{
-			{OtherRecords: 0, Route53Calls: 37, Route53Changes: 7, Transitions: 46, WallSeconds: 0.94,
+			{OtherRecords: 0, Route53Calls: 37, Route53Changes: 7, Transitions: 46, CostUSD: Cost(46), WallSeconds: 0.94,
 				Calls: Calls{All: 37, Changes: 7, List: 22, GetHostedZone: 8}},
-			{OtherRecords: 10000, Route53Calls: 764, Route53Changes: 7, GetChangeCalls: 1, Transitions: 46, WallSeconds: 113.26,
+			{OtherRecords: 10000, Route53Calls: 764, Route53Changes: 7, GetChangeCalls: 1, Transitions: 46, CostUSD: Cost(46), WallSeconds: 113.26,
 				Calls: Calls{All: 764, Rejected: 1, Changes: 7, GetChange: 1, List: 748, GetHostedZone: 8}, SetupSeconds: 12.6},
 		},
-		Rollback: Rollback{Route53Calls: 5, Transitions: 26, WallSeconds: 0.85,
+		Rollback: Rollback{Route53Calls: 5, Transitions: 26, CostUSD: Cost(26), WallSeconds: 0.85,
 			Calls: Calls{All: 5, Changes: 1, List: 3, GetHostedZone: 1}, Discard: &Calls{All: 4, Changes: 1, List: 2, GetHostedZone: 1}},
-		ManualRollback: Rollback{Route53Calls: 8, Transitions: 14, WallSeconds: 0.58, Calls: Calls{All: 8, Changes: 1, List: 4, GetHostedZone: 3}},
+		ManualRollback: Rollback{Route53Calls: 8, Transitions: 14, CostUSD: Cost(14), WallSeconds: 0.58, Calls: Calls{All: 8, Changes: 1, List: 4, GetHostedZone: 3}},
 		Bootstraps:     []Bootstrap{{Name: "createstack", Bytes: 11403426, InitMillis: 14.1, WarmMillis: 0.9}},
 		Seconds:        160,
 	}
@@ -142,15 +142,15 @@ func TestJSONSchema(t *testing.T) {
 	}
 	want := map[string][]string{
 		"":               {"bootstraps", "date", "machine", "manualRollback", "propagationSeconds", "releases", "rollback"},
-		"releases[0]":    {"getChangeCalls", "otherRecords", "route53Calls", "route53Changes", "transitions", "wallSeconds"},
-		"rollback":       {"route53Calls", "transitions", "wallSeconds"},
-		"manualRollback": {"route53Calls", "transitions", "wallSeconds"},
+		"releases[0]":    {"costUSD", "getChangeCalls", "otherRecords", "route53Calls", "route53Changes", "transitions", "wallSeconds"},
+		"rollback":       {"costUSD", "route53Calls", "transitions", "wallSeconds"},
+		"manualRollback": {"costUSD", "route53Calls", "transitions", "wallSeconds"},
 		"bootstraps[0]":  {"bytes", "initMillis", "name"},
 	}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("bench.json keys (-got +want):\n%s", diff)
 	}
-	if !bytes.Contains(body, []byte(`"propagationSeconds": 0,`)) || !bytes.Contains(body, []byte(`"wallSeconds": 113.26`)) {
+	if !bytes.Contains(body, []byte(`"propagationSeconds": 0,`)) || !bytes.Contains(body, []byte(`"wallSeconds": 113.26`)) || !bytes.Contains(body, []byte(`"costUSD": 0.00115`)) {
 		t.Errorf("bench.json values:\n%s", body)
 	}
 }
@@ -160,13 +160,13 @@ func TestMarkdown(t *testing.T) {
 	sample().Markdown(&b)
 	want := `Measured on 2 × AMD EPYC, 24 GiB, 2026-12-01T10:00:00Z; Route 53 propagation 0 s (the local Route 53 answers INSYNC at once).
 
-| run | other records | Route 53 calls | of which rejected | changes | GetChange | ListResourceRecordSets | GetHostedZone | transitions | wall s |
-|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|
-| third release | 0 | 37 | 0 | 7 | 0 | 22 | 8 | 46 | 0.94 |
-| third release | 10,000 | 764 | 1 | 7 | 1 | 748 | 8 | 46 | 113.26 |
-| rollback at the 10 % step: restore | 0 | 5 | 0 | 1 | 0 | 3 | 1 | 26 | 0.85 |
-| rollback at the 10 % step: failed stack's records (Discard, apart) | 0 | 4 | 0 | 1 | 0 | 2 | 1 | – | – |
-| manual rollback | 0 | 8 | 0 | 1 | 0 | 4 | 3 | 14 | 0.58 |
+| run | other records | Route 53 calls | of which rejected | changes | GetChange | ListResourceRecordSets | GetHostedZone | transitions | cost USD | wall s |
+|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|
+| third release | 0 | 37 | 0 | 7 | 0 | 22 | 8 | 46 | 0.001150 | 0.94 |
+| third release | 10,000 | 764 | 1 | 7 | 1 | 748 | 8 | 46 | 0.001150 | 113.26 |
+| rollback at the 10 % step: restore | 0 | 5 | 0 | 1 | 0 | 3 | 1 | 26 | 0.000650 | 0.85 |
+| rollback at the 10 % step: failed stack's records (Discard, apart) | 0 | 4 | 0 | 1 | 0 | 2 | 1 | – | – | – |
+| manual rollback | 0 | 8 | 0 | 1 | 0 | 4 | 3 | 14 | 0.000350 | 0.58 |
 
 | function | bootstrap bytes (linux/arm64) | MiB | cold start ms (host build, RIE) | warm invoke ms |
 |---|--:|--:|--:|--:|

@@ -44,6 +44,8 @@ type Release struct {
 	GetChangeCalls int `json:"getChangeCalls"`
 	// Transitions counts the execution's StateEntered events, the stack wait loop's excluded.
 	Transitions int `json:"transitions"`
+	// CostUSD is what Step Functions Standard bills for those transitions (TransitionUSD each).
+	CostUSD float64 `json:"costUSD"`
 	// WallSeconds is the execution's wall time, start to stop.
 	WallSeconds float64 `json:"wallSeconds"`
 	// Calls is the detail of Route53Calls.
@@ -60,6 +62,8 @@ type Rollback struct {
 	Route53Calls int `json:"route53Calls"`
 	// Transitions counts the whole execution's StateEntered events, the stack wait loop's excluded.
 	Transitions int `json:"transitions"`
+	// CostUSD is what Step Functions Standard bills for those transitions (TransitionUSD each).
+	CostUSD float64 `json:"costUSD"`
 	// WallSeconds is the execution's wall time, start to stop.
 	WallSeconds float64 `json:"wallSeconds"`
 	// Calls is the detail of Route53Calls.
@@ -68,6 +72,13 @@ type Rollback struct {
 	// removes its records: reported apart.
 	Discard *Calls `json:"-"`
 }
+
+// TransitionUSD is Step Functions Standard's price of one state transition in us-east-1 ($0.025 per 1,000),
+// retries included.
+const TransitionUSD = 0.000025
+
+// Cost is what n state transitions cost.
+func Cost(n int) float64 { return float64(n*25) / 1e6 } // exactly TransitionUSD each, without float drift
 
 // Bootstrap is one function's binary.
 type Bootstrap struct {
@@ -110,16 +121,16 @@ func (r Report) JSON() ([]byte, error) {
 func (r Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "Measured on %s, %s; Route 53 propagation %s s (the local Route 53 answers INSYNC at once).\n\n",
 		r.Machine, r.Date, num(r.PropagationSeconds, 0))
-	fmt.Fprintln(w, "| run | other records | Route 53 calls | of which rejected | changes | GetChange | ListResourceRecordSets | GetHostedZone | transitions | wall s |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	fmt.Fprintln(w, "| run | other records | Route 53 calls | of which rejected | changes | GetChange | ListResourceRecordSets | GetHostedZone | transitions | cost USD | wall s |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, rel := range r.Releases {
-		row(w, "third release", rel.OtherRecords, rel.Calls, strconv.Itoa(rel.Transitions), num(rel.WallSeconds, 2))
+		row(w, "third release", rel.OtherRecords, rel.Calls, strconv.Itoa(rel.Transitions), usd(rel.CostUSD), num(rel.WallSeconds, 2))
 	}
-	row(w, "rollback at the 10 % step: restore", 0, r.Rollback.Calls, strconv.Itoa(r.Rollback.Transitions), num(r.Rollback.WallSeconds, 2))
+	row(w, "rollback at the 10 % step: restore", 0, r.Rollback.Calls, strconv.Itoa(r.Rollback.Transitions), usd(r.Rollback.CostUSD), num(r.Rollback.WallSeconds, 2))
 	if d := r.Rollback.Discard; d != nil {
-		row(w, "rollback at the 10 % step: failed stack's records (Discard, apart)", 0, *d, "", "")
+		row(w, "rollback at the 10 % step: failed stack's records (Discard, apart)", 0, *d, "", "", "")
 	}
-	row(w, "manual rollback", 0, r.ManualRollback.Calls, strconv.Itoa(r.ManualRollback.Transitions), num(r.ManualRollback.WallSeconds, 2))
+	row(w, "manual rollback", 0, r.ManualRollback.Calls, strconv.Itoa(r.ManualRollback.Transitions), usd(r.ManualRollback.CostUSD), num(r.ManualRollback.WallSeconds, 2))
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| function | bootstrap bytes (linux/arm64) | MiB | cold start ms (host build, RIE) | warm invoke ms |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|")
@@ -130,10 +141,13 @@ func (r Report) Markdown(w io.Writer) {
 }
 
 // row writes one run's line of the table.
-func row(w io.Writer, name string, others int, c Calls, transitions, wall string) {
-	fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %d | %d | %s | %s |\n", name, thousands(others),
-		c.All, c.Rejected, c.Changes, c.GetChange, c.List, c.GetHostedZone, dash(transitions), dash(wall))
+func row(w io.Writer, name string, others int, c Calls, transitions, cost, wall string) {
+	fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %d | %d | %s | %s | %s |\n", name, thousands(others),
+		c.All, c.Rejected, c.Changes, c.GetChange, c.List, c.GetHostedZone, dash(transitions), dash(cost), dash(wall))
 }
+
+// usd writes a cost in dollars, to six places (a transition costs 0.000025).
+func usd(x float64) string { return strconv.FormatFloat(x, 'f', 6, 64) }
 
 func dash(s string) string {
 	if s == "" {

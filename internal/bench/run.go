@@ -148,7 +148,7 @@ func (b *bench) release(ctx context.Context, n int) (Release, error) {
 	c := Tally(reqs, localdeploy.FunctionsAccessKey, Window{})
 	rel := Release{
 		OtherRecords: n, Route53Calls: c.All, Route53Changes: c.Changes, GetChangeCalls: c.GetChange,
-		Transitions: Transitions(ex.path), WallSeconds: round(ex.wall.Seconds(), 2), Calls: c, SetupSeconds: round(setup.Seconds(), 1),
+		Transitions: Transitions(ex.path), CostUSD: Cost(Transitions(ex.path)), WallSeconds: round(ex.wall.Seconds(), 2), Calls: c, SetupSeconds: round(setup.Seconds(), 1),
 	}
 	b.say("zone of %s other records: %d Route 53 calls (%d ListResourceRecordSets), %d transitions, %.2f s",
 		thousands(n), c.All, c.List, rel.Transitions, rel.WallSeconds)
@@ -188,7 +188,7 @@ func (b *bench) rollback(ctx context.Context) (Rollback, error) {
 		return Rollback{}, fmt.Errorf("the failing release did not roll back from the first step's health check: %v", names(ex.path))
 	}
 	c, dc := Tally(reqs, localdeploy.FunctionsAccessKey, restore), Tally(reqs, localdeploy.FunctionsAccessKey, discard)
-	run := Rollback{Route53Calls: c.All, Transitions: Transitions(ex.path), WallSeconds: round(ex.wall.Seconds(), 2), Calls: c, Discard: &dc}
+	run := Rollback{Route53Calls: c.All, Transitions: Transitions(ex.path), CostUSD: Cost(Transitions(ex.path)), WallSeconds: round(ex.wall.Seconds(), 2), Calls: c, Discard: &dc}
 	b.say("rollback: %d Route 53 calls to restore, %d to discard the failed stack's records; %d transitions, %.2f s",
 		c.All, dc.All, run.Transitions, run.WallSeconds)
 	return run, nil
@@ -212,7 +212,7 @@ func (b *bench) manualRollback(ctx context.Context) (Rollback, error) {
 		return Rollback{}, err
 	}
 	c := Tally(reqs, localdeploy.FunctionsAccessKey, Window{})
-	run := Rollback{Route53Calls: c.All, Transitions: Transitions(ex.path), WallSeconds: round(ex.wall.Seconds(), 2), Calls: c}
+	run := Rollback{Route53Calls: c.All, Transitions: Transitions(ex.path), CostUSD: Cost(Transitions(ex.path)), WallSeconds: round(ex.wall.Seconds(), 2), Calls: c}
 	b.say("manual rollback: %d Route 53 calls, %d transitions, %.2f s", c.All, run.Transitions, run.WallSeconds)
 	return run, nil
 }
