@@ -121,16 +121,19 @@ func targets(s *aslState) []string {
 type kind int
 
 const (
-	kindLambda kind = iota // one of the deployer's Lambdas
-	kindLock               // a write of the lock item (the lock, progress, the plan)
-	kindUnlock             // the release of the lock
-	kindNotify             // a notification
+	kindLambda   kind = iota // one of the deployer's Lambdas
+	kindApproval             // a Lambda that waits for an operator's answer (a task token)
+	kindLock                 // a write of the lock item (the lock, progress, the plan)
+	kindUnlock               // the release of the lock
+	kindNotify               // a notification
 )
 
 // retry is each kind's retry policy.
 func (k kind) retry() []retrier {
 	switch k {
 	case kindLambda:
+		return append(append([]retrier{}, lambdaRetry...), timeoutRetry)
+	case kindApproval:
 		return lambdaRetry
 	case kindLock, kindUnlock:
 		return dynamoRetry
@@ -141,7 +144,7 @@ func (k kind) retry() []retrier {
 // carried is where a failure of a task of this kind is recorded when its phase carries on.
 func (k kind) carried() any {
 	switch k {
-	case kindLambda:
+	case kindLambda, kindApproval:
 		return "$.cleanupError"
 	case kindLock:
 		return "$.error"

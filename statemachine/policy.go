@@ -67,6 +67,12 @@ var (
 		{ErrorEquals: []string{"RetryableError"}, IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2, MaxDelaySeconds: 30, JitterStrategy: "FULL"},
 		{ErrorEquals: lambdaTransient, IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: "FULL"},
 	}
+	// timeoutRetry: a handler that timed out (the function's own timeout, Sandbox.Timedout; a runtime that died,
+	// Lambda.Unknown; the task's, States.Timeout) is tried once more with backoff and jitter, since every handler is
+	// idempotent; a second timeout fails the task as a timeout. Not for the approval gate, whose timeout is the
+	// operator's silence.
+	timeoutRetry    = retrier{ErrorEquals: lambdaTimeouts, IntervalSeconds: 2, MaxAttempts: 1, BackoffRate: 2, JitterStrategy: "FULL"}
+	lambdaTimeouts  = []string{"Sandbox.Timedout", "Lambda.Unknown", "States.Timeout"}
 	lambdaTransient = []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
 
 	// dynamoRetry: DynamoDB's transient errors, so one 500 does not roll back a healthy release. Never a failed

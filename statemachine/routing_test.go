@@ -28,6 +28,14 @@ var (
 		errors: append(slices.Clone(deploy.ErrorNames), "States.Timeout", "States.TaskFailed", "States.HeartbeatTimeout",
 			"Sandbox.Timedout", "Lambda.Unknown", "Lambda.ServiceException", "Lambda.AWSLambdaException",
 			"Lambda.SdkClientException", "Lambda.TooManyRequestsException", "Lambda.ResourceNotFoundException"),
+		// A timeout too, once: every handler is idempotent.
+		retried: []string{"RetryableError", "Lambda.ServiceException", "Lambda.AWSLambdaException",
+			"Lambda.SdkClientException", "Lambda.TooManyRequestsException", "Sandbox.Timedout", "Lambda.Unknown", "States.Timeout"},
+	}
+	// approvalErrors: the approval gate's task is a Lambda's, but its timeout is nobody answering: never retried.
+	approvalErrors = errorsOf{
+		name:   "approval",
+		errors: lambdaErrors.errors,
 		retried: []string{"RetryableError", "Lambda.ServiceException", "Lambda.AWSLambdaException",
 			"Lambda.SdkClientException", "Lambda.TooManyRequestsException"},
 	}
@@ -100,7 +108,7 @@ var routing = []expectation{
 	to("ShiftSync", lambdaErrors, "Rollback"),
 	to("Shifted", dynamoErrors, "Rollback"),
 	to("StepHealth", lambdaErrors, "Rollback"),
-	to("Approval", lambdaErrors, "Rollback"), // States.Timeout: nobody answered in time
+	to("Approval", approvalErrors, "Rollback"), // States.Timeout: nobody answered in time
 	to("ApprovalDecided", dynamoErrors, "Rollback"),
 	to("FinalHealth", lambdaErrors, "Rollback"),
 	to("Switch", lambdaErrors, "Rollback"),

@@ -117,7 +117,7 @@ func deployment(b *builder) {
 		Parameters:         map[string]any{"FunctionName": placeholder(approval.function), "Payload": payload},
 		TimeoutSecondsPath: "$.config.strategy.approvalTimeoutSeconds",
 		ResultPath:         "$.approval",
-	}, kindLambda, "ApprovalDecided")
+	}, kindApproval, "ApprovalDecided")
 	steps.forgetApproval("ApprovalDecided", "The gate is answered: remove its token from the lock item, so no one answers it twice.", "Decision")
 	steps.choice("Decision", "Anything but promote or promote-full aborts.", "Aborted",
 		absent("$.approval.decision", "Aborted"),
