@@ -104,13 +104,20 @@ func (a App) Shift(rt Routing, s State, newColor Color, percent int) (Batch, err
 	if newID == "" || liveID == "" {
 		return Batch{}, fmt.Errorf("shift to %s: both slots must hold a stack (blue %q, green %q)", newColor, s.Slots[Blue], s.Slots[Green])
 	}
-	return Batch{
+	b := Batch{
 		Comment: fmt.Sprintf("%s: %d%% to %s stack %s", a.Name, percent, newColor, newID),
 		Changes: []Change{
 			{Action: Upsert, Record: a.WeightedRecord(rt, newColor, newID, int64(percent))},
 			{Action: Upsert, Record: a.WeightedRecord(rt, live, liveID, int64(100-percent))},
 		},
-	}, nil
+	}
+	// The step relies on the slots and stack.active naming what they named when it was decided.
+	for _, r := range s.Records {
+		if k := a.ParseName(r.Name).Kind; k == KindSlot || k == KindActive {
+			b.Depends = append(b.Depends, r.Clone())
+		}
+	}
+	return b, nil
 }
 
 // Switch is the batch that makes a color's stack live: its weighted record 100, the other color's 0 (where it has

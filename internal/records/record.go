@@ -158,6 +158,10 @@ type Change struct {
 type Batch struct {
 	Comment string   `json:"comment,omitempty"`
 	Changes []Change `json:"changes"`
+	// Depends are records the batch does not change but relies on being as they are: the writer deletes and
+	// re-creates each exactly as read in the same batch, so that a hand edit of one refuses the batch rather than
+	// being kept (a shift relies on the slots and stack.active). They never make a batch worth sending on their own.
+	Depends []Record `json:"depends,omitempty"`
 }
 
 // Empty reports whether the batch changes nothing.

@@ -219,6 +219,15 @@ func TestApplyRefused(t *testing.T) {
 			}
 			f.Set(zoneID, rs)
 		}},
+		{name: "a hand edit of stack.active, which the step does not change but relies on", wantErr: "StateInconsistentError", between: func(f *zonetest.Fake) {
+			rs := liveBlue(true)
+			for i := range rs {
+				if rs[i].Name == app.ActiveName() {
+					rs[i] = records.TXT(app.ActiveName(), 60, fresh)
+				}
+			}
+			f.Set(zoneID, rs)
+		}},
 		{name: "the answer was lost", between: func(f *zonetest.Fake) { f.LoseAnswers = 1 }},
 	}
 	for _, tt := range tests {

@@ -40,7 +40,8 @@ func (e *RejectedError) Unwrap() error { return e.Err }
 
 // Swap applies the part of b that the listing does not already reflect as a compare-and-swap: every record it
 // changes or deletes is deleted exactly as listed (DELETE + CREATE, never UPSERT; Route 53 counts an UPSERT as two
-// changes anyway), and the fence is swapped in the same batch. Route 53 applies a batch all or nothing and refuses it
+// changes anyway), every record it depends on (b.Depends) is deleted and re-created as it is, and the fence is
+// swapped in the same batch. Route 53 applies a batch all or nothing and refuses it
 // when a DELETE does not match what is stored, so an accepted batch leaves exactly what it names: nothing is read
 // back. The batch is checked against Route 53's rules before it is sent. A refused batch is a RejectedError, after
 // one read of the app's records, unless that read shows the batch applied (its answer was lost and the SDK's retry
@@ -50,6 +51,15 @@ func (z *Zone) Swap(ctx context.Context, app records.App, l *Listing, b records.
 	res := Result{InSync: true}
 	todo := records.Unapplied(l.Records, b)
 	fenced := records.Batch{Comment: b.Comment, Changes: todo.Changes}
+	changed := map[records.Key]bool{}
+	for _, c := range todo.Changes {
+		changed[c.Record.Key()] = true
+	}
+	for _, d := range b.Depends {
+		if !changed[d.Key()] && !todo.Empty() {
+			fenced.Changes = append(fenced.Changes, records.Change{Action: records.Delete, Record: d.Clone()}, records.Change{Action: records.Create, Record: d.Clone()})
+		}
+	}
 	if f.Expect != nil {
 		fenced.Changes = append(fenced.Changes, records.Change{Action: records.Delete, Record: f.Expect.Clone()})
 	}
