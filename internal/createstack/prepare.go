@@ -123,7 +123,7 @@ func (h *Handler) appOf(ctx context.Context, in deploy.Input, self string) (depl
 		if err != nil {
 			return deploy.Input{}, fmt.Errorf("describe execution %s: %w", arn, err)
 		}
-		if arn == in.Execution && (out.Status == sfntypes.ExecutionStatusRunning || out.Status == sfntypes.ExecutionStatusPendingRedrive) {
+		if arn == in.Execution && running(string(out.Status)) {
 			return deploy.Input{}, &deploy.ValidationError{Problems: []string{fmt.Sprintf("execution %s is still %s: stop it before reconciling", arn, out.Status)}}
 		}
 		target, err := deploy.DecodeInput([]byte(aws.ToString(out.Input)))

@@ -66,7 +66,7 @@ func ResolveConfig(app string, stored []byte, overrides ...json.RawMessage) (Con
 	if err != nil {
 		return Config{}, err
 	}
-	c, err := MergeConfig(stored, overrides...)
+	c, err := merge(stored, overrides)
 	if err != nil {
 		return Config{}, err
 	}
@@ -93,6 +93,11 @@ func MergeConfig(stored []byte, overrides ...json.RawMessage) (Config, error) {
 	if _, err := DecodeConfig(stored); err != nil {
 		return Config{}, err
 	}
+	return merge(stored, overrides)
+}
+
+// merge applies the overrides to a stored configuration DecodeConfig has accepted.
+func merge(stored []byte, overrides []json.RawMessage) (Config, error) {
 	var tree any = map[string]any{}
 	if len(stored) > 0 {
 		_ = json.Unmarshal(stored, &tree) // decoded above: keys exact and unique

@@ -79,22 +79,25 @@ func changesToSDK(b records.Batch) *types.ChangeBatch {
 }
 
 // normalizeName undoes Route 53's escaping (\052 for '*', ...), lower-cases and drops the trailing dot.
-func normalizeName(name string) string {
-	if strings.Contains(name, `\`) {
-		var b strings.Builder
-		for i := 0; i < len(name); i++ {
-			if name[i] == '\\' && i+4 <= len(name) {
-				if n, err := strconv.ParseUint(name[i+1:i+4], 8, 8); err == nil {
-					b.WriteByte(byte(n))
-					i += 3
-					continue
-				}
-			}
-			b.WriteByte(name[i])
-		}
-		name = b.String()
+func normalizeName(name string) string { return records.Normalize(Unescape(name)) }
+
+// Unescape reads a name as Route 53 writes it, with escape codes (\NNN, octal) for some characters.
+func Unescape(name string) string {
+	if !strings.Contains(name, `\`) {
+		return name
 	}
-	return records.Normalize(name)
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		if name[i] == '\\' && i+4 <= len(name) {
+			if n, err := strconv.ParseUint(name[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(name[i])
+	}
+	return b.String()
 }
 
 // zoneID strips the "/hostedzone/" prefix Route 53 puts on hosted zone ids.

@@ -96,7 +96,7 @@ type Result struct {
 	// InSync is true once Route 53 has applied the change everywhere and the records read back as expected. When
 	// false, the caller's deadline came first: check ChangeID later with Check.
 	InSync bool
-	// Expect and Removed are what the batch leaves, for Check to read back.
+	// Expect and Removed are what the batch leaves, which Apply reads back (Swap does not: see there).
 	Expect  []records.Record
 	Removed []records.Key
 }

@@ -12,7 +12,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -210,21 +209,8 @@ func escape(name string) string {
 	return b.String() + "."
 }
 
-// unescape reads a name given with escape codes (\NNN, octal).
-func unescape(name string) string {
-	var b strings.Builder
-	for i := 0; i < len(name); i++ {
-		if name[i] == '\\' && i+4 <= len(name) {
-			if n, err := strconv.ParseUint(name[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(name[i])
-	}
-	return canon(b.String())
-}
+// unescape reads a name given with escape codes (\NNN, octal), as Route 53 does, and canonicalizes it.
+func unescape(name string) string { return canon(zone.Unescape(name)) }
 
 // ChangeResourceRecordSets implements Route 53's all-or-nothing change batch (see judge): a malformed request is
 // answered InvalidInput, a batch that breaks Route 53's rules InvalidChangeBatch listing every problem.
