@@ -12,9 +12,9 @@ import (
 // added to it takes its Catch from that policy, so where a failure goes is decided per phase, not per state:
 //
 //	b := newBuilder(comment)
-//	create := b.phase("create", "Create the stack", rollBack)
-//	create.lambda("Create", "Create the stack.", call{CreateStackFunction, "create"}, "Created")
-//	create.record("Created", "", deploy.ProgressCreated, "StackWait")
+//	watch := b.phase("watch", "Watch the release", rollBack)
+//	watch.lambda("Watch", "Watch the release.", call{HealthCheckFunction, "watch"}, "Watched")
+//	watch.record("Watched", "", deploy.ProgressWatched, "Cleanup")
 //	m, err := b.machine()
 //
 // The parts:

@@ -90,30 +90,23 @@ var routing = []expectation{
 
 	// Under the lock, before any write of a record: unlock and refuse.
 	to("Plan", lambdaErrors, "UnlockRefused"),
-	to("SavePlan", dynamoErrors, "UnlockRefused"),
-	to("SaveRollbackPlan", dynamoErrors, "UnlockRefused"),
-	to("SaveRepairPlan", dynamoErrors, "UnlockRefused"),
 	to("RepairTargetHealth", lambdaErrors, "UnlockRefused"),
 	to("TargetHealth", lambdaErrors, "UnlockRefused"),
 
 	// Deploying, until the end of the watch: roll back (a lost lock too; the rollback's writes are fenced).
 	to("Create", lambdaErrors, "Rollback"),
-	to("Created", dynamoErrors, "Rollback"),
 	to("StackStatus", lambdaErrors, "Rollback"),
 	to("Publish", lambdaErrors, "Rollback"),
 	to("PublishSync", lambdaErrors, "Rollback"),
-	to("Published", dynamoErrors, "Rollback"),
 	to("PreTrafficHealth", lambdaErrors, "Rollback"),
 	to("Shift", lambdaErrors, "Rollback"),
 	to("ShiftSync", lambdaErrors, "Rollback"),
-	to("Shifted", dynamoErrors, "Rollback"),
 	to("StepHealth", lambdaErrors, "Rollback"),
 	to("Approval", approvalErrors, "Rollback"), // States.Timeout: nobody answered in time
 	to("ApprovalDecided", dynamoErrors, "Rollback"),
 	to("FinalHealth", lambdaErrors, "Rollback"),
 	to("Switch", lambdaErrors, "Rollback"),
 	to("SwitchSync", lambdaErrors, "Rollback"),
-	to("Switched", dynamoErrors, "Rollback"),
 	to("Watch", lambdaErrors, "Rollback"),
 
 	// After the watch the release stays: failures are warnings and the run goes on.

@@ -59,26 +59,22 @@ func begin(b *builder) {
 	lock.lambda("TakeOverLock", "Another execution holds the lock: fail fast naming it while it runs; take the lock over when it stopped after changing nothing or finishing, or when this is a reconcile; otherwise refuse and say to reconcile.",
 		call{CreateStackFunction, "lock"}, "Plan")
 
-	plan := b.phase("plan", "Plan under the lock (reads only), stored in the lock item", refuse)
-	plan.lambda("Plan", "Under the lock: read the records, refuse a state that is not at rest, choose the idle color and the new stack id. Reads only. A reconcile recovers the stopped run's plan instead.",
+	plan := b.phase("plan", "Plan under the lock (reads the records), stored in the lock item", refuse)
+	plan.lambda("Plan", "Under the lock: read the records, refuse a state that is not at rest, choose the idle color and the new stack id, and store the plan (with the records as they were) in the lock item, progress 'planned'. Writes no record. A reconcile recovers the stopped run's plan instead.",
 		call{CreateStackFunction, "plan"}, "ChooseAction")
 	plan.choice("ChooseAction", "", "UnlockRefused",
-		equals("$.input.action", string(deploy.ActionDeploy), "SavePlan"),
-		equals("$.input.action", string(deploy.ActionRollback), "SaveRollbackPlan"),
+		equals("$.input.action", string(deploy.ActionDeploy), "Create"),
+		equals("$.input.action", string(deploy.ActionRollback), "TargetHealth"),
 		equals("$.input.action", string(deploy.ActionReconcile), "ReconcileChoice"),
-		equals("$.input.action", string(deploy.ActionRepair), "SaveRepairPlan"))
-	plan.record("SavePlan", "Store the plan (with the records as they were) in the lock item.", deploy.ProgressPlanned, "Create", planSet())
-	plan.record("SaveRollbackPlan", "Store the rollback's plan in the lock item.", deploy.ProgressPlanned, "TargetHealth", planSet())
-	plan.record("SaveRepairPlan", "Store the repair's plan (with the records as they were) in the lock item.", deploy.ProgressPlanned, "RepairTargetHealth", planSet())
+		equals("$.input.action", string(deploy.ActionRepair), "RepairTargetHealth"))
 }
 
 // deployment: create the new stack, publish it, check it, move traffic to it step by step, switch, watch; then
 // clean up. Any failure until the end of the watch rolls back.
 func deployment(b *builder) {
 	create := b.phase("create", "Create the stack <app>-<id> in the idle color, wait until it is complete", rollBack)
-	create.lambda("Create", "Create stack <app>-<id> in the idle color from the app's template, with its service role.",
-		call{CreateStackFunction, "create"}, "Created")
-	create.record("Created", "", deploy.ProgressCreated, "StackWait")
+	create.lambda("Create", "Create stack <app>-<id> in the idle color from the app's template, with its service role; progress 'created'.",
+		call{CreateStackFunction, "create"}, "StackWait")
 	create.wait("StackWait", "", "$.stack.waitSeconds", "StackStatus")
 	create.lambda("StackStatus", "Check the stack once; the wait grows each time, up to the strategy's deadline.",
 		call{CreateStackFunction, "status"}, "StackReady")
@@ -87,10 +83,9 @@ func deployment(b *builder) {
 	publish := b.phase("publish", "Publish: its endpoint record, then its slot TXT and weighted record at weight 0", rollBack)
 	publish.changeLoop(change{
 		name:    "Publish",
-		comment: "Publish the stack: its endpoint record (own batch), then its slot TXT and its color's weighted record at weight 0.",
-		apply:   call{CreateStackFunction, "publish"}, next: "Published", again: true,
+		comment: "Publish the stack: its endpoint record (own batch), then its slot TXT and its color's weighted record at weight 0; progress 'published'.",
+		apply:   call{CreateStackFunction, "publish"}, next: "PreTrafficHealth", again: true,
 	})
-	publish.record("Published", "", deploy.ProgressPublished, "PreTrafficHealth")
 
 	pre := b.phase("pretraffic", "Health check before any traffic (tried again health.retries times)", rollBack)
 	pre.healthCheck("PreTraffic", "Health check the new stack before it gets any traffic; a failed check is tried again health.retries times.", "MoreSteps")
@@ -100,14 +95,14 @@ func deployment(b *builder) {
 		isTrue("$.step.more", "Shift"))
 	steps.changeLoop(change{
 		name:    "Shift",
-		comment: "Give the new stack the next step's share: one change batch, INSYNC, read back.",
-		apply:   call{ShiftWeightFunction, "shift"}, next: "Shifted",
+		comment: "Give the new stack the next step's share: one change batch, INSYNC; progress 'shifting' and the step.",
+		apply:   call{ShiftWeightFunction, "shift"}, next: "Bake",
 	})
-	steps.record("Shifted", "", deploy.ProgressShifting, "Bake", stepSet())
 	steps.wait("Bake", "", "$.config.strategy.bakeSeconds", "StepHealth")
 	steps.lambda("StepHealth", "After the bake: health check the new stack, alarms included.",
 		call{HealthCheckFunction, "step"}, "NeedsApproval")
-	steps.choice("NeedsApproval", "", "MoreSteps", isTrue("$.step.approval", "Approval"))
+	steps.choice("NeedsApproval", "An approval gate at this step, else the next step, else the switch.", "Switch",
+		isTrue("$.step.approval", "Approval"), isTrue("$.step.more", "Shift"))
 	approval := call{ShiftWeightFunction, "approval"}
 	payload := approval.payload()
 	payload["token.$"] = "$$.Task.Token"
@@ -133,10 +128,9 @@ func deployment(b *builder) {
 	sw := b.phase("switch", "Switch: weights 100/0 and stack.active in one batch", rollBack)
 	sw.changeLoop(change{
 		name:    "Switch",
-		comment: "Make the new stack live: weights 100/0 and stack.active in ONE change batch.",
-		apply:   call{SwitchFunction, "switch"}, next: "Switched",
+		comment: "Make the new stack live: weights 100/0 and stack.active in ONE change batch; progress 'switched'.",
+		apply:   call{SwitchFunction, "switch"}, next: "Watch",
 	})
-	sw.record("Switched", "", deploy.ProgressSwitched, "Watch")
 
 	watch := b.phase("watch", "Watch after the switch: health checks and alarms for a window", rollBack)
 	watch.lambda("Watch", "Watch the release after the switch (health checks and alarms); a failure rolls back to the previous stack, which is still up.",

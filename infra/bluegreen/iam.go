@@ -60,13 +60,14 @@ func (d *Deployer) grantFunctions() {
 	add("healthcheck", d.stackReadStatement("ReadStacks", "cloudformation:DescribeStacks"),
 		statement("DescribeTargets", []string{"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"}, star(), nil),
 		statement("DescribeAlarms", []string{"cloudwatch:DescribeAlarms"}, star(), nil))
-	// shiftweight: weight steps (Route 53) and the approval gate's token (DynamoDB).
+	// shiftweight: weight steps (Route 53), the step it records and the approval gate's token (DynamoDB).
 	add("shiftweight", route53...)
 	add("shiftweight", statement("LockTable", []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, []*string{d.LockTable.TableArn()}, nil),
 		statement("Notify", []string{"sns:Publish"}, []*string{d.Topic.TopicArn()}, nil))
-	// switch: the switch batch; the lock check before it.
+	// switch: the switch batch; the lock check before it and the progress it records after it (conditional on
+	// the lock).
 	add("switch", route53...)
-	add("switch", statement("LockTable", []string{"dynamodb:GetItem"}, []*string{d.LockTable.TableArn()}, nil))
+	add("switch", statement("LockTable", []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, []*string{d.LockTable.TableArn()}, nil))
 	// rollback: restore, manual rollback and repair batches, the status of the stack it makes live again and (repair,
 	// reconcile) the app's stacks; the lock check before a write.
 	add("rollback", route53...)

@@ -26,7 +26,7 @@ func TestFunctionActions(t *testing.T) {
 			"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
 		}, common...),
 		"shiftweight": append(append([]string{"dynamodb:GetItem", "dynamodb:UpdateItem", "sns:Publish"}, route53...), common...),
-		"switch":      append(append([]string{"dynamodb:GetItem"}, route53...), common...),
+		"switch":      append(append([]string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, route53...), common...),
 		"rollback":    append(append([]string{"cloudformation:DescribeStackEvents", "cloudformation:DescribeStacks", "cloudformation:ListStacks", "dynamodb:GetItem"}, route53...), common...),
 	}
 	pol := base.policies()

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/operator"
@@ -153,8 +154,8 @@ func (c *command) operator(ctx context.Context) (*operator.Operator, error) {
 		}
 	}
 	c.op = &operator.Operator{
-		SFN: sfn.NewFromConfig(cfg), Locks: dynamodb.NewFromConfig(cfg), Params: ssm.NewFromConfig(cfg),
-		StateMachine: c.stateMachine, LockTable: c.lockTable, ConfigPrefix: or(c.configPrefix, invoke.DefaultConfigPrefix),
+		SFN: sfn.NewFromConfig(cfg), Locks: applock.New(dynamodb.NewFromConfig(cfg), c.lockTable), Params: ssm.NewFromConfig(cfg),
+		StateMachine: c.stateMachine, ConfigPrefix: or(c.configPrefix, invoke.DefaultConfigPrefix),
 		Warn: func(w string) { fmt.Fprintf(c.errOut, "warning: %s\n", w) },
 	}
 	return c.op, nil

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/stacks"
 )
@@ -48,6 +49,9 @@ func (h *Handler) create(ctx context.Context, req *deploy.Request, log *slog.Log
 		return s, &deploy.StackFailedError{Stack: n.Stack, Status: "EXISTS", Reason: exists.Error()}
 	}
 	if err != nil {
+		return s, err
+	}
+	if err := h.d.Locks.Record(ctx, s.App.Name, req.Execution, applock.Mark{Progress: deploy.ProgressCreated}); err != nil {
 		return s, err
 	}
 	s.Stack = &deploy.StackWait{

@@ -9,10 +9,11 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
+	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/stacks"
 	"github.com/bluegreen-aws/bluegreen/internal/traffic"
@@ -28,11 +29,12 @@ type executions interface {
 	DescribeExecution(ctx context.Context, params *sfn.DescribeExecutionInput, optFns ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
 }
 
-// lockTable reads and takes over an app's lock item.
+// lockTable reads, takes and takes over an app's lock, and records the progress of the run holding it.
 type lockTable interface {
-	GetItem(ctx context.Context, params *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	PutItem(ctx context.Context, params *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	UpdateItem(ctx context.Context, params *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	Get(ctx context.Context, app string) (*applock.Item, error)
+	Take(ctx context.Context, app, execution string, action deploy.Action) error
+	TakeOver(ctx context.Context, app string, o applock.Takeover) error
+	Record(ctx context.Context, app, execution string, m applock.Mark) error
 }
 
 // stackManager is the part of the stack manager this function uses.
@@ -47,7 +49,7 @@ type stackManager interface {
 var (
 	_ paramStore   = (*ssm.Client)(nil)
 	_ executions   = (*sfn.Client)(nil)
-	_ lockTable    = (*dynamodb.Client)(nil)
+	_ lockTable    = (*applock.Table)(nil)
 	_ stackManager = (*stacks.Manager)(nil)
 )
 
@@ -58,8 +60,7 @@ type Deps struct {
 	Locks      lockTable
 	Stacks     stackManager
 	Zones      traffic.Zones
-	// LockTable is the lock table's name; ConfigPrefix the SSM parameter name prefix of the apps' configurations.
-	LockTable    string
+	// ConfigPrefix is the SSM parameter name prefix of the apps' configurations.
 	ConfigPrefix string
 	// Guard confirms that an execution still holds an app's lock before a write (nil: no check).
 	Guard func(ctx context.Context, app, execution string) error

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
+	"github.com/bluegreen-aws/bluegreen/internal/applock/applocktest"
 	"github.com/bluegreen-aws/bluegreen/internal/createstack"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
@@ -49,7 +51,7 @@ type env struct {
 	zone   *zonetest.Fake
 	params params
 	execs  executions
-	locks  *lockTable
+	locks  *applocktest.Table
 	stacks *stackFake
 	clock  time.Time
 }
@@ -63,12 +65,15 @@ func setupMargin(t *testing.T, margin time.Duration, rs ...records.Record) *env 
 	t.Cleanup(cancel)
 	e := &env{t: t, ctx: ctx, zone: zonetest.New(), params: params{prefix + "demoapp": storedConfig}, execs: executions{},
 		stacks: newStacks(), clock: now}
-	e.locks = &lockTable{t: t, name: table, items: map[string]item{}}
+	// The run holds the app's lock, as every operation after Lock finds it.
+	e.locks = applocktest.New(table)
+	e.locks.Put(applocktest.Item{"app": s("demoapp"), "execution": s(me), "progress": s("locked"), "action": s("deploy")})
 	e.zone.AddZone(zoneID, "example.com", rs...)
 	e.fn = createstack.New(createstack.Deps{
-		Params: e.params, Executions: e.execs, Locks: e.locks, Stacks: e.stacks,
-		Zones:     zone.NewOpener(e.zone, zone.Options{MinDelay: time.Millisecond, MaxDelay: time.Millisecond, Margin: margin}),
-		LockTable: table, ConfigPrefix: prefix, Now: func() time.Time { return e.clock },
+		Params: e.params, Executions: e.execs, Stacks: e.stacks,
+		Locks:        applock.New(e.locks, table).WithClock(func() time.Time { return e.clock }),
+		Zones:        zone.NewOpener(e.zone, zone.Options{MinDelay: time.Millisecond, MaxDelay: time.Millisecond, Margin: margin}),
+		ConfigPrefix: prefix, Now: func() time.Time { return e.clock },
 	}).Function(slog.New(slog.DiscardHandler))
 	return e
 }
@@ -77,6 +82,9 @@ func setupMargin(t *testing.T, margin time.Duration, rs ...records.Record) *env 
 func (e *env) call(op string, s deploy.State) (deploy.State, error) {
 	return e.fn.Handle(e.ctx, deploy.Request{Op: op, Execution: me, State: s})
 }
+
+// lock is the app's lock item as stored.
+func (e *env) lock() applock.Item { return applock.Decode(e.locks.Get("demoapp")) }
 
 // changes counts the accepted ChangeResourceRecordSets calls.
 func (e *env) changes() int { return e.zone.Accepted["ChangeResourceRecordSets"] }

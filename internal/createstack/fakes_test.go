@@ -3,15 +3,11 @@ package createstack_test
 import (
 	"context"
 	"fmt"
-	"maps"
-	"regexp"
 	"slices"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
@@ -50,133 +46,6 @@ func (e executions) DescribeExecution(_ context.Context, in *sfn.DescribeExecuti
 }
 
 type item = map[string]ddbtypes.AttributeValue
-
-// lockTable is the lock table: items keyed by app, with the condition expressions the deployer writes evaluated
-// as DynamoDB does (a failed condition is ConditionalCheckFailedException and changes nothing).
-type lockTable struct {
-	t      *testing.T
-	name   string
-	items  map[string]item
-	writes int
-	// beforeWrite, when set, runs before each conditional write is judged (to lose a race).
-	beforeWrite func(*lockTable)
-}
-
-func (l *lockTable) key(k item) string { return k["app"].(*ddbtypes.AttributeValueMemberS).Value }
-
-func (l *lockTable) table(name *string) error {
-	if aws.ToString(name) != l.name {
-		return &ddbtypes.ResourceNotFoundException{Message: aws.String("Requested resource not found")}
-	}
-	return nil
-}
-
-func (l *lockTable) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	if err := l.table(in.TableName); err != nil {
-		return nil, err
-	}
-	it, ok := l.items[l.key(in.Key)]
-	if !ok {
-		return &dynamodb.GetItemOutput{}, nil
-	}
-	return &dynamodb.GetItemOutput{Item: maps.Clone(it)}, nil
-}
-
-// holds evaluates "attribute_not_exists(app)" and "execution = :v" against an item (nil when absent).
-func (l *lockTable) holds(cond string, it item, values item) bool {
-	switch {
-	case cond == "attribute_not_exists(app)":
-		return it == nil
-	case strings.HasPrefix(cond, "execution = :"):
-		want, ok := values[strings.TrimPrefix(cond, "execution = ")].(*ddbtypes.AttributeValueMemberS)
-		have, exists := it["execution"].(*ddbtypes.AttributeValueMemberS)
-		return ok && exists && have.Value == want.Value
-	}
-	l.t.Fatalf("the fake lock table does not know the condition %q", cond)
-	return false
-}
-
-func conditionFailed() error {
-	return &ddbtypes.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
-}
-
-func (l *lockTable) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	if err := l.table(in.TableName); err != nil {
-		return nil, err
-	}
-	if l.beforeWrite != nil {
-		l.beforeWrite(l)
-	}
-	k := l.key(in.Item)
-	if c := aws.ToString(in.ConditionExpression); c != "" && !l.holds(c, l.items[k], in.ExpressionAttributeValues) {
-		return nil, conditionFailed()
-	}
-	l.items[k] = maps.Clone(in.Item)
-	l.writes++
-	return &dynamodb.PutItemOutput{}, nil
-}
-
-var clauseRE = regexp.MustCompile(`\b(SET|REMOVE)\b`)
-
-func (l *lockTable) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	if err := l.table(in.TableName); err != nil {
-		return nil, err
-	}
-	if l.beforeWrite != nil {
-		l.beforeWrite(l)
-	}
-	k := l.key(in.Key)
-	old, exists := l.items[k]
-	if c := aws.ToString(in.ConditionExpression); c != "" && !l.holds(c, old, in.ExpressionAttributeValues) {
-		return nil, conditionFailed()
-	}
-	it := maps.Clone(old)
-	if !exists {
-		it = maps.Clone(in.Key)
-	}
-	name := func(n string) string {
-		n = strings.TrimSpace(n)
-		if strings.HasPrefix(n, "#") {
-			real, ok := in.ExpressionAttributeNames[n]
-			if !ok {
-				l.t.Fatalf("update %q: no name for %s", aws.ToString(in.UpdateExpression), n)
-			}
-			return real
-		}
-		return n
-	}
-	expr := aws.ToString(in.UpdateExpression)
-	bounds := clauseRE.FindAllStringIndex(expr, -1)
-	for i, b := range bounds {
-		end := len(expr)
-		if i+1 < len(bounds) {
-			end = bounds[i+1][0]
-		}
-		for _, part := range strings.Split(expr[b[1]:end], ",") {
-			if expr[b[0]:b[1]] == "REMOVE" {
-				delete(it, name(part))
-				continue
-			}
-			lhs, rhs, ok := strings.Cut(part, "=")
-			v, known := in.ExpressionAttributeValues[strings.TrimSpace(rhs)]
-			if !ok || !known {
-				l.t.Fatalf("update %q: cannot apply %q", expr, part)
-			}
-			it[name(lhs)] = v
-		}
-	}
-	l.items[k] = it
-	l.writes++
-	return &dynamodb.UpdateItemOutput{}, nil
-}
-
-// str returns a string attribute of an item.
-func str(it item, k string) string {
-	if v, ok := it[k].(*ddbtypes.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
-}
 
 // fakeStack is one CloudFormation stack.
 type fakeStack struct {

@@ -7,11 +7,10 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 )
 
@@ -22,92 +21,72 @@ import (
 func (h *Handler) lock(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
 	s := req.State
 	app := s.App.Name
-	key := map[string]ddbtypes.AttributeValue{"app": &ddbtypes.AttributeValueMemberS{Value: app}}
-	out, err := h.d.Locks.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(h.d.LockTable), Key: key, ConsistentRead: aws.Bool(true)})
+	item, err := h.d.Locks.Get(ctx, app)
 	if err != nil {
-		return s, fmt.Errorf("read the lock of app %s: %w", app, err)
+		return s, err
 	}
-	item := lockItem(out.Item)
-	if out.Item == nil {
+	if item == nil {
 		// Released since the state machine tried: take it the way the state machine does.
-		if err := h.putLock(ctx, &s, req.Execution); err != nil {
-			return s, err
+		if err := h.d.Locks.Take(ctx, app, req.Execution, s.Input.Action); err != nil {
+			return s, retryLost(err)
 		}
 		s.Lock = &deploy.LockInfo{TakenOver: true}
 		return s, nil
 	}
-	if item.execution == req.Execution {
-		s.Lock = &deploy.LockInfo{Holder: item.execution, Progress: item.progress, Plan: item.plan, TakenOver: true}
-		if item.progress.Free() {
+	if item.Execution == req.Execution {
+		s.Lock = &deploy.LockInfo{Holder: item.Execution, Progress: item.Progress, Plan: item.Plan, TakenOver: true}
+		if item.Progress.Free() {
 			return s, nil // a retry of this operation after it took the lock
 		}
 		return s, h.takeFence(ctx, req.Execution, &s)
 	}
-	status, err := h.statusOf(ctx, item.execution)
+	status, err := h.statusOf(ctx, item.Execution)
 	if err != nil {
 		return s, err
 	}
 	reconcile := s.Input.Action == deploy.ActionReconcile
-	if reconcile && item.execution != s.Input.Execution {
+	if reconcile && item.Execution != s.Input.Execution {
 		// A reconcile acts only for the run the lock names: this one holds nothing (it finished, or another run
 		// took the lock since). The lock is left to its holder.
-		reason := fmt.Sprintf("the lock of app %s is held by %s (%s), not by %s", app, item.execution, orGone(status), s.Input.Execution)
+		reason := fmt.Sprintf("the lock of app %s is held by %s (%s), not by %s", app, item.Execution, orGone(status), s.Input.Execution)
 		if !running(status) {
 			reason += ": reconcile that execution"
 		}
-		s.Lock = &deploy.LockInfo{Holder: item.execution, Status: status, Progress: item.progress}
+		s.Lock = &deploy.LockInfo{Holder: item.Execution, Status: status, Progress: item.Progress}
 		s.Reconcile = &deploy.Reconcile{Execution: s.Input.Execution, Skip: reason, Foreign: true}
 		s.Finish(deploy.ResultReconciled)
 		s.Notice = s.Describe("nothing to reconcile: " + reason)
-		log.Info("reconcile: the lock is another run's", "holder", item.execution, "holderStatus", orGone(status))
+		log.Info("reconcile: the lock is another run's", "holder", item.Execution, "holderStatus", orGone(status))
 		return s, nil
 	}
 	if running(status) {
-		return s, &deploy.LockHeldError{App: app, Holder: item.execution}
+		return s, &deploy.LockHeldError{App: app, Holder: item.Execution}
 	}
-	if !reconcile && !item.progress.Free() {
-		return s, &deploy.ReconcileRequiredError{App: app, Holder: item.execution, Status: orGone(status), Progress: item.progress}
+	if !reconcile && !item.Progress.Free() {
+		return s, &deploy.ReconcileRequiredError{App: app, Holder: item.Execution, Status: orGone(status), Progress: item.Progress}
 	}
-	update := "SET execution = :me, takenOverFrom = :old, #action = :action, startedAt = :now"
-	if !reconcile {
-		// A fresh start: the old run's plan and progress mean nothing to this one.
-		update += ", progress = :locked REMOVE #plan, step, approvalToken, approvalStep, approvalVerdict, approvalRequestedAt"
+	// A fresh start drops the old run's plan and progress: they mean nothing to this one.
+	o := applock.Takeover{From: item.Execution, Execution: req.Execution, Action: s.Input.Action, Fresh: !reconcile}
+	if err := h.d.Locks.TakeOver(ctx, app, o); err != nil {
+		return s, retryLost(err)
 	}
-	values := map[string]ddbtypes.AttributeValue{
-		":me":     &ddbtypes.AttributeValueMemberS{Value: req.Execution},
-		":old":    &ddbtypes.AttributeValueMemberS{Value: item.execution},
-		":action": &ddbtypes.AttributeValueMemberS{Value: string(s.Input.Action)},
-		":now":    &ddbtypes.AttributeValueMemberS{Value: h.d.Now().UTC().Format("2006-01-02T15:04:05Z")},
-	}
-	names := map[string]string{"#action": "action"}
-	if !reconcile {
-		values[":locked"] = &ddbtypes.AttributeValueMemberS{Value: string(deploy.ProgressLocked)}
-		names["#plan"] = "plan"
-	}
-	_, err = h.d.Locks.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(h.d.LockTable),
-		Key:                       key,
-		UpdateExpression:          aws.String(update),
-		ConditionExpression:       aws.String("execution = :old"),
-		ExpressionAttributeValues: values,
-		ExpressionAttributeNames:  names,
-	})
-	var lost *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &lost) {
-		return s, &deploy.RetryableError{Op: "lock", Err: fmt.Errorf("the lock of app %s changed hands while taking it over from %s", app, item.execution)}
-	}
-	if err != nil {
-		return s, fmt.Errorf("take over the lock of app %s from %s: %w", app, item.execution, err)
-	}
-	s.Lock = &deploy.LockInfo{Holder: item.execution, Status: status, Progress: item.progress, Plan: item.plan, TakenOver: true}
-	if !item.progress.Free() {
+	s.Lock = &deploy.LockInfo{Holder: item.Execution, Status: status, Progress: item.Progress, Plan: item.Plan, TakenOver: true}
+	if !item.Progress.Free() {
 		// The stopped run may have a record change on its way to Route 53 (it got past "planned").
 		if err := h.takeFence(ctx, req.Execution, &s); err != nil {
 			return s, err
 		}
 	}
-	log.Warn("lock taken over", "holder", item.execution, "holderStatus", orGone(status), "progress", item.progress)
+	log.Warn("lock taken over", "holder", item.Execution, "holderStatus", orGone(status), "progress", item.Progress)
 	return s, nil
+}
+
+// retryLost makes a lock that changed hands while this run took it a RetryableError: the next try reads it again.
+func retryLost(err error) error {
+	if errors.Is(err, applock.ErrTaken) || errors.Is(err, applock.ErrChanged) {
+		return &deploy.RetryableError{Op: "lock", Err: err}
+	}
+	return err
 }
 
 // takeFence claims the app's DNS fence right after this run took the lock over from a stopped one that had got past
@@ -119,29 +98,6 @@ func (h *Handler) takeFence(ctx context.Context, execution string, s *deploy.Sta
 		return err
 	}
 	return r.TakeFence(ctx)
-}
-
-// putLock takes a free lock, as the state machine's Lock state does.
-func (h *Handler) putLock(ctx context.Context, s *deploy.State, execution string) error {
-	_, err := h.d.Locks.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(h.d.LockTable),
-		Item: map[string]ddbtypes.AttributeValue{
-			"app":       &ddbtypes.AttributeValueMemberS{Value: s.App.Name},
-			"execution": &ddbtypes.AttributeValueMemberS{Value: execution},
-			"progress":  &ddbtypes.AttributeValueMemberS{Value: string(deploy.ProgressLocked)},
-			"action":    &ddbtypes.AttributeValueMemberS{Value: string(s.Input.Action)},
-			"startedAt": &ddbtypes.AttributeValueMemberS{Value: h.d.Now().UTC().Format("2006-01-02T15:04:05Z")},
-		},
-		ConditionExpression: aws.String("attribute_not_exists(app)"),
-	})
-	var taken *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &taken) {
-		return &deploy.RetryableError{Op: "lock", Err: fmt.Errorf("the lock of app %s was taken again", s.App.Name)}
-	}
-	if err != nil {
-		return fmt.Errorf("lock app %s: %w", s.App.Name, err)
-	}
-	return nil
 }
 
 // statusOf returns an execution's status, or "" when it no longer exists.
@@ -167,21 +123,4 @@ func orGone(status string) string {
 		return "gone"
 	}
 	return status
-}
-
-// heldLock is a lock item's attributes.
-type heldLock struct {
-	execution string
-	progress  deploy.Progress
-	plan      string
-}
-
-func lockItem(item map[string]ddbtypes.AttributeValue) heldLock {
-	str := func(k string) string {
-		if v, ok := item[k].(*ddbtypes.AttributeValueMemberS); ok {
-			return v.Value
-		}
-		return ""
-	}
-	return heldLock{execution: str("execution"), progress: deploy.Progress(str("progress")), plan: str("plan")}
 }

@@ -3,7 +3,6 @@ package createstack_test
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock/applocktest"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 )
 
@@ -56,7 +56,7 @@ func TestLockDecisions(t *testing.T) {
 				t.Run(fmt.Sprintf("%s/holder %s/%s", action, status, p), func(t *testing.T) {
 					e := setup(t)
 					old := heldBy(holder, p)
-					e.locks.items["demoapp"] = maps.Clone(old)
+					e.locks.Put(old)
 					if status == "RUNNING" || status == "PENDING_REDRIVE" {
 						e.execs[holder] = execution{status: sfntypes.ExecutionStatus(status)}
 					} else if st := statuses[status]; st != "" {
@@ -68,14 +68,14 @@ func TestLockDecisions(t *testing.T) {
 						in.Input.Execution = holder
 					}
 					got, err := e.call("lock", in)
-					after := e.locks.items["demoapp"]
+					after := e.locks.Get("demoapp")
 					if w.err != "" {
 						if typeName(err) != w.err {
 							t.Fatalf("lock = %v (%s), want a %s", err, typeName(err), w.err)
 						}
 						checkRefusal(t, err, status, p)
-						if diff := cmp.Diff(after, old, cmp.Comparer(sameAttr)); diff != "" || e.locks.writes != 0 {
-							t.Errorf("a refused take-over changed the lock item (%d writes):\n%s", e.locks.writes, diff)
+						if diff := cmp.Diff(after, old, cmp.Comparer(sameAttr)); diff != "" || e.locks.Writes() != 0 {
+							t.Errorf("a refused take-over changed the lock item (%d writes):\n%s", e.locks.Writes(), diff)
 						}
 						return
 					}
@@ -87,7 +87,7 @@ func TestLockDecisions(t *testing.T) {
 						t.Errorf("state.lock (-got +want):\n%s", diff)
 					}
 					wantItem := item{"app": s("demoapp"), "execution": s(me), "takenOverFrom": s(holder), "action": s(string(action)),
-						"startedAt": s("2026-11-25T10:15:00Z"), "progress": s("locked")}
+						"startedAt": s("2026-11-25T10:15:00.000Z"), "updatedAt": s("2026-11-25T10:15:00.000Z"), "progress": s("locked")}
 					if !w.reset {
 						for _, k := range []string{"progress", "plan", "step", "approvalToken", "approvalStep"} {
 							wantItem[k] = old[k]
@@ -109,7 +109,7 @@ func TestLockReconcileOfAnotherRun(t *testing.T) {
 		t.Run(string(status), func(t *testing.T) {
 			e := setup(t)
 			old := heldBy(holder, deploy.ProgressShifting)
-			e.locks.items["demoapp"] = maps.Clone(old)
+			e.locks.Put(old)
 			e.execs[holder] = execution{status: status}
 			in := prepared(nil)
 			in.Input = deploy.Input{Action: deploy.ActionReconcile, Execution: third}
@@ -120,8 +120,8 @@ func TestLockReconcileOfAnotherRun(t *testing.T) {
 			if got.Reconcile == nil || got.Reconcile.Skip == "" || got.Lock.TakenOver {
 				t.Errorf("reconcile of %s while %s holds the lock: reconcile %+v, lock %+v; want nothing to reconcile", third, holder, got.Reconcile, got.Lock)
 			}
-			if diff := cmp.Diff(e.locks.items["demoapp"], old, cmp.Comparer(sameAttr)); diff != "" || e.locks.writes != 0 {
-				t.Errorf("the lock item changed (%d writes):\n%s", e.locks.writes, diff)
+			if diff := cmp.Diff(e.locks.Get("demoapp"), old, cmp.Comparer(sameAttr)); diff != "" || e.locks.Writes() != 0 {
+				t.Errorf("the lock item changed (%d writes):\n%s", e.locks.Writes(), diff)
 			}
 		})
 	}
@@ -151,7 +151,7 @@ func TestLockRaces(t *testing.T) {
 	tests := []struct {
 		name        string
 		item        item // the lock item the op finds (nil: released)
-		beforeWrite func(*lockTable)
+		beforeWrite func(*applocktest.Table)
 		wantErr     string
 		wantHolder  string // the lock item's execution afterwards
 		wantWrites  int
@@ -159,29 +159,34 @@ func TestLockRaces(t *testing.T) {
 	}{
 		{name: "released meanwhile: put", wantHolder: me, wantWrites: 1, wantLock: &deploy.LockInfo{TakenOver: true}},
 		{name: "released and taken again meanwhile", wantErr: "RetryableError", wantHolder: third,
-			beforeWrite: func(l *lockTable) { l.items["demoapp"] = heldBy(third, deploy.ProgressLocked) }},
+			beforeWrite: func(l *applocktest.Table) { l.Put(heldBy(third, deploy.ProgressLocked)) }},
 		{name: "another run took it over first", item: heldBy(holder, deploy.ProgressDone), wantErr: "RetryableError", wantHolder: third,
-			beforeWrite: func(l *lockTable) { l.items["demoapp"]["execution"] = s(third) }},
+			beforeWrite: func(l *applocktest.Table) {
+				it := l.Get("demoapp")
+				it["execution"] = s(third)
+				l.Put(it)
+			}},
 		{name: "a retry by the holder itself", item: heldBy(me, deploy.ProgressPlanned), wantHolder: me,
 			wantLock: &deploy.LockInfo{Holder: me, Progress: deploy.ProgressPlanned, Plan: heldPlan, TakenOver: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := setup(t)
+			e.locks.Remove("demoapp")
 			if tt.item != nil {
-				e.locks.items["demoapp"] = tt.item
+				e.locks.Put(tt.item)
 			}
 			e.execs[holder] = execution{status: sfntypes.ExecutionStatusAborted}
-			e.locks.beforeWrite = tt.beforeWrite
+			e.locks.BeforeWrite = tt.beforeWrite
 			got, err := e.call("lock", prepared(nil))
 			if typeName(err) != tt.wantErr {
 				t.Fatalf("lock = %v, want %q", err, tt.wantErr)
 			}
-			if h := str(e.locks.items["demoapp"], "execution"); h != tt.wantHolder {
+			if h := applocktest.S(e.locks.Get("demoapp"), "execution"); h != tt.wantHolder {
 				t.Errorf("lock holder = %q, want %q", h, tt.wantHolder)
 			}
-			if e.locks.writes != tt.wantWrites {
-				t.Errorf("writes = %d, want %d", e.locks.writes, tt.wantWrites)
+			if e.locks.Writes() != tt.wantWrites {
+				t.Errorf("writes = %d, want %d", e.locks.Writes(), tt.wantWrites)
 			}
 			if tt.wantErr == "" {
 				if diff := cmp.Diff(got.Lock, tt.wantLock); diff != "" {
@@ -189,8 +194,8 @@ func TestLockRaces(t *testing.T) {
 				}
 			}
 			if tt.name == "released meanwhile: put" {
-				want := item{"app": s("demoapp"), "execution": s(me), "progress": s("locked"), "action": s("deploy"), "startedAt": s("2026-11-25T10:15:00Z")}
-				if diff := cmp.Diff(e.locks.items["demoapp"], want, cmp.Comparer(sameAttr)); diff != "" {
+				want := item{"app": s("demoapp"), "execution": s(me), "progress": s("locked"), "action": s("deploy"), "startedAt": s("2026-11-25T10:15:00.000Z"), "updatedAt": s("2026-11-25T10:15:00.000Z")}
+				if diff := cmp.Diff(e.locks.Get("demoapp"), want, cmp.Comparer(sameAttr)); diff != "" {
 					t.Errorf("the put lock item (-got +want):\n%s", diff)
 				}
 			}

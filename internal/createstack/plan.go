@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 	"github.com/bluegreen-aws/bluegreen/internal/stacks"
@@ -56,6 +57,11 @@ func (h *Handler) plan(ctx context.Context, req *deploy.Request, log *slog.Logge
 	}
 	s.Plan, s.PlanJSON = p, p.Encode()
 	s.Step = &deploy.Step{Index: -1, More: p.Live != nil && p.New != nil && len(s.Config.Strategy.Steps) > 0}
+	// The plan, with the records as they were, goes in the lock item before any write: a reconcile of this run
+	// restores exactly them.
+	if err := h.d.Locks.Record(ctx, s.App.Name, req.Execution, applock.Mark{Progress: deploy.ProgressPlanned, Plan: s.PlanJSON, Start: true}); err != nil {
+		return s, err
+	}
 	log.Info("planned", "phase", st.Phase, "live", slotLog(p.Live), "candidate", slotLog(p.Candidate()), "retire", slotLog(p.Retire), "kept", p.Kept)
 	return s, nil
 }

@@ -149,6 +149,10 @@ func TestPlanDeploy(t *testing.T) {
 			if got.PlanJSON != got.Plan.Encode() {
 				t.Errorf("planJson %s is not the plan's encoding", got.PlanJSON)
 			}
+			// The plan is stored in the lock item by plan itself, before any write.
+			if l := e.lock(); l.Progress != deploy.ProgressPlanned || l.Plan != got.PlanJSON || !l.StartedAt.Equal(now) {
+				t.Errorf("lock item: progress %s, startedAt %v, plan stored %v; want planned, %v, the plan", l.Progress, l.StartedAt, l.Plan == got.PlanJSON, now)
+			}
 			if diff := cmp.Diff(got.Step, &deploy.Step{Index: -1, More: tt.more}); diff != "" {
 				t.Errorf("step (-got +want):\n%s", diff)
 			}

@@ -51,7 +51,7 @@ func TestPrepareFromEvent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := setup(t)
 			got, err := e.call("prepare", deploy.State{Raw: tt.raw})
-			if n := e.changes() + e.locks.writes + len(e.stacks.specs) + len(e.stacks.deleted); n != 0 {
+			if n := e.changes() + e.locks.Writes() + len(e.stacks.specs) + len(e.stacks.deleted); n != 0 {
 				t.Errorf("prepare made %d writes: it may only read", n)
 			}
 			if tt.problems != nil {

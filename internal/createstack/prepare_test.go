@@ -181,7 +181,7 @@ func TestPrepare(t *testing.T) {
 			} else {
 				tt.check(t, got)
 			}
-			if n := e.changes() + e.locks.writes + len(e.stacks.specs) + len(e.stacks.deleted); n != 0 {
+			if n := e.changes() + e.locks.Writes() + len(e.stacks.specs) + len(e.stacks.deleted); n != 0 {
 				t.Errorf("prepare made %d writes: it may only read", n)
 			}
 		})

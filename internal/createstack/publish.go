@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 )
@@ -37,6 +38,10 @@ func (h *Handler) publish(ctx context.Context, req *deploy.Request, log *slog.Lo
 		return s, err
 	}
 	if s.Change, err = r.Apply(ctx, r.App().PublishSlot(r.Routing(), st, n.Color, n.StackID), poll); err != nil {
+		return s, err
+	}
+	// Both batches are applied (the second may still be on its way to INSYNC): the stack is published.
+	if err := h.d.Locks.Record(ctx, s.App.Name, req.Execution, applock.Mark{Progress: deploy.ProgressPublished}); err != nil {
 		return s, err
 	}
 	s.Notice = s.Describe(fmt.Sprintf("published stack %s in %s", n.Stack, n.Color))

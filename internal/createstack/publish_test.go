@@ -44,11 +44,17 @@ func TestPublishWaitsForTheEndpointBeforeTheSlot(t *testing.T) {
 	if !s.Change.Pending || e.changes() != 1 {
 		t.Fatalf("first publish: change %+v after %d changes, want the endpoint's change pending", s.Change, e.changes())
 	}
+	if p := e.lock().Progress; p != deploy.ProgressLocked {
+		t.Fatalf("progress %s after the endpoint alone, want it unchanged: the stack is not published yet", p)
+	}
 	if st := records.Read(app, e.zone.Records(zoneID), records.Facts{}); st.Slots[records.Green] != "" {
 		t.Fatalf("the slot was written before the endpoint was INSYNC")
 	}
 	if s, err = e.call("publish", sync(s)); err != nil || !s.Change.Pending || e.changes() != 2 {
 		t.Fatalf("second publish: %v, change %+v after %d changes; want the slot's change pending", err, s.Change, e.changes())
+	}
+	if p := e.lock().Progress; p != deploy.ProgressPublished {
+		t.Errorf("progress %s after the slot's batch, want published (recorded by publish itself)", p)
 	}
 	if s, err = e.call("publish", sync(s)); err != nil || s.Change.Pending || e.changes() != 2 {
 		t.Fatalf("publish after success: %v, change %+v after %d changes; want nothing submitted", err, s.Change, e.changes())

@@ -43,6 +43,9 @@ func TestCreate(t *testing.T) {
 	if len(e.stacks.specs) != 1 {
 		t.Fatalf("created %d stacks, want 1", len(e.stacks.specs))
 	}
+	if l := e.lock(); l.Progress != deploy.ProgressCreated || !l.UpdatedAt.Equal(now) {
+		t.Errorf("lock item: progress %s at %v, want created (recorded by create itself) at %v", l.Progress, l.UpdatedAt, now)
+	}
 	if diff := cmp.Diff(e.stacks.specs[0], want); diff != "" {
 		t.Errorf("stack spec (-got +want):\n%s", diff)
 	}

@@ -19,15 +19,14 @@ import (
 
 // FromConfig builds the function with SDK clients from cfg.
 func FromConfig(cfg aws.Config, env invoke.Env, log *slog.Logger) *invoke.Function {
-	locks := dynamodb.NewFromConfig(cfg)
+	locks := applock.New(dynamodb.NewFromConfig(cfg), env.LockTable)
 	return New(Deps{
 		Params:       ssm.NewFromConfig(cfg),
 		Executions:   sfn.NewFromConfig(cfg),
 		Locks:        locks,
-		Guard:        applock.New(locks, env.LockTable).Held,
+		Guard:        locks.Held,
 		Stacks:       stacks.New(cloudformation.NewFromConfig(cfg), elasticloadbalancingv2.NewFromConfig(cfg)),
 		Zones:        zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{}),
-		LockTable:    env.LockTable,
 		ConfigPrefix: env.ConfigPrefix,
 	}).Function(log)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/createstack"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/healthcheck"
@@ -262,8 +263,8 @@ func functionOps() map[string][]string {
 	fns := []*invoke.Function{
 		createstack.New(createstack.Deps{}).Function(nil),
 		healthcheck.New(nil, nil, false).Function(nil),
-		shiftweight.New(nil, nil, "", nil).Function(nil),
-		switchover.New(nil, nil).Function(nil),
+		shiftweight.New(nil, applock.New(nil, "")).Function(nil),
+		switchover.New(nil, applock.New(nil, "")).Function(nil),
 		rollback.New(nil, nil, nil).Function(nil),
 	}
 	out := map[string][]string{}

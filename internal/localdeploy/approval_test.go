@@ -47,7 +47,7 @@ func TestApprovalGates(t *testing.T) {
 			if tt.decision != "" {
 				waitFor(t, "the approval gate waits", func() bool {
 					l, err := e.d.Operator.Lock(e.ctx, "demoapp")
-					return err == nil && l != nil && l.ApprovalStep == "10"
+					return err == nil && l != nil && l.Approval != nil && l.Approval.Step == 10
 				})
 				s := e.status("demoapp")
 				if s.State.Weight(records.Green) != 10 || s.State.Phase != records.PhaseMoving {

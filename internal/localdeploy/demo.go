@@ -97,7 +97,8 @@ func Demo(ctx context.Context, w io.Writer, o DemoOptions) (err error) {
 		return printRecords(ctx, w, d)
 	}
 	steps := func(s operator.Step) {
-		if s.Name == "Shifted" || s.Name == "Published" {
+		// Entered once the stack is published, and once each step's shift is INSYNC.
+		if s.Name == "PreTrafficHealth" || s.Name == "Bake" {
 			say("")
 			_ = printRecords(ctx, w, d)
 			say("")

@@ -35,7 +35,7 @@ func TestFailuresRollBackToThePlansRecords(t *testing.T) {
 			name: "unhealthy in the watch after the switch", version: "v2-watch",
 			arrange:   func(e *env, v string) { apps.FailAfter(v, 4) }, // before traffic and three steps
 			wantError: "HealthCheckError",
-			wantPath:  []string{"Shift", "Switch", "Switched", "Watch", "Rollback", "Drain", "Discard", "RolledBack"},
+			wantPath:  []string{"Shift", "Switch", "Watch", "Rollback", "Drain", "Discard", "RolledBack"},
 			notPath:   []string{"Cleanup"},
 		},
 		{

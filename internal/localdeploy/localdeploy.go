@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/awsenv"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/functions"
@@ -165,8 +166,8 @@ func Install(ctx context.Context, a *localaws.AWS, apps *AppServer) (*Deployer, 
 	_, err = ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String(LockTable),
 		BillingMode:          ddbtypes.BillingModePayPerRequest,
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("app"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
-		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("app"), KeyType: ddbtypes.KeyTypeHash}},
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String(applock.AttrApp), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String(applock.AttrApp), KeyType: ddbtypes.KeyTypeHash}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create the lock table: %w", err)
@@ -197,8 +198,8 @@ func Install(ctx context.Context, a *localaws.AWS, apps *AppServer) (*Deployer, 
 	return &Deployer{
 		AWS: a, Config: cfg, StateMachine: aws.ToString(sm.StateMachineArn), Topic: aws.ToString(topic.TopicArn),
 		Operator: &operator.Operator{
-			SFN: sf, Locks: ddb, Params: ssm.NewFromConfig(cfg),
-			StateMachine: aws.ToString(sm.StateMachineArn), LockTable: LockTable, ConfigPrefix: ConfigPrefix,
+			SFN: sf, Locks: applock.New(ddb, LockTable), Params: ssm.NewFromConfig(cfg),
+			StateMachine: aws.ToString(sm.StateMachineArn), ConfigPrefix: ConfigPrefix,
 		},
 		Zones:  zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{}),
 		Stacks: stacks.New(cloudformation.NewFromConfig(cfg), elasticloadbalancingv2.NewFromConfig(cfg)),

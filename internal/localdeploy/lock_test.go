@@ -34,7 +34,7 @@ func (e *env) lockProgress(app string) string {
 	if l == nil {
 		return ""
 	}
-	return l.Progress
+	return string(l.Progress)
 }
 
 func TestLockStopAndReconcile(t *testing.T) {

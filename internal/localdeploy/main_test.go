@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -310,15 +308,12 @@ func (e *env) subscribe() func() []string {
 // approvalToken returns the approval token in an app's lock item, "" when there is none.
 func (e *env) approvalToken(app string) string {
 	e.t.Helper()
-	out, err := dynamodb.NewFromConfig(e.d.Config).GetItem(e.ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(localdeploy.LockTable), ConsistentRead: aws.Bool(true),
-		Key: map[string]ddbtypes.AttributeValue{"app": &ddbtypes.AttributeValueMemberS{Value: app}},
-	})
+	l, err := e.d.Operator.Lock(e.ctx, app)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if v, ok := out.Item["approvalToken"].(*ddbtypes.AttributeValueMemberS); ok {
-		return v.Value
+	if l == nil || l.Approval == nil {
+		return ""
 	}
-	return ""
+	return l.Approval.Token
 }

@@ -164,7 +164,7 @@ func TestS3KeyCannotInject(t *testing.T) {
 // putLock leaves the app's lock as a run stopped at progress (with no plan) would.
 func (e *env) putLock(app, execution string, progress deploy.Progress) {
 	e.t.Helper()
-	_, err := e.d.Operator.Locks.(*dynamodb.Client).PutItem(e.ctx, &dynamodb.PutItemInput{
+	_, err := dynamodb.NewFromConfig(e.d.Config).PutItem(e.ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(localdeploy.LockTable),
 		Item: map[string]ddbtypes.AttributeValue{
 			"app": &ddbtypes.AttributeValueMemberS{Value: app}, "execution": &ddbtypes.AttributeValueMemberS{Value: execution},

@@ -15,13 +15,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 )
 
@@ -33,9 +33,9 @@ type sfnAPI interface {
 	SendTaskSuccess(ctx context.Context, params *sfn.SendTaskSuccessInput, optFns ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
 }
 
-// lockAPI reads the lock table.
-type lockAPI interface {
-	GetItem(ctx context.Context, params *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+// lockReader reads an app's lock item.
+type lockReader interface {
+	Get(ctx context.Context, app string) (*applock.Item, error)
 }
 
 // paramAPI reads the apps' stored configurations.
@@ -44,18 +44,17 @@ type paramAPI interface {
 }
 
 var (
-	_ sfnAPI   = (*sfn.Client)(nil)
-	_ lockAPI  = (*dynamodb.Client)(nil)
-	_ paramAPI = (*ssm.Client)(nil)
+	_ sfnAPI     = (*sfn.Client)(nil)
+	_ lockReader = (*applock.Table)(nil)
+	_ paramAPI   = (*ssm.Client)(nil)
 )
 
 // Operator talks to one deployer: its state machine, lock table and configuration parameters.
 type Operator struct {
 	SFN          sfnAPI
-	Locks        lockAPI
+	Locks        lockReader
 	Params       paramAPI
 	StateMachine string // ARN
-	LockTable    string
 	ConfigPrefix string
 	// Warn, when set, hears what a check could not do (the stored configuration unreadable here, say).
 	Warn func(string)
@@ -213,44 +212,9 @@ func (o *Operator) Wait(ctx context.Context, arn string, every time.Duration, pr
 	}
 }
 
-// Lock is an app's lock item.
-type Lock struct {
-	Execution       string
-	Progress        string
-	Action          string
-	Step            string
-	StartedAt       string
-	ApprovalStep    string
-	ApprovalVerdict string
-	approvalToken   string
-}
-
 // Lock reads an app's lock; nil when the app is not locked.
-func (o *Operator) Lock(ctx context.Context, app string) (*Lock, error) {
-	out, err := o.Locks.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(o.LockTable), ConsistentRead: aws.Bool(true),
-		Key: map[string]ddbtypes.AttributeValue{"app": &ddbtypes.AttributeValueMemberS{Value: app}},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read the lock of app %s: %w", app, err)
-	}
-	if out.Item == nil {
-		return nil, nil
-	}
-	get := func(k string) string {
-		switch v := out.Item[k].(type) {
-		case *ddbtypes.AttributeValueMemberS:
-			return v.Value
-		case *ddbtypes.AttributeValueMemberN:
-			return v.Value
-		}
-		return ""
-	}
-	return &Lock{
-		Execution: get("execution"), Progress: get("progress"), Action: get("action"), Step: get("step"),
-		StartedAt: get("startedAt"), ApprovalStep: get("approvalStep"), ApprovalVerdict: get("approvalVerdict"),
-		approvalToken: get("approvalToken"),
-	}, nil
+func (o *Operator) Lock(ctx context.Context, app string) (*applock.Item, error) {
+	return o.Locks.Get(ctx, app)
 }
 
 // ErrNoApproval says an app has no approval gate waiting.
@@ -267,15 +231,15 @@ func (o *Operator) Decide(ctx context.Context, app string, a deploy.Approval) er
 	if err != nil {
 		return err
 	}
-	if l == nil || l.approvalToken == "" {
+	if l == nil || l.Approval == nil {
 		return fmt.Errorf("app %s: %w", app, ErrNoApproval)
 	}
 	body, _ := json.Marshal(a)
-	_, err = o.SFN.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(l.approvalToken), Output: aws.String(string(body))})
+	_, err = o.SFN.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(l.Approval.Token), Output: aws.String(string(body))})
 	var gone *sfntypes.TaskTimedOut
 	var invalid *sfntypes.InvalidToken
 	if errors.As(err, &gone) || errors.As(err, &invalid) {
-		return fmt.Errorf("app %s: the approval gate at %s%% is no longer waiting (%v): %w", app, l.ApprovalStep, err, ErrNoApproval)
+		return fmt.Errorf("app %s: the approval gate at %d%% is no longer waiting (%v): %w", app, l.Approval.Step, err, ErrNoApproval)
 	}
 	if err != nil {
 		return fmt.Errorf("answer the approval gate of app %s: %w", app, err)

@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
@@ -18,6 +18,8 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
+	"github.com/bluegreen-aws/bluegreen/internal/applock/applocktest"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/operator"
 )
@@ -52,11 +54,8 @@ func (f *stepFunctions) SendTaskSuccess(_ context.Context, in *sfn.SendTaskSucce
 	return &sfn.SendTaskSuccessOutput{}, nil
 }
 
+// locks are lock items by app, stored in the shared lock-table fake by newOperator.
 type locks map[string]map[string]ddbtypes.AttributeValue
-
-func (l locks) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	return &dynamodb.GetItemOutput{Item: l[in.Key["app"].(*ddbtypes.AttributeValueMemberS).Value]}, nil
-}
 
 type params map[string]string
 
@@ -70,8 +69,14 @@ func (p params) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...
 
 func newOperator(l locks) (*operator.Operator, *stepFunctions) {
 	f := &stepFunctions{expired: map[string]bool{"old-token": true}}
-	return &operator.Operator{SFN: f, Locks: l, Params: params{"/bluegreen/apps/demoapp": `{"hostedZoneId":"Z1","strategy":{"steps":[]},"template":{"url":"https://templates.s3.amazonaws.com/demoapp.yaml"},"noServiceRole":true}`},
-		StateMachine: stateMachine, LockTable: "bluegreen-locks", ConfigPrefix: "/bluegreen/apps/"}, f
+	table := applocktest.New("bluegreen-locks")
+	for app, it := range l {
+		it = maps.Clone(it)
+		it["app"] = &ddbtypes.AttributeValueMemberS{Value: app}
+		table.Put(it)
+	}
+	return &operator.Operator{SFN: f, Locks: applock.New(table, "bluegreen-locks"), Params: params{"/bluegreen/apps/demoapp": `{"hostedZoneId":"Z1","strategy":{"steps":[]},"template":{"url":"https://templates.s3.amazonaws.com/demoapp.yaml"},"noServiceRole":true}`},
+		StateMachine: stateMachine, ConfigPrefix: "/bluegreen/apps/"}, f
 }
 
 func TestExecutionName(t *testing.T) {
@@ -186,7 +191,7 @@ func TestLockAndConfig(t *testing.T) {
 	o, _ := newOperator(locks{"demoapp": {"execution": &ddbtypes.AttributeValueMemberS{Value: "arn:x"}, "progress": &ddbtypes.AttributeValueMemberS{Value: "shifting"},
 		"step": &ddbtypes.AttributeValueMemberN{Value: "30"}}})
 	l, err := o.Lock(context.Background(), "demoapp")
-	if err != nil || l == nil || l.Execution != "arn:x" || l.Progress != "shifting" || l.Step != "30" {
+	if err != nil || l == nil || l.Execution != "arn:x" || l.Progress != "shifting" || l.Step != 30 {
 		t.Errorf("Lock = %+v, %v", l, err)
 	}
 	if l, err := o.Lock(context.Background(), "shop"); l != nil || err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 	"github.com/bluegreen-aws/bluegreen/internal/stacks"
 	"github.com/bluegreen-aws/bluegreen/internal/traffic"
@@ -24,7 +25,7 @@ var _ stackLister = (*stacks.Manager)(nil)
 type Status struct {
 	App    records.App
 	State  records.State
-	Lock   *Lock
+	Lock   *applock.Item
 	Stacks []stacks.Summary
 	// Unslotted are stacks no slot names: kept failed stacks and leftovers the next clean-up deletes (and, while a
 	// deployment runs, its new stack before it is published).
@@ -84,8 +85,8 @@ func (s Status) Print(w io.Writer) {
 	fmt.Fprintf(w, "app %s at %s: %s, live: %s\n", s.App.Name, s.App.HostName(), s.State.Phase, live)
 	if s.Lock != nil {
 		fmt.Fprintf(w, "locked by %s (%s, progress %s)\n", s.Lock.Execution, s.Lock.Action, s.Lock.Progress)
-		if s.Lock.approvalToken != "" {
-			fmt.Fprintf(w, "approval waiting at %s%%: %s\n", s.Lock.ApprovalStep, s.Lock.ApprovalVerdict)
+		if g := s.Lock.Approval; g != nil {
+			fmt.Fprintf(w, "approval waiting at %d%%: %s\n", g.Step, g.Verdict)
 		}
 	}
 	rs := s.State.Records

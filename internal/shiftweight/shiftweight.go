@@ -5,27 +5,26 @@ package shiftweight
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/traffic"
 )
 
-// lockTable lists the DynamoDB call the approval gate makes.
+// lockTable checks that a run holds its app's lock and records, while it does, the step it shifted to and the
+// approval gate it waits at.
 type lockTable interface {
-	UpdateItem(ctx context.Context, params *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	Held(ctx context.Context, app, execution string) error
+	Record(ctx context.Context, app, execution string, m applock.Mark) error
+	AskApproval(ctx context.Context, app, execution string, g applock.Gate) error
 }
 
 // notifier tells operators that an approval gate waits.
@@ -34,7 +33,7 @@ type notifier interface {
 }
 
 var (
-	_ lockTable = (*dynamodb.Client)(nil)
+	_ lockTable = (*applock.Table)(nil)
 	_ notifier  = (*sns.Client)(nil)
 )
 
@@ -42,17 +41,13 @@ var (
 type Handler struct {
 	zones  traffic.Writers
 	locks  lockTable
-	table  string
-	guard  func(ctx context.Context, app, execution string) error
 	notify notifier
 	topic  string
-	now    func() time.Time
 }
 
-// New returns the handler; table is the lock table's name; guard, when not nil, confirms that an execution still
-// holds an app's lock before a shift.
-func New(zones traffic.Zones, locks lockTable, table string, guard func(ctx context.Context, app, execution string) error) *Handler {
-	return &Handler{zones: traffic.Writers{Zones: zones, Guard: guard}, locks: locks, table: table, guard: guard, now: time.Now}
+// New returns the handler: every write it makes is checked against the app's lock in locks first.
+func New(zones traffic.Zones, locks lockTable) *Handler {
+	return &Handler{zones: traffic.Writers{Zones: zones, Guard: locks.Held}, locks: locks}
 }
 
 // NotifyApprovals makes the approval gate publish to topic that it waits (the token itself stays in the lock item).
@@ -67,7 +62,7 @@ func (h *Handler) Function(log *slog.Logger) *invoke.Function {
 		"shift":    h.shift,
 		"sync":     traffic.SyncOp(h.zones),
 		"approval": h.approval,
-	}, Writes: []string{"shift"}, Guard: h.guard}
+	}, Writes: []string{"shift"}, Guard: h.locks.Held}
 }
 
 // shift applies the next weight step.
@@ -98,6 +93,10 @@ func (h *Handler) shift(ctx context.Context, req *deploy.Request, log *slog.Logg
 	if s.Change, err = r.Apply(ctx, b, *s.Config.Strategy.PollSeconds); err != nil {
 		return s, err
 	}
+	// The batch is applied (it may still be on its way to INSYNC): the new stack may have traffic from now on.
+	if err := h.locks.Record(ctx, s.App.Name, req.Execution, applock.Mark{Progress: deploy.ProgressShifting, Step: steps[i]}); err != nil {
+		return s, err
+	}
 	s.Step = &deploy.Step{
 		Index:    i,
 		Percent:  steps[i],
@@ -119,25 +118,8 @@ func (h *Handler) approval(ctx context.Context, req *deploy.Request, log *slog.L
 	if s.Verdict != nil {
 		summary = s.Verdict.Summary
 	}
-	_, err := h.locks.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(h.table),
-		Key:                 map[string]ddbtypes.AttributeValue{"app": &ddbtypes.AttributeValueMemberS{Value: s.App.Name}},
-		UpdateExpression:    aws.String("SET approvalToken = :t, approvalStep = :p, approvalVerdict = :v, approvalRequestedAt = :at"),
-		ConditionExpression: aws.String("execution = :e"),
-		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
-			":t":  &ddbtypes.AttributeValueMemberS{Value: req.Token},
-			":p":  &ddbtypes.AttributeValueMemberN{Value: strconv.Itoa(s.Step.Percent)},
-			":v":  &ddbtypes.AttributeValueMemberS{Value: summary},
-			":at": &ddbtypes.AttributeValueMemberS{Value: h.now().UTC().Format(time.RFC3339)},
-			":e":  &ddbtypes.AttributeValueMemberS{Value: req.Execution},
-		},
-	})
-	var lost *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &lost) {
-		return s, &deploy.LockLostError{App: s.App.Name, Execution: req.Execution}
-	}
-	if err != nil {
-		return s, fmt.Errorf("record the approval gate of app %s at %d%% in lock table %s: %w", s.App.Name, s.Step.Percent, h.table, err)
+	if err := h.locks.AskApproval(ctx, s.App.Name, req.Execution, applock.Gate{Token: req.Token, Step: s.Step.Percent, Verdict: summary}); err != nil {
+		return s, err
 	}
 	log.Info("approval requested", "percent", s.Step.Percent)
 	h.announce(ctx, &s, summary, log)

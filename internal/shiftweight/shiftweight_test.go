@@ -4,17 +4,16 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"maps"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
+	"github.com/bluegreen-aws/bluegreen/internal/applock/applocktest"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 	"github.com/bluegreen-aws/bluegreen/internal/records/recordstest"
@@ -58,47 +57,20 @@ func state() deploy.State {
 		Verdict: &deploy.Verdict{Healthy: true, Summary: "healthy: 3 probes in a row succeeded (3 attempts)"}}
 }
 
-// lockTable holds lock items and applies "SET a = :x, ..." updates conditional on "execution = :e", as DynamoDB does.
-type lockTable struct {
-	items map[string]map[string]ddbtypes.AttributeValue
-}
-
-func (l *lockTable) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	if aws.ToString(in.TableName) != table {
-		return nil, &ddbtypes.ResourceNotFoundException{Message: aws.String("Requested resource not found")}
-	}
-	app := in.Key["app"].(*ddbtypes.AttributeValueMemberS).Value
-	it := l.items[app]
-	want, _ := in.ExpressionAttributeValues[":e"].(*ddbtypes.AttributeValueMemberS)
-	have, _ := it["execution"].(*ddbtypes.AttributeValueMemberS)
-	if aws.ToString(in.ConditionExpression) != "execution = :e" || want == nil || have == nil || want.Value != have.Value {
-		return nil, &ddbtypes.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
-	}
-	it = maps.Clone(it)
-	set, ok := strings.CutPrefix(aws.ToString(in.UpdateExpression), "SET ")
-	for _, part := range strings.Split(set, ",") {
-		k, v, eq := strings.Cut(part, "=")
-		if !ok || !eq {
-			panic("the fake cannot apply " + aws.ToString(in.UpdateExpression))
-		}
-		it[strings.TrimSpace(k)] = in.ExpressionAttributeValues[strings.TrimSpace(v)]
-	}
-	l.items[app] = it
-	return &dynamodb.UpdateItemOutput{}, nil
-}
-
 type env struct {
 	zone  *zonetest.Fake
-	locks *lockTable
+	locks *applocktest.Table
 	logs  bytes.Buffer
 	h     *shiftweight.Handler
 }
 
 func setup(t *testing.T, rs ...records.Record) *env {
-	e := &env{zone: zonetest.New(), locks: &lockTable{items: map[string]map[string]ddbtypes.AttributeValue{}}}
+	e := &env{zone: zonetest.New(), locks: applocktest.New(table)}
+	e.locks.Put(applocktest.Item{"app": &ddbtypes.AttributeValueMemberS{Value: "demoapp"}, "execution": &ddbtypes.AttributeValueMemberS{Value: me},
+		"progress": &ddbtypes.AttributeValueMemberS{Value: "published"}})
 	e.zone.AddZone(zoneID, "example.com", rs...)
 	zones := zone.NewOpener(e.zone, zone.Options{MinDelay: time.Millisecond, MaxDelay: time.Millisecond, Margin: time.Millisecond})
-	e.h = shiftweight.New(zones, e.locks, table, nil)
+	e.h = shiftweight.New(zones, applock.New(e.locks, table))
 	return e
 }
 
@@ -126,6 +98,9 @@ func TestShiftWalksTheSteps(t *testing.T) {
 		}
 		if diff := cmp.Diff(*got.Step, w); diff != "" {
 			t.Errorf("step %d (-got +want):\n%s", i, diff)
+		}
+		if l := applock.Decode(e.locks.Get("demoapp")); l.Progress != deploy.ProgressShifting || l.Step != w.Percent {
+			t.Errorf("step %d: lock item at %s, step %d; want shifting at %d (recorded by shift itself)", i, l.Progress, l.Step, w.Percent)
 		}
 		st := records.Read(app, e.zone.Records(zoneID), records.Facts{OtherRunning: true})
 		if st.Weight(records.Green) != int64(w.Percent) || st.Weight(records.Blue) != int64(100-w.Percent) || st.Active != liveID {
@@ -211,7 +186,7 @@ func TestApprovalStoresTheTokenAndNeverLogsIt(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := setup(t, published()...)
 			before := held(tt.holder)
-			e.locks.items["demoapp"] = before
+			e.locks.Put(before)
 			got, err := e.call("approval", tt.tok, s)
 			if typeName(err) != tt.wantErr {
 				t.Fatalf("approval = %v, want %q", err, tt.wantErr)
@@ -219,7 +194,7 @@ func TestApprovalStoresTheTokenAndNeverLogsIt(t *testing.T) {
 			if strings.Contains(e.logs.String(), token) || (err != nil && strings.Contains(err.Error(), token)) {
 				t.Errorf("the task token leaked into the logs or the error:\n%s\n%v", e.logs.String(), err)
 			}
-			it := e.locks.items["demoapp"]
+			it := e.locks.Get("demoapp")
 			if err != nil {
 				if len(it) != len(before) {
 					t.Errorf("a refused approval changed the lock item: %v", it)

@@ -15,7 +15,7 @@ import (
 
 // FromConfig builds the function with SDK clients from cfg.
 func FromConfig(cfg aws.Config, env invoke.Env, log *slog.Logger) *invoke.Function {
-	locks := dynamodb.NewFromConfig(cfg)
-	h := New(zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{}), locks, env.LockTable, applock.New(locks, env.LockTable).Held)
+	locks := applock.New(dynamodb.NewFromConfig(cfg), env.LockTable)
+	h := New(zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{}), locks)
 	return h.NotifyApprovals(sns.NewFromConfig(cfg), env.Topic).Function(log)
 }

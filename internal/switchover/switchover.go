@@ -7,21 +7,29 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/traffic"
 )
 
+// lockTable checks that a run holds its app's lock and records, while it does, that it switched.
+type lockTable interface {
+	Held(ctx context.Context, app, execution string) error
+	Record(ctx context.Context, app, execution string, m applock.Mark) error
+}
+
+var _ lockTable = (*applock.Table)(nil)
+
 // Handler holds the function's dependencies.
 type Handler struct {
 	zones traffic.Writers
-	guard func(ctx context.Context, app, execution string) error
+	locks lockTable
 }
 
-// New returns the handler; guard, when not nil, confirms that an execution still holds an app's lock before the
-// switch.
-func New(zones traffic.Zones, guard func(ctx context.Context, app, execution string) error) *Handler {
-	return &Handler{zones: traffic.Writers{Zones: zones, Guard: guard}, guard: guard}
+// New returns the handler: every write it makes is checked against the app's lock in locks first.
+func New(zones traffic.Zones, locks lockTable) *Handler {
+	return &Handler{zones: traffic.Writers{Zones: zones, Guard: locks.Held}, locks: locks}
 }
 
 // Function returns the Lambda with its operations: switch and sync.
@@ -29,7 +37,7 @@ func (h *Handler) Function(log *slog.Logger) *invoke.Function {
 	return &invoke.Function{Name: "switch", Log: log, Ops: map[string]invoke.Op{
 		"switch": h.switchOver,
 		"sync":   traffic.SyncOp(h.zones),
-	}, Writes: []string{"switch"}, Guard: h.guard}
+	}, Writes: []string{"switch"}, Guard: h.locks.Held}
 }
 
 func (h *Handler) switchOver(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
@@ -49,6 +57,10 @@ func (h *Handler) switchOver(ctx context.Context, req *deploy.Request, log *slog
 		return s, &deploy.InternalError{Err: err}
 	}
 	if s.Change, err = r.Apply(ctx, b, *s.Config.Strategy.PollSeconds); err != nil {
+		return s, err
+	}
+	// The batch is applied (it may still be on its way to INSYNC): the new stack is live from now on.
+	if err := h.locks.Record(ctx, s.App.Name, req.Execution, applock.Mark{Progress: deploy.ProgressSwitched}); err != nil {
 		return s, err
 	}
 	s.Switched = true

@@ -2,7 +2,7 @@ package switchover_test
 
 import (
 	"context"
-	"errors"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
+	"github.com/bluegreen-aws/bluegreen/internal/applock/applocktest"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 	"github.com/bluegreen-aws/bluegreen/internal/records/recordstest"
@@ -52,10 +54,18 @@ func deployPlan() *deploy.Plan {
 		New: &deploy.Slot{Color: records.Green, StackID: newID, Stack: "demoapp-" + newID}}
 }
 
-func call(t *testing.T, f *zonetest.Fake, guard func(context.Context, string, string) error, s deploy.State) (deploy.State, error) {
+// heldBy is a lock table where execution holds demoapp's lock.
+func heldBy(execution string) *applocktest.Table {
+	l := applocktest.New("bluegreen-locks")
+	l.Put(applocktest.Item{"app": &ddbtypes.AttributeValueMemberS{Value: "demoapp"}, "execution": &ddbtypes.AttributeValueMemberS{Value: execution},
+		"progress": &ddbtypes.AttributeValueMemberS{Value: "shifting"}})
+	return l
+}
+
+func call(t *testing.T, f *zonetest.Fake, locks *applocktest.Table, s deploy.State) (deploy.State, error) {
 	t.Helper()
 	zones := zone.NewOpener(f, zone.Options{MinDelay: time.Millisecond, MaxDelay: time.Millisecond, Margin: time.Millisecond})
-	fn := switchover.New(zones, guard).Function(slog.New(slog.DiscardHandler))
+	fn := switchover.New(zones, applock.New(locks, "bluegreen-locks")).Function(slog.New(slog.DiscardHandler))
 	return fn.Handle(context.Background(), deploy.Request{Op: "switch", Execution: me, State: s})
 }
 
@@ -92,8 +102,9 @@ func TestSwitch(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := zonetest.New()
 			f.AddZone(zoneID, "example.com", tt.records...)
+			locks := heldBy(me)
 			for i := range 2 {
-				got, err := call(t, f, nil, state(tt.plan))
+				got, err := call(t, f, locks, state(tt.plan))
 				if err != nil {
 					t.Fatalf("switch %d: %v", i+1, err)
 				}
@@ -108,6 +119,9 @@ func TestSwitch(t *testing.T) {
 			if diff := cmp.Diff(st.Records, tt.want); diff != "" {
 				t.Errorf("records after the switch (-got +want):\n%s", diff)
 			}
+			if p := applock.Decode(locks.Get("demoapp")).Progress; p != deploy.ProgressSwitched {
+				t.Errorf("progress %s after the switch, want switched (recorded by switch itself)", p)
+			}
 			if st.Phase != records.PhaseAtRest || st.Active != newID {
 				t.Errorf("after the switch: %s, active %s, problems %v; want at rest on %s", st.Phase, st.Active, st.Problems, newID)
 			}
@@ -116,12 +130,11 @@ func TestSwitch(t *testing.T) {
 }
 
 func TestSwitchRefuses(t *testing.T) {
-	lost := &deploy.LockLostError{App: "demoapp", Execution: me, Holder: "arn:other"}
 	tests := []struct {
 		name    string
 		records []records.Record
 		plan    *deploy.Plan
-		guard   error
+		holder  string // the lock's holder; "" is this run
 		wantErr string
 		say     string
 	}{
@@ -131,19 +144,23 @@ func TestSwitchRefuses(t *testing.T) {
 		{name: "the new stack's endpoint is gone", records: append(shifted(0)[:4], slotRec(records.Green, newID)), plan: deployPlan(),
 			wantErr: "InternalError", say: "stack 123456 has no endpoint record"},
 		{name: "no plan", records: shifted(60), wantErr: "InternalError", say: "switch needs a deployment's plan"},
-		{name: "the lock was lost", records: shifted(60), plan: deployPlan(), guard: lost, wantErr: "LockLostError"},
+		{name: "the lock was lost", records: shifted(60), plan: deployPlan(), holder: "arn:other", wantErr: "LockLostError", say: "held by arn:other"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := zonetest.New()
 			f.AddZone(zoneID, "example.com", tt.records...)
-			guard := func(context.Context, string, string) error { return tt.guard }
-			_, err := call(t, f, guard, state(tt.plan))
+			holder := tt.holder
+			if holder == "" {
+				holder = me
+			}
+			locks := heldBy(holder)
+			_, err := call(t, f, locks, state(tt.plan))
 			if typeName(err) != tt.wantErr || !strings.Contains(err.Error(), tt.say) {
 				t.Errorf("switch = %v, want a %s saying %q", err, tt.wantErr, tt.say)
 			}
-			if errors.Is(err, lost) != (tt.guard != nil) || f.Accepted["ChangeResourceRecordSets"] != 0 {
-				t.Errorf("%d changes accepted after a refusal", f.Accepted["ChangeResourceRecordSets"])
+			if p := applock.Decode(locks.Get("demoapp")).Progress; p != "shifting" || f.Accepted["ChangeResourceRecordSets"] != 0 {
+				t.Errorf("%d changes accepted, progress %s after a refusal; want none, unchanged", f.Accepted["ChangeResourceRecordSets"], p)
 			}
 		})
 	}

@@ -14,6 +14,6 @@ import (
 
 // FromConfig builds the function with SDK clients from cfg.
 func FromConfig(cfg aws.Config, env invoke.Env, log *slog.Logger) *invoke.Function {
-	guard := applock.New(dynamodb.NewFromConfig(cfg), env.LockTable).Held
-	return New(zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{}), guard).Function(log)
+	locks := applock.New(dynamodb.NewFromConfig(cfg), env.LockTable)
+	return New(zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{}), locks).Function(log)
 }

@@ -1,0 +1,516 @@
+// Package applocktest is the lock table for tests: an in-memory DynamoDB table that answers GetItem, PutItem,
+// UpdateItem and DeleteItem as DynamoDB does for the expressions the deployer writes — conditions judged before
+// any change (a failed one is ConditionalCheckFailedException, with the item when ALL_OLD is asked, and changes
+// nothing), reserved words refused unless named through a placeholder, unused or undefined placeholders refused
+// (ValidationException, as DynamoDB answers). An expression outside the grammar it knows is a ValidationException
+// naming the fake, so a test fails rather than passing on an expression DynamoDB was never shown to accept.
+package applocktest
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
+)
+
+// Item is one stored item.
+type Item = map[string]ddbtypes.AttributeValue
+
+// Table is an in-memory lock table keyed by applock.AttrApp. It is safe for concurrent use.
+type Table struct {
+	// Name is the table's name; a call naming another table is ResourceNotFoundException.
+	Name string
+	// Err, when set, fails every call (before anything is read or written).
+	Err error
+	// BeforeWrite, when set, runs before each write is judged (to lose a race), without the table's mutex held.
+	BeforeWrite func(*Table)
+
+	mu     sync.Mutex
+	items  map[string]Item
+	writes int
+	calls  []string
+	// eventual counts the reads that were not strongly consistent.
+	eventual int
+}
+
+// New returns an empty table called name.
+func New(name string) *Table { return &Table{Name: name, items: map[string]Item{}} }
+
+// Put stores an item as it is (set-up; not counted as a write).
+func (t *Table) Put(it Item) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.items[key(it)] = maps.Clone(it)
+}
+
+// Remove deletes app's item (set-up; not counted as a write).
+func (t *Table) Remove(app string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.items, app)
+}
+
+// Get returns a copy of app's item; nil when absent.
+func (t *Table) Get(app string) Item {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return maps.Clone(t.items[app])
+}
+
+// Writes counts the writes that changed the table.
+func (t *Table) Writes() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.writes
+}
+
+// Calls lists the operations called, in order ("GetItem", "UpdateItem", ...).
+func (t *Table) Calls() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.calls)
+}
+
+// EventualReads counts the GetItems that did not ask for a strongly consistent read.
+func (t *Table) EventualReads() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.eventual
+}
+
+// S returns a string attribute of an item ("" when absent).
+func S(it Item, attr string) string {
+	if v, ok := it[attr].(*ddbtypes.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+// N returns a number attribute of an item ("" when absent).
+func N(it Item, attr string) string {
+	if v, ok := it[attr].(*ddbtypes.AttributeValueMemberN); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func key(it Item) string { return S(it, applock.AttrApp) }
+
+func (t *Table) begin(op string, table *string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.calls = append(t.calls, op)
+	if t.Err != nil {
+		return t.Err
+	}
+	if aws.ToString(table) != t.Name {
+		return &ddbtypes.ResourceNotFoundException{Message: aws.String("Requested resource not found")}
+	}
+	return nil
+}
+
+func (t *Table) beforeWrite() {
+	if t.BeforeWrite != nil {
+		t.BeforeWrite(t)
+	}
+}
+
+// GetItem answers as DynamoDB does: no item is an empty output; a ProjectionExpression selects attributes.
+func (t *Table) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	if err := t.begin("GetItem", in.TableName); err != nil {
+		return nil, err
+	}
+	e := newExpr(in.ExpressionAttributeNames, nil)
+	var attrs []string
+	if p := aws.ToString(in.ProjectionExpression); p != "" {
+		for _, part := range strings.Split(p, ",") {
+			a, err := e.path("ProjectionExpression", part)
+			if err != nil {
+				return nil, err
+			}
+			attrs = append(attrs, a)
+		}
+	}
+	if err := e.unused(); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !aws.ToBool(in.ConsistentRead) {
+		t.eventual++
+	}
+	it, ok := t.items[key(in.Key)]
+	if !ok {
+		return &dynamodb.GetItemOutput{}, nil
+	}
+	it = maps.Clone(it)
+	if attrs != nil {
+		maps.DeleteFunc(it, func(k string, _ ddbtypes.AttributeValue) bool { return !slices.Contains(attrs, k) })
+	}
+	return &dynamodb.GetItemOutput{Item: it}, nil
+}
+
+// PutItem stores an item when its condition holds.
+func (t *Table) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if err := t.begin("PutItem", in.TableName); err != nil {
+		return nil, err
+	}
+	if key(in.Item) == "" {
+		return nil, validation("One or more parameter values were invalid: Missing the key %s in the item", applock.AttrApp)
+	}
+	t.beforeWrite()
+	e := newExpr(in.ExpressionAttributeNames, in.ExpressionAttributeValues)
+	cond, err := e.condition(aws.ToString(in.ConditionExpression))
+	if err != nil {
+		return nil, err
+	}
+	if err := e.unused(); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := key(in.Item)
+	if old, ok := t.items[k]; !cond(old, ok) {
+		return nil, conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
+	}
+	t.items[k] = maps.Clone(in.Item)
+	t.writes++
+	return &dynamodb.PutItemOutput{}, nil
+}
+
+// UpdateItem applies SET and REMOVE clauses when the condition holds; an absent item is created from the key.
+func (t *Table) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if err := t.begin("UpdateItem", in.TableName); err != nil {
+		return nil, err
+	}
+	t.beforeWrite()
+	e := newExpr(in.ExpressionAttributeNames, in.ExpressionAttributeValues)
+	cond, err := e.condition(aws.ToString(in.ConditionExpression))
+	if err != nil {
+		return nil, err
+	}
+	apply, err := e.update(aws.ToString(in.UpdateExpression))
+	if err != nil {
+		return nil, err
+	}
+	if err := e.unused(); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := key(in.Key)
+	old, ok := t.items[k]
+	if !cond(old, ok) {
+		return nil, conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
+	}
+	it := maps.Clone(old)
+	if !ok {
+		it = maps.Clone(in.Key)
+	}
+	apply(it)
+	t.items[k] = it
+	t.writes++
+	return &dynamodb.UpdateItemOutput{}, nil
+}
+
+// DeleteItem deletes an item when the condition holds (deleting an absent item succeeds, as in DynamoDB).
+func (t *Table) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	if err := t.begin("DeleteItem", in.TableName); err != nil {
+		return nil, err
+	}
+	t.beforeWrite()
+	e := newExpr(in.ExpressionAttributeNames, in.ExpressionAttributeValues)
+	cond, err := e.condition(aws.ToString(in.ConditionExpression))
+	if err != nil {
+		return nil, err
+	}
+	if err := e.unused(); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := key(in.Key)
+	old, ok := t.items[k]
+	if !cond(old, ok) {
+		return nil, conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
+	}
+	if ok {
+		delete(t.items, k)
+		t.writes++
+	}
+	return &dynamodb.DeleteItemOutput{}, nil
+}
+
+func conditionFailed(old Item, ret ddbtypes.ReturnValuesOnConditionCheckFailure) error {
+	err := &ddbtypes.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
+	if ret == ddbtypes.ReturnValuesOnConditionCheckFailureAllOld && old != nil {
+		err.Item = maps.Clone(old)
+	}
+	return err
+}
+
+func validation(format string, args ...any) error {
+	return &smithy.GenericAPIError{Code: "ValidationException", Message: fmt.Sprintf(format, args...), Fault: smithy.FaultClient}
+}
+
+//go:embed reserved.txt
+var reservedList string
+
+var reserved = func() map[string]bool {
+	m := map[string]bool{}
+	for _, l := range strings.Split(reservedList, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			m[strings.ToUpper(l)] = true
+		}
+	}
+	return m
+}()
+
+// Reserved reports whether DynamoDB reserves word (case-insensitively) in expressions.
+func Reserved(word string) bool { return reserved[strings.ToUpper(word)] }
+
+// expr resolves one request's placeholders and tracks which were used.
+type expr struct {
+	names      map[string]string
+	values     map[string]ddbtypes.AttributeValue
+	usedNames  map[string]bool
+	usedValues map[string]bool
+}
+
+func newExpr(names map[string]string, values map[string]ddbtypes.AttributeValue) *expr {
+	return &expr{names: names, values: values, usedNames: map[string]bool{}, usedValues: map[string]bool{}}
+}
+
+var bareName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+
+// path resolves an attribute name (top-level only, as the lock item has no nested attributes).
+func (e *expr) path(kind, p string) (string, error) {
+	p = strings.TrimSpace(p)
+	if strings.HasPrefix(p, "#") {
+		n, ok := e.names[p]
+		if !ok {
+			return "", validation("Invalid %s: An expression attribute name used in the document path is not defined; attribute name: %s", kind, p)
+		}
+		e.usedNames[p] = true
+		return n, nil
+	}
+	if !bareName.MatchString(p) {
+		return "", validation("fake lock table: %s: %q is not an attribute name it knows", kind, p)
+	}
+	if Reserved(p) {
+		return "", validation("Invalid %s: Attribute name is a reserved keyword; reserved keyword: %s", kind, p)
+	}
+	return p, nil
+}
+
+func (e *expr) value(kind, v string) (ddbtypes.AttributeValue, error) {
+	v = strings.TrimSpace(v)
+	av, ok := e.values[v]
+	if !strings.HasPrefix(v, ":") || !ok {
+		return nil, validation("Invalid %s: An expression attribute value used in expression is not defined; attribute value: %s", kind, v)
+	}
+	e.usedValues[v] = true
+	return av, nil
+}
+
+// unused refuses placeholders the expressions did not use, as DynamoDB does.
+func (e *expr) unused() error {
+	var names, values []string
+	for n := range e.names {
+		if !e.usedNames[n] {
+			names = append(names, n)
+		}
+	}
+	for v := range e.values {
+		if !e.usedValues[v] {
+			values = append(values, v)
+		}
+	}
+	sort.Strings(names)
+	sort.Strings(values)
+	if len(values) > 0 {
+		return validation("Value provided in ExpressionAttributeValues unused in expressions: keys: {%s}", strings.Join(values, ", "))
+	}
+	if len(names) > 0 {
+		return validation("Value provided in ExpressionAttributeNames unused in expressions: keys: {%s}", strings.Join(names, ", "))
+	}
+	return nil
+}
+
+var (
+	existsRE  = regexp.MustCompile(`^(attribute_exists|attribute_not_exists)\(\s*([^)]+?)\s*\)$`)
+	compareRE = regexp.MustCompile(`^(\S+)\s*=\s*(:\S+)$`)
+)
+
+// condition compiles a condition: terms joined by AND, each attribute_exists(a), attribute_not_exists(a) or
+// a = :v (string or number equality). An empty condition always holds.
+func (e *expr) condition(c string) (func(Item, bool) bool, error) {
+	const kind = "ConditionExpression"
+	if strings.TrimSpace(c) == "" {
+		return func(Item, bool) bool { return true }, nil
+	}
+	var terms []func(Item) bool
+	for _, term := range regexp.MustCompile(`(?i)\s+AND\s+`).Split(strings.TrimSpace(c), -1) {
+		if m := existsRE.FindStringSubmatch(term); m != nil {
+			attr, err := e.path(kind, m[2])
+			if err != nil {
+				return nil, err
+			}
+			want := m[1] == "attribute_exists"
+			terms = append(terms, func(it Item) bool { _, has := it[attr]; return has == want })
+			continue
+		}
+		if m := compareRE.FindStringSubmatch(term); m != nil {
+			attr, err := e.path(kind, m[1])
+			if err != nil {
+				return nil, err
+			}
+			v, err := e.value(kind, m[2])
+			if err != nil {
+				return nil, err
+			}
+			terms = append(terms, func(it Item) bool { return equal(it[attr], v) })
+			continue
+		}
+		return nil, validation("fake lock table: %s: term %q is outside the grammar it knows", kind, term)
+	}
+	return func(it Item, _ bool) bool {
+		for _, t := range terms {
+			if !t(it) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+func equal(a, b ddbtypes.AttributeValue) bool {
+	switch a := a.(type) {
+	case *ddbtypes.AttributeValueMemberS:
+		b, ok := b.(*ddbtypes.AttributeValueMemberS)
+		return ok && a.Value == b.Value
+	case *ddbtypes.AttributeValueMemberN:
+		b, ok := b.(*ddbtypes.AttributeValueMemberN)
+		return ok && a.Value == b.Value
+	}
+	return false
+}
+
+var (
+	clauseRE      = regexp.MustCompile(`\b(SET|REMOVE)\b`)
+	ifNotExistsRE = regexp.MustCompile(`^if_not_exists\(\s*([^,]+?)\s*,\s*(:\S+)\s*\)$`)
+)
+
+// update compiles an update expression: a SET clause (a = :v, a = if_not_exists(a, :v)) and a REMOVE clause
+// (a, b), each at most once. The key cannot be changed.
+func (e *expr) update(u string) (func(Item), error) {
+	const kind = "UpdateExpression"
+	bounds := clauseRE.FindAllStringIndex(u, -1)
+	if len(bounds) == 0 || strings.TrimSpace(u[:bounds[0][0]]) != "" {
+		return nil, validation("Invalid %s: Syntax error; token: %q", kind, u)
+	}
+	var steps []func(Item)
+	seen := map[string]bool{}
+	touched := map[string]bool{}
+	for i, b := range bounds {
+		end := len(u)
+		if i+1 < len(bounds) {
+			end = bounds[i+1][0]
+		}
+		clause := u[b[0]:b[1]]
+		if seen[clause] {
+			return nil, validation("Invalid %s: The \"%s\" section can only be used once in an update expression", kind, clause)
+		}
+		seen[clause] = true
+		for _, part := range splitTop(u[b[1]:end]) {
+			var attr string
+			var step func(Item)
+			if clause == "REMOVE" {
+				a, err := e.path(kind, part)
+				if err != nil {
+					return nil, err
+				}
+				attr, step = a, func(it Item) { delete(it, a) }
+			} else {
+				lhs, rhs, ok := strings.Cut(part, "=")
+				if !ok {
+					return nil, validation("Invalid %s: Syntax error; token: %q", kind, part)
+				}
+				a, err := e.path(kind, lhs)
+				if err != nil {
+					return nil, err
+				}
+				attr = a
+				rhs = strings.TrimSpace(rhs)
+				if m := ifNotExistsRE.FindStringSubmatch(rhs); m != nil {
+					src, err := e.path(kind, m[1])
+					if err != nil {
+						return nil, err
+					}
+					v, err := e.value(kind, m[2])
+					if err != nil {
+						return nil, err
+					}
+					step = func(it Item) {
+						if cur, has := it[src]; has {
+							it[a] = cur
+						} else {
+							it[a] = v
+						}
+					}
+				} else {
+					v, err := e.value(kind, rhs)
+					if err != nil {
+						return nil, err
+					}
+					step = func(it Item) { it[a] = v }
+				}
+			}
+			if attr == applock.AttrApp {
+				return nil, validation("One or more parameter values were invalid: Cannot update attribute %s. This attribute is part of the key", attr)
+			}
+			if touched[attr] {
+				return nil, validation("Invalid %s: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [%s], path two: [%s]", kind, attr, attr)
+			}
+			touched[attr] = true
+			steps = append(steps, step)
+		}
+	}
+	return func(it Item) {
+		for _, s := range steps {
+			s(it)
+		}
+	}, nil
+}
+
+// splitTop splits a clause's actions at the commas outside parentheses.
+func splitTop(clause string) []string {
+	var parts []string
+	depth, start := 0, 0
+	for i, r := range clause {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				parts = append(parts, clause[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(parts, clause[start:])
+}
