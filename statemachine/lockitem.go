@@ -74,8 +74,8 @@ func (p *phase) forgetApproval(name, comment, next string) *aslState {
 		Comment:  comment,
 		Resource: "arn:aws:states:::dynamodb:updateItem",
 		Parameters: map[string]any{
-			"TableName": lockTable(),
-			"Key":       lockKey(),
+			"TableName":                 lockTable(),
+			"Key":                       lockKey(),
 			"UpdateExpression":          applock.RemoveApproval,
 			"ConditionExpression":       applock.ConditionHeld,
 			"ExpressionAttributeValues": holder(),
