@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/localdeploy"
 	"github.com/bluegreen-aws/bluegreen/internal/operator"
@@ -164,13 +164,11 @@ func TestS3KeyCannotInject(t *testing.T) {
 // putLock leaves the app's lock as a run stopped at progress (with no plan) would.
 func (e *env) putLock(app, execution string, progress deploy.Progress) {
 	e.t.Helper()
-	_, err := dynamodb.NewFromConfig(e.d.Config).PutItem(e.ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(localdeploy.LockTable),
-		Item: map[string]ddbtypes.AttributeValue{
-			"app": &ddbtypes.AttributeValueMemberS{Value: app}, "execution": &ddbtypes.AttributeValueMemberS{Value: execution},
-			"progress": &ddbtypes.AttributeValueMemberS{Value: string(progress)}, "action": &ddbtypes.AttributeValueMemberS{Value: "deploy"},
-		},
-	})
+	locks := applock.New(dynamodb.NewFromConfig(e.d.Config), localdeploy.LockTable)
+	err := locks.Take(e.ctx, app, execution, deploy.ActionDeploy)
+	if err == nil {
+		err = locks.Record(e.ctx, app, execution, applock.Mark{Progress: progress})
+	}
 	if err != nil {
 		e.t.Fatal(err)
 	}
