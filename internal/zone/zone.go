@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 
+	"github.com/bluegreen-aws/bluegreen/internal/awsenv"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 )
 
@@ -164,30 +165,35 @@ func (z *Zone) Check(ctx context.Context, id string) (bool, error) {
 	return out.ChangeInfo.Status == types.ChangeStatusInsync, nil
 }
 
-// wait waits for INSYNC with the SDK's waiter until Margin before ctx's deadline; false means the deadline came first.
+// wait waits for INSYNC until Margin before ctx's deadline; false means the time was up first (the change was
+// accepted and is pending, not failed: the state machine waits on its id). Route 53 answers PENDING for a change
+// it has just accepted, so the first GetChange is sent after MinDelay, not at once: with propagation shorter than
+// MinDelay a change costs one GetChange. The delay then doubles up to MaxDelay. A GetChange that fails transiently
+// (throttled past the SDK's retries) leaves the change pending rather than failing an applied change.
 func (z *Zone) wait(ctx context.Context, id string) (bool, error) {
-	budget := 30 * time.Second
+	until := time.Now().Add(30 * time.Second)
 	if dl, ok := ctx.Deadline(); ok {
-		budget = time.Until(dl) - z.opts.Margin
+		until = dl.Add(-z.opts.Margin)
 	}
-	if budget < z.opts.MinDelay {
-		return false, nil
+	for delay := z.opts.MinDelay; time.Now().Add(delay).Before(until); delay = min(2*delay, z.opts.MaxDelay) {
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false, nil
+		case <-t.C:
+		}
+		insync, err := z.Check(ctx, id)
+		switch {
+		case err != nil && (ctx.Err() != nil || awsenv.Transient(err)):
+			return false, nil
+		case err != nil:
+			return false, fmt.Errorf("wait for change %s: %w", id, err)
+		case insync:
+			return true, nil
+		}
 	}
-	w := route53.NewResourceRecordSetsChangedWaiter(z.api, func(o *route53.ResourceRecordSetsChangedWaiterOptions) {
-		o.MinDelay, o.MaxDelay = z.opts.MinDelay, z.opts.MaxDelay
-	})
-	wctx, cancel := context.WithTimeout(ctx, budget)
-	defer cancel()
-	err := w.Wait(wctx, &route53.GetChangeInput{Id: aws.String(id)}, budget+time.Minute)
-	switch {
-	case err == nil:
-		return true, nil
-	case wctx.Err() != nil || strings.Contains(err.Error(), "exceeded max wait time"):
-		// The time to wait is up (the caller's deadline is near, or past): the change was accepted and is pending,
-		// not failed; the state machine waits on its id.
-		return false, nil
-	}
-	return false, fmt.Errorf("wait for change %s: %w", id, err)
+	return false, nil
 }
 
 // ReadBack checks that every record in expect is in the zone exactly so and that removed ones are gone.

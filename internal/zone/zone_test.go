@@ -203,3 +203,37 @@ func TestApplyAfterALostAnswer(t *testing.T) {
 		t.Errorf("accepted ChangeResourceRecordSets = %d, want 1", got)
 	}
 }
+
+// Route 53 answers PENDING for a change it has just accepted: the wait asks GetChange only after MinDelay, so a
+// change that propagates faster costs one GetChange (the SDK's waiter asked at once, and paid two), then doubles the
+// delay while the change stays pending.
+func TestTheWaitAsksOnceForAChangeFasterThanMinDelay(t *testing.T) {
+	tests := []struct {
+		name        string
+		propagation time.Duration
+		want        int
+	}{
+		{name: "propagated before the first ask", propagation: 20 * time.Millisecond, want: 1},
+		{name: "still pending at the first ask", propagation: 90 * time.Millisecond, want: 2}, // asked at 50 ms, then 150 ms
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := zonetest.New()
+			f.AddZone(zoneID, "example.com")
+			f.Propagation = tt.propagation
+			z, err := zone.NewOpener(f, zone.Options{MinDelay: 50 * time.Millisecond, MaxDelay: time.Second, Margin: time.Millisecond}).Open(context.Background(), zoneID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			res, err := z.Apply(ctx, endpointBatch(t, z, "123456"))
+			if err != nil || !res.InSync {
+				t.Fatalf("Apply = %+v, %v; want in sync", res, err)
+			}
+			if got := f.Accepted["GetChange"]; got != tt.want {
+				t.Errorf("GetChange calls = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -29,13 +29,16 @@ import (
 type Fake struct {
 	mu      sync.Mutex
 	zones   map[string]*hostedZone
-	changes map[string]int // change id → GetChange calls left before INSYNC
+	changes map[string]int       // change id → GetChange calls left before INSYNC
+	synced  map[string]time.Time // change id → when it propagates (Propagation after it was accepted)
 	seq     int
 
 	// PageSize bounds ListResourceRecordSets pages (default 3, to exercise pagination).
 	PageSize int
 	// PendingChecks leaves each accepted change PENDING for this many GetChange calls.
 	PendingChecks int
+	// Propagation leaves each accepted change PENDING for this long (as well), as Route 53 does while it propagates.
+	Propagation time.Duration
 	// Throttle makes the next N ChangeResourceRecordSets calls fail with Throttling (before any change).
 	Throttle int
 	// LoseAnswers makes the next N accepted ChangeResourceRecordSets calls apply their batch and then answer
@@ -251,10 +254,14 @@ func (f *Fake) ChangeResourceRecordSets(_ context.Context, in *route53.ChangeRes
 	f.seq++
 	id := fmt.Sprintf("C%06d", f.seq)
 	f.changes[id] = f.PendingChecks
+	if f.synced == nil {
+		f.synced = map[string]time.Time{}
+	}
+	f.synced[id] = time.Now().Add(f.Propagation)
 	f.Accepted[op]++
 	f.Batches = append(f.Batches, b)
 	status := types.ChangeStatusInsync
-	if f.PendingChecks > 0 {
+	if f.PendingChecks > 0 || f.Propagation > 0 {
 		status = types.ChangeStatusPending
 	}
 	return &route53.ChangeResourceRecordSetsOutput{ChangeInfo: &types.ChangeInfo{
@@ -262,7 +269,8 @@ func (f *Fake) ChangeResourceRecordSets(_ context.Context, in *route53.ChangeRes
 	}}, nil
 }
 
-// GetChange implements Route 53's GetChange: PENDING for PendingChecks calls, then INSYNC.
+// GetChange implements Route 53's GetChange: PENDING for PendingChecks calls and until Propagation has passed, then
+// INSYNC.
 func (f *Fake) GetChange(_ context.Context, in *route53.GetChangeInput, _ ...func(*route53.Options)) (*route53.GetChangeOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -276,6 +284,8 @@ func (f *Fake) GetChange(_ context.Context, in *route53.GetChangeInput, _ ...fun
 	status := types.ChangeStatusInsync
 	if left > 0 {
 		f.changes[id] = left - 1
+		status = types.ChangeStatusPending
+	} else if time.Now().Before(f.synced[id]) {
 		status = types.ChangeStatusPending
 	}
 	return &route53.GetChangeOutput{ChangeInfo: &types.ChangeInfo{Id: aws.String("/change/" + id), Status: status, SubmittedAt: aws.Time(time.Now())}}, nil
