@@ -62,9 +62,12 @@ var (
 // The retry policies, one per kind of task.
 var (
 	// lambdaRetry: RetryableError (throttling that outlasted the SDK's adaptive retryer, a 5xx, a change Route 53
-	// has not finished), then the Lambda service's own transient errors. Nothing else is worth a second call.
+	// has not finished, an operation out of its time budget), then the Lambda service's own transient errors.
+	// Nothing else is worth a second call. RetryableError is retried for minutes (up to 12 tries, the waits
+	// doubling from 2 s to at most 60 s, with full jitter: about 8 minutes at most, 4 on average), so that a release
+	// or a restore under Route 53's rate limits waits for its turn rather than rolling back or ending dirty.
 	lambdaRetry = []retrier{
-		{ErrorEquals: []string{"RetryableError"}, IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2, MaxDelaySeconds: 30, JitterStrategy: "FULL"},
+		{ErrorEquals: []string{"RetryableError"}, IntervalSeconds: 2, MaxAttempts: 12, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: "FULL"},
 		{ErrorEquals: lambdaTransient, IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: "FULL"},
 	}
 	// timeoutRetry: a handler that timed out (the function's own timeout, Sandbox.Timedout; a runtime that died,

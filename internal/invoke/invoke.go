@@ -4,6 +4,7 @@ package invoke
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -28,6 +29,30 @@ type Function struct {
 	// the execution still holds the app's lock.
 	Writes []string
 	Guard  func(ctx context.Context, app, execution string) error
+	// Reserve is the time an operation leaves before the invocation's deadline (DefaultReserve when 0): the
+	// operation, its SDK calls and their retries included, runs under a deadline that much earlier, and an operation
+	// cut short by it returns a RetryableError, which the state machine retries with backoff, rather than running
+	// into the function's timeout.
+	Reserve time.Duration
+}
+
+// DefaultReserve is the time an operation leaves before the invocation's deadline by default.
+const DefaultReserve = 5 * time.Second
+
+func (f *Function) reserve() time.Duration {
+	if f.Reserve <= 0 {
+		return DefaultReserve
+	}
+	return f.Reserve
+}
+
+// budget returns ctx with its deadline moved Reserve earlier (a context without a deadline is left alone).
+func (f *Function) budget(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, dl.Add(-f.reserve()))
 }
 
 // Handle runs the operation a request names. Its signature is the one lambda.Start takes.
@@ -40,6 +65,9 @@ func (f *Function) Handle(ctx context.Context, req deploy.Request) (deploy.State
 		return deploy.State{}, err
 	}
 	start := time.Now()
+	outer := ctx
+	ctx, cancel := f.budget(ctx)
+	defer cancel()
 	if f.Guard != nil && req.State.App != nil && slices.Contains(f.Writes, req.Op) {
 		app, execution := req.State.App.Name, req.Execution
 		check := func(ctx context.Context) error { return f.Guard(ctx, app, execution) }
@@ -52,6 +80,11 @@ func (f *Function) Handle(ctx context.Context, req deploy.Request) (deploy.State
 		// through the writers it is built with (traffic.Writers, the stack creator's guard).
 	}
 	state, err := op(ctx, &req, log)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && outer.Err() == nil {
+		// Cut short by its own budget (throttled calls waiting in the SDK's retries, say): idempotent, so the
+		// state machine tries again later.
+		err = &deploy.RetryableError{Op: req.Op, Err: fmt.Errorf("out of time %v before the function's timeout: %w", f.reserve(), err)}
+	}
 	if err != nil {
 		named := deploy.Named(req.Op, err, awsenv.Transient)
 		log.Error("operation failed", "errorType", typeName(named), "error", named.Error(), "ms", time.Since(start).Milliseconds())

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
@@ -203,5 +204,48 @@ func TestEnvFrom(t *testing.T) {
 		if diff := cmp.Diff(got, tt.want); diff != "" {
 			t.Errorf("EnvFrom(%v) (-got +want):\n%s", tt.env, diff)
 		}
+	}
+}
+
+// An operation runs under a deadline Reserve before the invocation's: cut short by it (SDK calls waiting in their
+// retries), it returns a RetryableError the state machine retries, never the function's timeout; an error the
+// operation decided (a lost lock) stays what it is.
+func TestHandleBoundsTheOperationsTime(t *testing.T) {
+	tests := []struct {
+		name     string
+		op       invoke.Op
+		want     string
+		wantLeft time.Duration // at least this much of the invocation's time is left when Handle returns
+	}{
+		{name: "waits until its budget is gone", want: "RetryableError", wantLeft: 100 * time.Millisecond,
+			op: func(ctx context.Context, req *deploy.Request, _ *slog.Logger) (deploy.State, error) {
+				<-ctx.Done()
+				return req.State, fmt.Errorf("change records: operation error Route 53: %w", ctx.Err())
+			}},
+		{name: "decides at its budget", want: "LockLostError", wantLeft: 100 * time.Millisecond,
+			op: func(ctx context.Context, req *deploy.Request, _ *slog.Logger) (deploy.State, error) {
+				<-ctx.Done()
+				return req.State, &deploy.LockLostError{App: "demoapp", Execution: execARN}
+			}},
+		{name: "a plain failure in time", want: "InternalError", wantLeft: 150 * time.Millisecond,
+			op: func(_ context.Context, req *deploy.Request, _ *slog.Logger) (deploy.State, error) {
+				return req.State, errors.New("boom")
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &invoke.Function{Name: "switch", Ops: map[string]invoke.Op{"switch": tt.op}, Reserve: 150 * time.Millisecond,
+				Log: slog.New(slog.DiscardHandler)}
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			dl, _ := ctx.Deadline()
+			_, err := f.Handle(ctx, request("switch", true))
+			if errorType(err) != tt.want {
+				t.Fatalf("Handle = %v (%s), want a %s", err, errorType(err), tt.want)
+			}
+			if left := time.Until(dl); left < tt.wantLeft {
+				t.Errorf("Handle returned %v before the invocation's deadline, want at least %v", left, tt.wantLeft)
+			}
+		})
 	}
 }
