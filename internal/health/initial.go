@@ -43,13 +43,13 @@ func InitialAllowance(tg elbtypes.TargetGroup) (time.Duration, string) {
 	if tg.HealthCheckTimeoutSeconds != nil {
 		timeout = time.Duration(*tg.HealthCheckTimeoutSeconds) * time.Second
 	}
-	registration, lb := NLBRegistration, "network or gateway load balancer"
+	registration, lb := NLBRegistration, "a network or gateway load balancer"
 	switch tg.Protocol {
 	case elbtypes.ProtocolEnumHttp, elbtypes.ProtocolEnumHttps, "":
-		registration, lb = ALBRegistration, "application load balancer"
+		registration, lb = ALBRegistration, "an application load balancer"
 	}
 	return interval + timeout + registration, fmt.Sprintf("one health check (interval %v + timeout %v) after "+
-		"registration (%v for an %s)", interval, timeout, registration, lb)
+		"registration (%v for %s)", interval, timeout, registration, lb)
 }
 
 // waitForInitial makes res wait for the initial targets of groups: until spec.InitialUntil or, when that is zero,

@@ -95,7 +95,7 @@ func TestWaitForInitialTargets(t *testing.T) {
 					"check (interval 30s + timeout 5s) after registration (1m0s for an application load balancer)",
 				"target group targetgroup/api/fedcba9876543210: waiting until 2026-12-01T10:05:20Z for 1 of 1 targets " +
 					"that ELB reports initial; 10.0.1.9:443 is initial (Elb.InitialHealthChecking); allowed 5m20s: one " +
-					"health check (interval 10s + timeout 10s) after registration (5m0s for an network or gateway load balancer)",
+					"health check (interval 10s + timeout 10s) after registration (5m0s for a network or gateway load balancer)",
 			},
 		},
 		{

@@ -16,6 +16,8 @@ import (
 	"github.com/bluegreen-aws/bluegreen/internal/stacks"
 )
 
+var _ health.AddressMap = (*lbaddr.Client)(nil)
+
 // FromConfig builds the function with SDK clients from cfg. Against a local emulator CloudWatch speaks the query
 // protocol, which the emulator understands, instead of the SDK's default CBOR; and where the local AWS serves the
 // load balancers (env.LocalLoadBalancers), the probes ask it where a load balancer listens instead of DNS.
