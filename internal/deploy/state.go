@@ -355,8 +355,18 @@ type LockInfo struct {
 type Checks struct {
 	// Attempt is the number of checks made.
 	Attempt int `json:"attempt"`
-	// Retry is true when the last check failed and another is allowed after health.retrySeconds.
+	// Retry is true when another check follows after WaitSeconds: the last one failed and health.retries allows
+	// another, or it waits for targets that ELB reports initial.
 	Retry bool `json:"retry"`
+	// Failed counts the failed checks, which health.retries bounds; checks that waited for initial targets are not
+	// failures. States of earlier versions lack it: there, every check counted was a failure.
+	Failed int `json:"failed,omitempty"`
+	// WaitSeconds is the state machine's wait before the next check: health.retrySeconds after a failure, at most
+	// the time left to InitialUntil (and at least 1 s) while waiting for initial targets.
+	WaitSeconds int `json:"waitSeconds"`
+	// InitialUntil (RFC 3339) ends the wait for initial targets; the first check that met them set it, from their
+	// target groups' health check settings, and it holds for the rest of the loop.
+	InitialUntil string `json:"initialUntil,omitempty"`
 }
 
 // Approval is an operator's decision at an approval gate.

@@ -171,6 +171,7 @@ func (c *Config) validateHealth(p *problems) {
 	if len(h.BodyContains) > 1024 {
 		p.add("health bodyContains is longer than 1024 characters")
 	}
+	h.validateTLS(p)
 	inRange(p, "health latencyBudgetMillis", h.LatencyBudgetMillis, 1, 60000)
 	inRange(p, "health timeoutMillis", h.TimeoutMillis, 1, 60000)
 	inRange(p, "health successes", h.Successes, 1, 100)

@@ -1,8 +1,10 @@
 // Package localdeploy installs the deployer on the local AWS the way the infra installs it on AWS — the lock table,
 // the notification topic, the state machine rendered from the ASL file with the functions' ARNs — and adds apps to
 // it: a hosted zone, the app's stored configuration (an SSM parameter, as the infra writes it) and the demo
-// template, with an app server that answers the demo stacks' health checks (the local AWS's load balancers serve no
-// HTTP). The demo and the end-to-end tests use it.
+// template, with an app server that answers the demo stacks' health checks (moto's load balancers serve no HTTP):
+// at the stacks' health URL output, or at their load balancers' names, which the app server serves over http and
+// https (with a certificate a test makes) for the health function, through the gateway. The demo and the end-to-end
+// tests use it.
 package localdeploy
 
 import (
@@ -70,7 +72,8 @@ var TopicARN = fmt.Sprintf("arn:aws:sns:%s:%s:%s", localaws.Region, Account, Top
 // FunctionEnv is the functions' environment, for aws-lambda-rie processes (it follows the local AWS's own, and
 // its access key replaces that one's).
 func FunctionEnv() []string {
-	return []string{"AWS_ACCESS_KEY_ID=" + FunctionsAccessKey, "CONFIG_PARAMETER_PREFIX=" + ConfigPrefix, "LOCK_TABLE=" + LockTable, "NOTIFICATION_TOPIC=" + TopicARN, "AWS_LAMBDA_LOG_FORMAT=JSON"}
+	return []string{"AWS_ACCESS_KEY_ID=" + FunctionsAccessKey, "CONFIG_PARAMETER_PREFIX=" + ConfigPrefix, "LOCK_TABLE=" + LockTable, "NOTIFICATION_TOPIC=" + TopicARN, "AWS_LAMBDA_LOG_FORMAT=JSON",
+		invoke.EnvLocalLoadBalancers + "=true"}
 }
 
 // inProcess returns the five functions to serve in-process (localaws.Options.Handlers), and bind, which builds them
@@ -90,7 +93,7 @@ func inProcess(log io.Writer, wrap func(gateway.Handler) gateway.Handler) (map[s
 		if err != nil {
 			return err
 		}
-		env := invoke.Env{ConfigPrefix: ConfigPrefix, LockTable: LockTable, LocalEndpoint: true, Topic: TopicARN}
+		env := invoke.Env{ConfigPrefix: ConfigPrefix, LockTable: LockTable, LocalEndpoint: true, Topic: TopicARN, LocalLoadBalancers: true}
 		logger := slog.New(slog.NewJSONHandler(log, nil))
 		for name, fn := range functions.All(cfg, env, logger) {
 			var h gateway.Handler = lambda.NewHandler(fn.Handle)
@@ -182,6 +185,9 @@ func Install(ctx context.Context, a *localaws.AWS, apps *AppServer) (*Deployer, 
 	}
 	for name, p := range statemachine.FunctionPlaceholders {
 		values[p] = FunctionARN(name)
+	}
+	if apps != nil { // the health function asks the gateway where a stack's load balancer listens
+		a.Gateway.SetLoadBalancerResolver(apps.LoadBalancerResolver(cloudformation.NewFromConfig(cfg)))
 	}
 	def, err := statemachine.Render(values)
 	if err != nil {

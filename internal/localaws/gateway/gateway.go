@@ -52,6 +52,8 @@ type Gateway struct {
 	log       requestLog
 	faults    faultSet
 	overrides overrides
+	// lbAddresses says where the local load balancers listen (SetLoadBalancerResolver).
+	lbAddresses lbAddresses
 }
 
 // New returns a gateway to the moto at cfg.Backend. Close stops what it started.
