@@ -67,6 +67,8 @@ var protectedFields = []struct {
 	{"noServiceRole", func(c *Config) any { return c.NoServiceRole }},
 	{"adoptExistingRecord", func(c *Config) any { return c.AdoptExistingRecord }},
 	{"health.allowLinkLocal", func(c *Config) any { return c.Health.AllowLinkLocal }},
+	// The probes' trust anchors: an execution's input may not make them trust another CA.
+	{"health.rootCAs", func(c *Config) any { return c.Health.RootCAs }},
 	{"allowOverrides", func(c *Config) any { return slices.Clip(append([]string{}, c.AllowOverrides...)) }},
 }
 
