@@ -55,9 +55,9 @@ func (d *Deployer) grantFunctions() {
 	if s := d.templateStatement(); s != nil {
 		add("createstack", s)
 	}
-	// healthcheck: the stack's endpoint (CloudFormation outputs, its load balancer and target groups), target
-	// health, alarms.
-	add("healthcheck", d.stackReadStatement("ReadStacks", "cloudformation:DescribeStacks"),
+	// healthcheck: the stack's endpoint (CloudFormation outputs, its load balancer and target groups; the root cause
+	// from its events when the stack failed, as a rollback's target may have), target health, alarms.
+	add("healthcheck", d.stackReadStatement("ReadStacks", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"),
 		statement("DescribeTargets", []string{"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"}, star(), nil),
 		statement("DescribeAlarms", []string{"cloudwatch:DescribeAlarms"}, star(), nil))
 	// shiftweight: weight steps (Route 53) and the approval gate's token (DynamoDB).
