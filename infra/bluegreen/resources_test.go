@@ -167,7 +167,7 @@ func TestArtifactBucket(t *testing.T) {
 
 // Every bucket, with or without the pipeline, is private, encrypted and refuses requests without TLS.
 func TestBucketsPrivateEncryptedTLS(t *testing.T) {
-	for _, s := range []*synthesized{base, withPipeline} {
+	for _, s := range []*synthesized{base, withPipeline, extended} {
 		for id, b := range s.resources("AWS::S3::Bucket") {
 			p := props(b)
 			if p["BucketEncryption"] == nil || p["PublicAccessBlockConfiguration"] == nil {
