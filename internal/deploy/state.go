@@ -21,15 +21,19 @@ type Request struct {
 // State is the document the state machine passes from task to task. Every Lambda returns it, updated; the state
 // machine's own tasks (lock, approval, catch) write the fields marked "set by the state machine".
 type State struct {
-	// Input is the execution input as given.
+	// Input is the execution input as Prepare read it, without its config overrides and its trigger event (Prepare
+	// has made Config, Version, Artifact and Source of them: see Carry); the execution keeps its input whole.
 	Input Input `json:"input"`
 	// Raw is the execution input as text (set by the state machine's first state), so that prepare can decode it
 	// strictly: a misspelt field is refused rather than dropped.
 	Raw string `json:"raw,omitempty"`
 	// App is the app's names, set by prepare.
 	App *records.App `json:"app,omitempty"`
-	// Config is the resolved configuration, set by prepare.
+	// Config is the resolved configuration, set by prepare (State.Carry), without its template body.
 	Config *Config `json:"config,omitempty"`
+	// TemplateBody stands for the template body when the configuration has one (see BodyRef). Absent in states of
+	// earlier versions, whose Config carries the body.
+	TemplateBody *BodyRef `json:"templateBody,omitempty"`
 	// Plan is set by plan (or, for a reconcile, recovered from the lock item).
 	Plan *Plan `json:"plan,omitempty"`
 	// PlanJSON is Plan encoded, for the state machine to store in the lock item.
@@ -61,7 +65,7 @@ type State struct {
 	Fence *FenceState `json:"fence,omitempty"`
 	// Repair is what a repair found and changed.
 	Repair *Repair `json:"repair,omitempty"`
-	// Warnings are things an operator should know; the run still succeeded.
+	// Warnings are things an operator should know; the run still succeeded. Added by Warn.
 	Warnings []string `json:"warnings,omitempty"`
 	// Result says how the run ended: "deployed", "rolled-back", "reconciled", ...
 	Result string `json:"result,omitempty"`
@@ -86,7 +90,13 @@ type State struct {
 	UnlockError *TaskError `json:"unlockError,omitempty"`
 }
 
-// Describe is a one-line summary of the run for notifications: "<app> <version> (<action>): <what>".
+// Warn adds a warning, cut to MaxWarning bytes.
+func (s *State) Warn(format string, args ...any) {
+	s.Warnings = append(s.Warnings, cut(fmt.Sprintf(format, args...), MaxWarning))
+}
+
+// Describe is a one-line summary of the run for notifications: "<app> <version> (<action>): <what>", cut to
+// MaxNotice bytes.
 func (s *State) Describe(what string) string {
 	app := s.Input.App
 	if s.App != nil {
@@ -95,7 +105,7 @@ func (s *State) Describe(what string) string {
 	if s.Input.Version != "" {
 		app += " " + s.Input.Version
 	}
-	return fmt.Sprintf("%s (%s): %s", app, s.Input.ActionOrDefault(), what)
+	return cut(fmt.Sprintf("%s (%s): %s", app, s.Input.ActionOrDefault(), what), MaxNotice)
 }
 
 // The results a run ends with (State.Result).
@@ -384,6 +394,21 @@ const (
 	DecisionPromoteFull = "promote-full"
 	DecisionAbort       = "abort"
 )
+
+// Validate reports what is wrong with a decision before it is sent to a gate: the decision must be one of the three,
+// and by and reason, which the state document carries from the gate on, at most MaxApprovalText bytes each.
+func (a Approval) Validate() error {
+	var p problems
+	switch a.Decision {
+	case DecisionPromote, DecisionPromoteFull, DecisionAbort:
+	default:
+		p.add("decision %.32q must be promote, promote-full or abort", a.Decision)
+	}
+	if len(a.By) > MaxApprovalText || len(a.Reason) > MaxApprovalText {
+		p.add("an approval's by and reason are at most %d bytes each", MaxApprovalText)
+	}
+	return p.err()
+}
 
 // TaskError is a failure as a Catch records it.
 type TaskError struct {
