@@ -226,8 +226,9 @@ func main() {
 	out := flag.String("out", "serviceroles.json", "the file to write")
 	flag.Parse()
 	if *gitDir == "" {
-		fmt.Fprintln(os.Stderr, "servicerolegen: give -git (or CFNLINT_GIT): the git directory of a clone of "+repository)
-		os.Exit(2)
+		// `go generate ./...` without a clone keeps the committed file, and says how to regenerate it.
+		fmt.Fprintln(os.Stderr, "servicerolegen: "+*out+" kept as committed; to regenerate it, set CFNLINT_GIT (or -git) to the git directory of a clone of "+repository)
+		return
 	}
 	data, err := fromGit(*gitDir, *ref)
 	if err == nil {
