@@ -21,6 +21,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/r53model"
 )
 
 // Config configures a Gateway.
@@ -41,6 +43,10 @@ type Config struct {
 	// LogDir receives one log per RIE function, <name>.log: the handler's stdout and
 	// stderr. Required with Bootstraps.
 	LogDir string
+	// Route53, when set, is the Route 53 model in force from the start (and again after ResetRoute53): token
+	// buckets, PriorRequestNotComplete and change propagation, for the callers it meters (see package r53model).
+	// Nil: Route 53 calls reach moto as they come, and moto answers every change INSYNC at once.
+	Route53 *r53model.Config
 }
 
 // Gateway is an http.Handler in front of moto. Its methods are safe for concurrent use.
@@ -52,6 +58,7 @@ type Gateway struct {
 	log       requestLog
 	faults    faultSet
 	overrides overrides
+	route53   route53Models
 }
 
 // New returns a gateway to the moto at cfg.Backend. Close stops what it started.
@@ -61,6 +68,8 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway backend %q: not a URL", cfg.Backend)
 	}
 	g := &Gateway{functions: map[string]function{}, timeout: cfg.FunctionTimeout}
+	g.route53.base = cfg.Route53
+	g.route53.set(cfg.Route53)
 	if g.timeout == 0 {
 		g.timeout = time.Minute
 	}
@@ -130,7 +139,7 @@ const ControlPrefix = "/_localaws/"
 type callKey struct{}
 
 // ServeHTTP answers a call: the control API, a Lambda invoke, or moto's answer,
-// after the faults in force, and logs it.
+// after the faults in force and the Route 53 model's verdict, and logs it.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(r.URL.Path) >= len(ControlPrefix) && r.URL.Path[:len(ControlPrefix)] == ControlPrefix {
 		g.control.ServeHTTP(w, r)
@@ -146,12 +155,21 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := classify(r, body)
 	rec := &recorder{ResponseWriter: w}
 	entry, answered := g.applyFaults(rec, r, c)
+	var ticket *r53model.Ticket
+	if !answered {
+		ticket, entry.Limit, answered = g.admitRoute53(rec, r, c, body)
+	}
 	if !answered {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		if c.Operation == "Invoke" && c.Function != "" {
 			g.serveInvoke(rec, r, c)
 		} else {
-			g.proxy.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), callKey{}, c)))
+			ctx := context.WithValue(r.Context(), callKey{}, c)
+			if ticket != nil {
+				ctx = context.WithValue(ctx, ticketKey{}, ticket)
+				defer ticket.Rejected() // moto did not answer: no effect once its answer is reported
+			}
+			g.proxy.ServeHTTP(rec, r.WithContext(ctx))
 		}
 	}
 	if rec.status == 0 {
@@ -162,9 +180,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.log.add(entry)
 }
 
-// rewriteResponse applies the overrides in force to moto's answer.
+// rewriteResponse applies the overrides in force to moto's answer, and reports moto's answer to an admitted change
+// batch to the Route 53 model.
 func (g *Gateway) rewriteResponse(resp *http.Response) error {
-	c, _ := resp.Request.Context().Value(callKey{}).(Call)
+	ctx := resp.Request.Context()
+	if t, ok := ctx.Value(ticketKey{}).(*r53model.Ticket); ok {
+		return answerChange(resp, t)
+	}
+	c, _ := ctx.Value(callKey{}).(Call)
 	rewrite := g.overrides.rewriter(c)
 	if rewrite == nil || resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "" {
 		return nil
@@ -174,11 +197,15 @@ func (g *Gateway) rewriteResponse(resp *http.Response) error {
 	if err != nil {
 		return err
 	}
-	body = rewrite(body)
+	setBody(resp, rewrite(body))
+	return nil
+}
+
+// setBody replaces a response's body.
+func setBody(resp *http.Response, body []byte) {
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	return nil
 }
 
 // functionNames lists the functions the gateway serves.
