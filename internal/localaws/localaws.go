@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/gateway"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/r53model"
 )
 
 // Region is the local AWS's region.
@@ -53,6 +54,10 @@ type Options struct {
 	DisablePatches []string
 	// StartTimeout bounds moto's start; 0 means 20 s.
 	StartTimeout time.Duration
+	// Route53, when set, models Route 53's limits for the callers it meters: token buckets (r53model.Documented
+	// has AWS's figures), PriorRequestNotComplete and change propagation. Reset puts it in force afresh; a test
+	// may change it for a while with Gateway.SetRoute53. Nil: moto's Route 53 as it is (no limits, INSYNC at once).
+	Route53 *r53model.Config
 }
 
 // AWS is a running local AWS.
@@ -125,6 +130,7 @@ func Start(ctx context.Context, opts Options) (_ *AWS, err error) {
 		FunctionEnv:     append(a.Env(), opts.FunctionEnv...),
 		FunctionTimeout: opts.FunctionTimeout,
 		LogDir:          a.LogDir,
+		Route53:         opts.Route53,
 	})
 	if err != nil {
 		ln.Close()
@@ -179,9 +185,10 @@ func (a *AWS) Config(ctx context.Context) (aws.Config, error) {
 }
 
 // Reset clears all of moto's state, switches its Step Functions interpreter on again,
-// and clears the gateway's faults and request log.
+// clears the gateway's faults and request log, and puts the configured Route 53 model in force afresh.
 func (a *AWS) Reset(ctx context.Context) error {
 	a.Gateway.ClearFaults()
+	a.Gateway.ResetRoute53()
 	if err := a.launcher.reset(ctx); err != nil {
 		return err
 	}

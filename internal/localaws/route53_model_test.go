@@ -1,0 +1,93 @@
+package localaws_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
+
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/gateway"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/localawstest"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/r53model"
+)
+
+// With the Route 53 model on, moto's Route 53 behaves as AWS documents it to the SDK: a change is PENDING until
+// propagated (the SDK's waiter waits it out), a second change to the zone while the first is processed is refused
+// PriorRequestNotComplete and retried by the SDK, and a burst past the account's bucket is throttled.
+func TestRoute53Model(t *testing.T) {
+	a := localawstest.Use(t, local)
+	cfg := r53model.Documented()
+	cfg.Propagation, cfg.PriorRequest = time.Second, 300*time.Millisecond
+	a.Gateway.SetRoute53(&cfg)
+	c := route53Client(t, a)
+	zone := createZone(t, c)
+
+	start := time.Now()
+	out, err := c.ChangeResourceRecordSets(t.Context(), txtChange(zone, "stack.blue.demoapp.example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.ChangeInfo.Status != r53types.ChangeStatusPending {
+		t.Fatalf("change status %s, want PENDING", out.ChangeInfo.Status)
+	}
+	_, err = c.ChangeResourceRecordSets(t.Context(), txtChange(zone, "stack.green.demoapp.example.com"),
+		func(o *route53.Options) { o.RetryMaxAttempts = 10 }) // each backoff may be short of the 300 ms
+	if err != nil {
+		t.Fatalf("a second change, retried past PriorRequestNotComplete by the SDK: %v", err)
+	}
+	if got := refusedBy(a.Gateway.Requests(), r53model.LimitPriorRequest); got == 0 {
+		t.Error("no PriorRequestNotComplete for a change 0 s after the first (the zone processes one for 300 ms)")
+	}
+	w := route53.NewResourceRecordSetsChangedWaiter(c, func(o *route53.ResourceRecordSetsChangedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 200*time.Millisecond, 200*time.Millisecond
+	})
+	if err := w.Wait(t.Context(), &route53.GetChangeInput{Id: out.ChangeInfo.Id}, 10*time.Second); err != nil {
+		t.Fatalf("wait for INSYNC: %v", err)
+	}
+	if waited := time.Since(start); waited < time.Second {
+		t.Errorf("INSYNC after %v, want at least the propagation time, 1 s", waited)
+	}
+	if n := a.Gateway.Count("route53", "GetChange"); n < 2 {
+		t.Errorf("GetChange calls: %d, want at least one PENDING and one INSYNC", n)
+	}
+	sets, err := c.ListResourceRecordSets(t.Context(), &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zone)})
+	if err != nil || len(sets.ResourceRecordSets) != 4 { // SOA, NS and the two TXT records
+		t.Errorf("records after both changes: %d, %v; want 4", len(sets.ResourceRecordSets), err)
+	}
+
+	burst := route53Client(t, a, func(o *route53.Options) { o.Retryer = aws.NopRetryer{} })
+	accepted := 0
+	for range 60 {
+		if _, err := burst.ListHostedZones(t.Context(), &route53.ListHostedZonesInput{}); err == nil {
+			accepted++
+		}
+	}
+	if throttled := refusedBy(a.Gateway.Requests(), r53model.LimitAccount); throttled == 0 || accepted+throttled != 60 || accepted > 50 {
+		t.Errorf("60 calls at once: %d accepted, %d throttled by the account's bucket; want at most 50 (its burst) accepted, the rest throttled", accepted, throttled)
+	}
+}
+
+func refusedBy(reqs []gateway.Request, limit string) int {
+	n := 0
+	for _, r := range reqs {
+		if r.Limit == limit {
+			n++
+		}
+	}
+	return n
+}
+
+func txtChange(zone, name string) *route53.ChangeResourceRecordSetsInput {
+	return &route53.ChangeResourceRecordSetsInput{
+		HostedZoneId: aws.String(zone),
+		ChangeBatch: &r53types.ChangeBatch{Changes: []r53types.Change{{
+			Action: r53types.ChangeActionCreate,
+			ResourceRecordSet: &r53types.ResourceRecordSet{
+				Name: aws.String(name), Type: r53types.RRTypeTxt, TTL: aws.Int64(60),
+				ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(`"123456"`)}},
+			},
+		}}},
+	}
+}
