@@ -33,12 +33,20 @@ const Region = "us-east-1"
 // Handler runs a Lambda function in-process (lambda.NewHandler(fn) is one).
 type Handler = gateway.Handler
 
+// Factory builds a fresh Handler, with SDK clients of its own, for each instance of an in-process function.
+type Factory = gateway.Factory
+
 // Options configure a local AWS.
 type Options struct {
-	// Handlers serve Lambda invokes in-process, by function name.
+	// Functions serve Lambda invokes in-process, by function name, as Lambda scales out: each concurrent
+	// invocation in an instance of its own, built by the Factory; idle instances are reused (warm starts).
+	Functions map[string]Factory
+	// Handlers serve Lambda invokes in-process, by function name, one handler shared by every instance (for
+	// handlers with no state of their own).
 	Handlers map[string]Handler
 	// BootstrapDir holds host-architecture bootstraps, <BootstrapDir>/<name>/bootstrap,
-	// each served under aws-lambda-rie as the function <name> (see BuildBootstraps).
+	// each served under aws-lambda-rie as the function <name> (see BuildBootstraps): one RIE process per
+	// instance, as many as the function's concurrent invocations.
 	BootstrapDir string
 	// FunctionEnv is added to the environment of the aws-lambda-rie processes ("KEY=value").
 	FunctionEnv []string
@@ -125,6 +133,7 @@ func Start(ctx context.Context, opts Options) (_ *AWS, err error) {
 	}
 	a.Gateway, err = gateway.New(gateway.Config{
 		Backend:         a.launcher.url,
+		Functions:       opts.Functions,
 		Handlers:        opts.Handlers,
 		Bootstraps:      bootstraps,
 		FunctionEnv:     append(a.Env(), opts.FunctionEnv...),

@@ -29,10 +29,15 @@ import (
 type Config struct {
 	// Backend is moto's base URL, e.g. "http://127.0.0.1:5000".
 	Backend string
-	// Handlers serve Lambda invokes in-process, by function name.
+	// Functions serve Lambda invokes in-process, by function name, as Lambda scales out: each concurrent invocation
+	// runs in an instance of its own, whose handler the Factory builds; an idle instance serves the next
+	// invocation (a warm start).
+	Functions map[string]Factory
+	// Handlers serve Lambda invokes in-process, by function name, with one handler shared by every instance: for
+	// handlers that hold no state of their own (Functions model Lambda's instances).
 	Handlers map[string]Handler
-	// Bootstraps maps function names to host-architecture bootstrap binaries, each run
-	// under its own aws-lambda-rie process.
+	// Bootstraps maps function names to host-architecture bootstrap binaries, each instance run under an
+	// aws-lambda-rie process of its own: a function's pool of RIE processes grows with its concurrent invocations.
 	Bootstraps map[string]string
 	// RIE is the aws-lambda-rie binary; FindRIE finds it when empty and Bootstraps is not.
 	RIE string
@@ -52,7 +57,8 @@ type Config struct {
 // Gateway is an http.Handler in front of moto. Its methods are safe for concurrent use.
 type Gateway struct {
 	proxy     *httputil.ReverseProxy
-	functions map[string]function
+	functions map[string]*pool
+	rieLogs   []io.Closer
 	timeout   time.Duration
 	control   http.Handler
 	log       requestLog
@@ -67,14 +73,20 @@ func New(cfg Config) (*Gateway, error) {
 	if err != nil || backend.Host == "" {
 		return nil, fmt.Errorf("gateway backend %q: not a URL", cfg.Backend)
 	}
-	g := &Gateway{functions: map[string]function{}, timeout: cfg.FunctionTimeout}
+	g := &Gateway{functions: map[string]*pool{}, timeout: cfg.FunctionTimeout}
 	g.route53.base = cfg.Route53
 	g.route53.set(cfg.Route53)
 	if g.timeout == 0 {
 		g.timeout = time.Minute
 	}
+	for name, build := range cfg.Functions {
+		g.functions[name] = inProcessPool(build)
+	}
 	for name, h := range cfg.Handlers {
-		g.functions[name] = inProcess{handler: h}
+		if _, ok := g.functions[name]; ok {
+			return nil, fmt.Errorf("function %s: both a factory and a handler", name)
+		}
+		g.functions[name] = inProcessPool(func() (Handler, error) { return h, nil })
 	}
 	if len(cfg.Bootstraps) > 0 {
 		if err := g.addRIEFunctions(cfg); err != nil {
@@ -118,7 +130,8 @@ func (g *Gateway) addRIEFunctions(cfg Config) error {
 		if err != nil {
 			return err
 		}
-		g.functions[name] = f
+		g.rieLogs = append(g.rieLogs, f.log)
+		g.functions[name] = newPool(f.start)
 	}
 	return nil
 }
@@ -129,6 +142,9 @@ func (g *Gateway) Close() error {
 	var errs []error
 	for _, f := range g.functions {
 		errs = append(errs, f.close())
+	}
+	for _, l := range g.rieLogs {
+		errs = append(errs, l.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -162,7 +178,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !answered {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		if c.Operation == "Invoke" && c.Function != "" {
-			g.serveInvoke(rec, r, c)
+			g.serveInvoke(rec, r, c, &entry)
 		} else {
 			ctx := context.WithValue(r.Context(), callKey{}, c)
 			if ticket != nil {

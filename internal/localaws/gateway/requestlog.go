@@ -16,6 +16,10 @@ type Request struct {
 	// Limit names the Route 53 model's rule that refused the call (r53model.LimitAccount, LimitOperation,
 	// LimitChanges: answered Throttling; LimitPriorRequest: PriorRequestNotComplete), if any.
 	Limit string `json:"limit,omitempty"`
+	// Instance is the number of the function's instance that ran an invoke (1 for its first), and Cold whether
+	// that instance was started for it.
+	Instance int  `json:"instance,omitempty"`
+	Cold     bool `json:"cold,omitempty"`
 	// Held is how long a hold fault kept the call waiting.
 	Held time.Duration `json:"held,omitempty"`
 	// Time is when the call arrived; Duration how long the answer took.
