@@ -1,7 +1,9 @@
 // Package localaws runs a local AWS for tests and demos: moto's server, with its Step
 // Functions interpreter on and a few of its defects fixed by an embedded launcher
 // (launcher.py), behind a Go gateway (package gateway) that runs the project's Lambda
-// handlers, logs every call and injects faults.
+// handlers (an instance per concurrent invocation, as Lambda scales out), logs every call,
+// injects faults and, when Options.Route53 says so, enforces Route 53's limits (package
+// r53model).
 //
 // Everything listens on 127.0.0.1. Start needs a Python with moto (see FindPython) and,
 // for bootstraps, aws-lambda-rie (see gateway.FindRIE); it fails, saying where it

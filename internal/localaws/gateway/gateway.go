@@ -1,8 +1,11 @@
 // Package gateway is the front door of the local AWS. It answers Lambda Invoke itself,
 // by running the project's handlers in-process or their bootstrap binaries under
-// aws-lambda-rie, passes every other call to moto unchanged, logs every call, and
+// aws-lambda-rie — each concurrent invocation in an instance of its own, as Lambda scales
+// out (instances.go) — passes every other call to moto unchanged, logs every call, and
 // injects the faults tests ask for: throttling, server errors, held calls, failed stack
-// statuses and unhealthy targets.
+// statuses and unhealthy targets. When a Route 53 model is in force (package r53model),
+// it answers Route 53 calls as Route 53's limits would: Throttling,
+// PriorRequestNotComplete, and changes PENDING until propagated (route53.go).
 //
 // moto's Step Functions interpreter makes its Lambda invokes and SDK integrations
 // (dynamodb:putItem, sns:publish, aws-sdk:*) as HTTP calls to localhost:MOTO_PORT;

@@ -27,8 +27,8 @@
 //     ChangeResourceRecordSets requests).
 //   - Propagation: "PENDING indicates that the changes in this request have not propagated to all Amazon Route 53
 //     DNS servers managing the hosted zone. This is the initial status of all change batch requests. INSYNC
-//     indicates that the changes have propagated" (API Reference, GetChange); changes "generally propagate to all
-//     Route 53 name servers managing the hosted zone within 60 seconds" (API Reference, ChangeResourceRecordSets).
+//     indicates that the changes have propagated" (API Reference, GetChange); "Changes generally propagate to all
+//     Route 53 name servers within 60 seconds" (Developer Guide, Editing records).
 //
 // Where AWS says nothing, the model chooses, and says so: a refused request takes no token from the bucket that
 // refused it (nor from the ones after it); a request refused by PriorRequestNotComplete or by the change bucket has
