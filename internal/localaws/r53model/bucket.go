@@ -20,9 +20,8 @@ var (
 )
 
 // DocumentedOperations returns the operations whose buckets differ from DocumentedOperation, as the throttling
-// page lists them, from AssociateVPCWithHostedZone to GetHealthCheckStatus (the stored copy read for this ends
-// there: the page's Update… rows are missing, and those operations take the default). The deployer calls none of
-// them: its ListResourceRecordSets, ChangeResourceRecordSets, GetChange and GetHostedZone each have the default.
+// page lists them, from AssociateVPCWithHostedZone to GetHealthCheckStatus; the page's later rows (Update…
+// operations) are not modelled yet, and take the default. The deployer calls none of them: its ListResourceRecordSets, ChangeResourceRecordSets, GetChange and GetHostedZone each have the default.
 func DocumentedOperations() map[string]Bucket {
 	return map[string]Bucket{
 		"AssociateVPCWithHostedZone":      {20, 5},
