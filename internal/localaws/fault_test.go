@@ -40,17 +40,22 @@ func createZone(t *testing.T, c *route53.Client) string {
 
 func upsertTXT(t *testing.T, c *route53.Client, zone, name, value string) error {
 	t.Helper()
-	_, err := c.ChangeResourceRecordSets(t.Context(), &route53.ChangeResourceRecordSetsInput{
+	_, err := c.ChangeResourceRecordSets(t.Context(), txtChange(r53types.ChangeActionUpsert, zone, name, value))
+	return err
+}
+
+// txtChange is a batch of one change of a TXT record.
+func txtChange(action r53types.ChangeAction, zone, name, value string) *route53.ChangeResourceRecordSetsInput {
+	return &route53.ChangeResourceRecordSetsInput{
 		HostedZoneId: aws.String(zone),
 		ChangeBatch: &r53types.ChangeBatch{Changes: []r53types.Change{{
-			Action: r53types.ChangeActionUpsert,
+			Action: action,
 			ResourceRecordSet: &r53types.ResourceRecordSet{
 				Name: aws.String(name), Type: r53types.RRTypeTxt, TTL: aws.Int64(60),
 				ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(`"` + value + `"`)}},
 			},
 		}}},
-	})
-	return err
+	}
 }
 
 // A throttled change is retried by the SDK's standard retryer; the log tells the

@@ -25,14 +25,14 @@ func TestRoute53Model(t *testing.T) {
 	zone := createZone(t, c)
 
 	start := time.Now()
-	out, err := c.ChangeResourceRecordSets(t.Context(), txtChange(zone, "stack.blue.demoapp.example.com"))
+	out, err := c.ChangeResourceRecordSets(t.Context(), txtChange(r53types.ChangeActionCreate, zone, "stack.blue.demoapp.example.com", "123456"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if out.ChangeInfo.Status != r53types.ChangeStatusPending {
 		t.Fatalf("change status %s, want PENDING", out.ChangeInfo.Status)
 	}
-	_, err = c.ChangeResourceRecordSets(t.Context(), txtChange(zone, "stack.green.demoapp.example.com"),
+	_, err = c.ChangeResourceRecordSets(t.Context(), txtChange(r53types.ChangeActionCreate, zone, "stack.green.demoapp.example.com", "123456"),
 		func(o *route53.Options) { o.RetryMaxAttempts = 10 }) // each backoff may be short of the 300 ms
 	if err != nil {
 		t.Fatalf("a second change, retried past PriorRequestNotComplete by the SDK: %v", err)
@@ -78,17 +78,4 @@ func refusedBy(reqs []gateway.Request, limit string) int {
 		}
 	}
 	return n
-}
-
-func txtChange(zone, name string) *route53.ChangeResourceRecordSetsInput {
-	return &route53.ChangeResourceRecordSetsInput{
-		HostedZoneId: aws.String(zone),
-		ChangeBatch: &r53types.ChangeBatch{Changes: []r53types.Change{{
-			Action: r53types.ChangeActionCreate,
-			ResourceRecordSet: &r53types.ResourceRecordSet{
-				Name: aws.String(name), Type: r53types.RRTypeTxt, TTL: aws.Int64(60),
-				ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(`"123456"`)}},
-			},
-		}}},
-	}
 }
