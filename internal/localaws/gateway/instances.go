@@ -12,6 +12,8 @@ type instance interface {
 	// invoke runs one invocation; reusable is false when the instance must not serve another (it timed out, its
 	// runtime died): the pool then stops it.
 	invoke(ctx context.Context, inv invocation) (res result, reusable bool, err error)
+	// alive reports whether an idle instance can still serve (an RIE process may have exited meanwhile).
+	alive() bool
 	close() error
 }
 
@@ -65,9 +67,15 @@ func (p *pool) acquire(ctx context.Context) (*pooled, bool, error) {
 		p.mu.Unlock()
 		return nil, false, errClosed
 	}
-	if n := len(p.idle); n > 0 {
+	for n := len(p.idle); n > 0; n = len(p.idle) {
 		in := p.idle[n-1]
 		p.idle = p.idle[:n-1]
+		if !in.alive() { // gone while idle: dropped, as Lambda drops a broken environment
+			delete(p.live, in)
+			p.move(0, -1)
+			_ = in.close()
+			continue
+		}
 		p.move(+1, -1)
 		p.mu.Unlock()
 		return in, false, nil

@@ -164,3 +164,44 @@ func TestScaleOutFactoryFails(t *testing.T) {
 		t.Errorf("instances after a failed start: %+v", n)
 	}
 }
+
+// fakeInstance is an instance whose runtime the test can kill.
+type fakeInstance struct {
+	dead   atomic.Bool
+	closed atomic.Bool
+}
+
+func (f *fakeInstance) invoke(context.Context, invocation) (result, bool, error) {
+	return result{payload: []byte(`{}`)}, true, nil
+}
+func (f *fakeInstance) alive() bool  { return !f.dead.Load() }
+func (f *fakeInstance) close() error { f.closed.Store(true); return nil }
+
+// An idle instance whose runtime died meanwhile (an RIE process that exited) is dropped, not handed an invocation.
+func TestScaleOutDropsDeadIdleInstances(t *testing.T) {
+	var started []*fakeInstance
+	p := newPool(func(context.Context) (instance, error) {
+		in := &fakeInstance{}
+		started = append(started, in)
+		return in, nil
+	})
+	if _, id, cold, err := p.invoke(t.Context(), invocation{}); err != nil || id != 1 || !cold {
+		t.Fatalf("first invocation: instance %d, cold %v, %v", id, cold, err)
+	}
+	started[0].dead.Store(true)
+	if _, id, cold, err := p.invoke(t.Context(), invocation{}); err != nil || id != 2 || !cold {
+		t.Fatalf("after the idle instance died: instance %d, cold %v, %v; want a new one, 2", id, cold, err)
+	}
+	if !started[0].closed.Load() {
+		t.Error("the dead instance was not closed")
+	}
+	if diff := cmp.Diff(Instances{Started: 2, Idle: 1, Peak: 1}, p.counts()); diff != "" {
+		t.Errorf("instances (-want +got):\n%s", diff)
+	}
+	if err := p.close(); err != nil || !started[1].closed.Load() {
+		t.Errorf("close: %v, idle instance closed %v", err, started[1].closed.Load())
+	}
+	if _, _, _, err := p.invoke(t.Context(), invocation{}); !errors.Is(err, errClosed) {
+		t.Errorf("an invocation after close: %v, want %v", err, errClosed)
+	}
+}

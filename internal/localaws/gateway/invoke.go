@@ -147,6 +147,8 @@ func (f inProcess) invoke(ctx context.Context, inv invocation) (result, bool, er
 	}
 }
 
+func (inProcess) alive() bool { return true }
+
 func (inProcess) close() error { return nil }
 
 // handlerError renders an error as the Go Lambda runtime does: the error type's name

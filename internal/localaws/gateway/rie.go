@@ -123,6 +123,9 @@ func (in *rieInstance) invoke(ctx context.Context, inv invocation) (result, bool
 	return result{payload: payload, failed: isErrorDocument(payload)}, !in.proc.exited(), nil
 }
 
+// alive reports whether the RIE process still runs.
+func (in *rieInstance) alive() bool { return !in.proc.exited() }
+
 // close stops the RIE process, failing the invocation in progress if any.
 func (in *rieInstance) close() error {
 	in.proc.stop()
