@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/bluegreen-aws/bluegreen/internal/localaws"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/localawstest"
@@ -37,22 +36,17 @@ func TestRIEPoolGrowsWithConcurrency(t *testing.T) {
 
 	const together = 3
 	pids := make([]int, together)
-	start := time.Now()
 	var wg sync.WaitGroup
 	for i := range together {
 		wg.Go(func() { pids[i] = echoPID(t, a, 1500) })
 	}
 	wg.Wait()
-	took := time.Since(start)
 	seen := map[int]bool{}
 	for _, p := range pids {
 		seen[p] = true
 	}
 	if len(seen) != together {
 		t.Errorf("%d concurrent invocations ran in processes %v, want %d different ones", together, pids, together)
-	}
-	if took > 4*time.Second {
-		t.Errorf("%d concurrent invocations of 1.5 s took %v: served one after another?", together, took)
 	}
 	after := a.Gateway.Instances("echo")
 	if after.Peak < together || after.Idle < together || after.Started-before.Started > together {
