@@ -14,6 +14,7 @@ probes a scratch backend for moto's defect and returns False when moto no longer
 import copy
 import functools
 import sys
+import threading
 import uuid
 from xml.sax.saxutils import escape as xml_escape
 
@@ -23,6 +24,11 @@ from moto.route53.utils import validate_domain_name
 from werkzeug.exceptions import HTTPException
 
 XMLNS = "https://route53.amazonaws.com/doc/2013-04-01/"
+
+# moto's server answers requests on threads, and a batch is a read-modify-write of the zone's record sets (and, when
+# rejected, a write back of the record sets it started from): two batches at once would lose one's changes. Route 53
+# applies a zone's batches one at a time and never shows a batch half applied, so batches and listings take this lock.
+ZONE_LOCK = threading.RLock()
 
 # The characters Route 53 returns as themselves in names; it returns every other as a
 # \NNN octal escape code: "If the domain name includes any characters other than a to z,
@@ -313,7 +319,8 @@ def atomic_change_batches():
     the changes before it leave it (so a DELETE then a CREATE of one record set is valid,
     and a record set cannot be deleted twice); when any is rejected, nothing is applied
     and the answer lists every problem. A CREATE or UPSERT stores names as Route 53
-    does (lower-case, escape codes, trailing dot), which moto keeps as given."""
+    does (lower-case, escape codes, trailing dot), which moto keeps as given. Batches
+    are applied one at a time (ZONE_LOCK), as Route 53 applies them."""
     backend, zone = _probe_zone()
     try:
         backend.change_resource_record_sets(zone.id, [
@@ -327,6 +334,10 @@ def atomic_change_batches():
     inner = models.Route53Backend.change_resource_record_sets
 
     def change_resource_record_sets(self, zoneid, change_list):
+        with ZONE_LOCK:
+            atomic(self, zoneid, change_list)
+
+    def atomic(self, zoneid, change_list):
         the_zone = self.get_hosted_zone(zoneid)
         saved_rrsets, saved_changes = list(the_zone.rrsets), list(the_zone.rr_changes)
         problems = []
@@ -396,7 +407,8 @@ def route53_list_order():
         return False
 
     def get_record_sets(self, start_type, start_name, start_identifier=None):
-        return record_sets_from(self, start_type, start_name, start_identifier)
+        with ZONE_LOCK:
+            return record_sets_from(self, start_type, start_name, start_identifier)
 
     def list_resource_record_sets(self):
         zoneid = self._get_param("HostedZoneId")

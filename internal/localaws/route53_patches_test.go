@@ -2,9 +2,11 @@ package localaws_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -281,6 +283,39 @@ func TestAtomicBatches(t *testing.T) {
 	}
 	if find(t, c, zone, "up.example.com.", "") == nil {
 		t.Error("the rejected double DELETE deleted the record")
+	}
+}
+
+// Batches sent at once to one zone are applied one at a time, as Route 53 applies them: none is lost, neither to
+// another's write nor to a rejected one's undo (moto's server answers on threads; the patched batch is a
+// read-modify-write of the zone).
+func TestConcurrentBatchesAreAppliedOneAtATime(t *testing.T) {
+	a := localawstest.Use(t, local)
+	c := route53Client(t, a)
+	zone := createZone(t, c)
+	const n = 40
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			name := fmt.Sprintf("host-%02d.example.com", i)
+			// A good batch, and a rejected one (its DELETE finds nothing) whose undo must not erase the others.
+			_ = changeBatch(t, c, zone, change(r53types.ChangeActionCreate, rrA(name, 60, "192.0.2.1")))
+			_ = changeBatch(t, c, zone, change(r53types.ChangeActionCreate, rrA("x-"+name, 60, "192.0.2.2")),
+				change(r53types.ChangeActionDelete, rrA("missing-"+name, 60, "192.0.2.3")))
+		})
+	}
+	wg.Wait()
+	var missing []string
+	for i := range n {
+		if name := fmt.Sprintf("host-%02d.example.com.", i); find(t, c, zone, name, "") == nil {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("%d of %d accepted batches were lost: %v", len(missing), n, missing)
+	}
+	if got := len(listAll(t, c, zone, 300)); got != n+2 {
+		t.Errorf("listed %d record sets, want %d (NS, SOA and one per accepted batch)", got, n+2)
 	}
 }
 
