@@ -24,7 +24,7 @@ import (
 )
 
 // Budget is how long the whole bench may take on the project's 2-core machines.
-const Budget = 10 * time.Minute
+const Budget = 20 * time.Minute
 
 // Options configure a bench run.
 type Options struct {
