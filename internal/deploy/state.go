@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -70,6 +69,9 @@ type State struct {
 	DrainSeconds int `json:"drainSeconds"`
 	// Notice is a one-line summary for the deployment notification (SNS).
 	Notice string `json:"notice,omitempty"`
+	// Title names the run for the state machine's own notifications (a refusal, a held lock): "<app> <version>
+	// (<action>)", set by prepare (see Title).
+	Title string `json:"title,omitempty"`
 	// Lock says how this run got the app's lock when another run held it, and what that run had recorded.
 	Lock *LockInfo `json:"lock,omitempty"`
 	// Approval is the operator's decision at an approval gate (set by the state machine from SendTaskSuccess).
@@ -84,18 +86,6 @@ type State struct {
 	// UnlockError is a failure to release the lock (set by the state machine): the next run takes it over when the
 	// recorded progress allows, or asks for a reconcile.
 	UnlockError *TaskError `json:"unlockError,omitempty"`
-}
-
-// Describe is a one-line summary of the run for notifications: "<app> <version> (<action>): <what>".
-func (s *State) Describe(what string) string {
-	app := s.Input.App
-	if s.App != nil {
-		app = s.App.Name
-	}
-	if s.Input.Version != "" {
-		app += " " + s.Input.Version
-	}
-	return fmt.Sprintf("%s (%s): %s", app, s.Input.ActionOrDefault(), what)
 }
 
 // The results a run ends with (State.Result).
@@ -210,6 +200,8 @@ type Slot struct {
 	StackID string        `json:"stackId"`
 	// Stack is the CloudFormation stack name, <app>-<stackId>.
 	Stack string `json:"stack"`
+	// Version is the release the stack serves (its version tag), when known.
+	Version string `json:"version,omitempty"`
 }
 
 // Progress is how far a run got, recorded in the lock item after each step.
