@@ -50,7 +50,7 @@ type item = map[string]ddbtypes.AttributeValue
 // fakeStack is one CloudFormation stack.
 type fakeStack struct {
 	id, status, reason, execution string
-	version                       string // the version tag
+	version                       string           // the version tag
 	endpoint                      *stacks.Endpoint // nil: the endpoint output is missing
 	created                       time.Time
 }
