@@ -66,6 +66,24 @@ func (s *State) stillLive() string {
 	return fmt.Sprintf("%s still live on %s stack %s", orWord(l.Version, "the previous release"), l.Color, l.Stack)
 }
 
+// EvidenceMark separates a failed health check's summary from the evidence appended to it (the verdict as JSON):
+// the execution's record keeps both, notifications and terminals show the summary.
+const EvidenceMark = "; evidence: "
+
+// Summary is a failure's cause on one line (CauseMessage) without the evidence a health check appends.
+func Summary(cause string) string {
+	msg, _, _ := strings.Cut(CauseMessage(cause), EvidenceMark)
+	return msg
+}
+
+// summary is the caught failure in one line without its evidence, for notices.
+func (s *State) summary() string {
+	if s.Error == nil {
+		return s.Reason()
+	}
+	return s.Error.Error + ": " + Summary(s.Error.Cause)
+}
+
 // rolledBackPrefix starts the cause a rolled-back deployment fails with (RollbackCause).
 const rolledBackPrefix = "rolled back "
 
@@ -81,7 +99,7 @@ func IsRollbackCause(cause string) bool { return strings.HasPrefix(cause, rolled
 // RollbackNotice is the notice of a rolled-back deployment; extra (may be "") adds what an operator should know.
 func (s *State) RollbackNotice(extra string) string {
 	return s.Describe(fmt.Sprintf("%s%s: %s; %s%s. Inspect with `bluegreen status %s` and `bluegreen history %s`",
-		rolledBackPrefix, s.Reached(), s.Reason(), s.stillLive(), extra, s.appName(), s.appName()))
+		rolledBackPrefix, s.Reached(), s.summary(), s.stillLive(), extra, s.appName(), s.appName()))
 }
 
 // DeployedNotice is the notice of a release made live and watched; extra (may be "") adds what an operator should
