@@ -71,6 +71,29 @@ func TestPromoteAbortAndOldSpellings(t *testing.T) {
 	if code, _, errOut := b.run("promote", "demoapp"); code != 1 || !strings.Contains(errOut, "no approval is waiting") || strings.Count(errOut, "\n") != 1 {
 		t.Errorf("promote with no gate: exit %d, %q: want 1 and one line", code, errOut)
 	}
+	// A run stopped at its gate holds the lock: status says so and names the reconcile, which takes the
+	// execution's name.
+	b.must(0, "deploy", "demoapp", "v4", "--no-wait")
+	b.atGate("demoapp")
+	l, err := b.d.Operator.Lock(ctx, "demoapp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.d.Operator.SFN.(*sfn.Client).StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(l.Execution)}); err != nil {
+		t.Fatal(err)
+	}
+	b.must(1, "watch", l.Execution)
+	name := l.Execution[strings.LastIndexByte(l.Execution, ':')+1:]
+	if out := b.must(3, "status", "demoapp"); !strings.Contains(out, "LOCKED by a run that is not running: "+name) || !strings.Contains(out, "`bluegreen reconcile "+name+"`") ||
+		strings.Contains(out, "promote") {
+		t.Errorf("status after a stop:\n%s", out)
+	}
+	if out := b.must(0, "reconcile", name); !strings.Contains(out, "SUCCEEDED") {
+		t.Errorf("reconcile %s:\n%s", name, out)
+	}
+	if out := b.must(0, "status", "demoapp"); !strings.Contains(out, "at rest, green live (v2)") || !strings.Contains(out, "lock: free") {
+		t.Errorf("status after the reconcile:\n%s", out)
+	}
 	// repair -live -no-wait.
 	if out := b.must(0, "repair", "demoapp", "-live", "green", "-no-wait"); !strings.HasPrefix(out, "started arn:aws:states:") {
 		t.Errorf("repair -live green -no-wait: %s", out)

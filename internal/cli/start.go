@@ -70,7 +70,7 @@ checking it. It refuses, changing nothing, when there is no idle stack or it is 
 
 func (c *command) reconcileCmd() *cobra.Command {
 	return c.startCmd("reconcile EXECUTION [--no-wait]", "Finish or undo what a stopped, timed-out or dirty-failed execution left",
-		`Reconcile the app of a stopped, timed-out or dirty-failed EXECUTION (its ARN): take over its lock and act on
+		`Reconcile the app of a stopped, timed-out or dirty-failed EXECUTION (its ARN or name): take over its lock and act on
 the progress it recorded — restore its plan's records before the end of its watch, finish its clean-up after it.
 It never chooses a release: records at rest need nothing; inconsistent ones are refused, naming the repair.`,
 		"EXECUTION", func(arn string) deploy.Input {
@@ -123,6 +123,9 @@ func (c *command) start(ctx context.Context, in deploy.Input, sf startFlags) err
 	op, err := c.operator(ctx)
 	if err != nil {
 		return err
+	}
+	if in.Action == deploy.ActionReconcile {
+		in.Execution = op.ExecutionARN(in.Execution) // named by its ARN or its name
 	}
 	arn, err := op.Start(ctx, in)
 	if err != nil {

@@ -139,6 +139,9 @@ func heading(st style, s operator.Status) string {
 		phase = "no release yet"
 	}
 	live := "no color holds the traffic"
+	if s.State.Weight(records.Blue) > 0 && s.Live() == "" {
+		live = "the traffic split evenly"
+	}
 	if c := s.Live(); c != "" {
 		live = st.colour(c) + " live"
 		if id := s.State.Slots[c]; id != "" {
@@ -170,7 +173,12 @@ func colorRow(st style, s operator.Status, c records.Color, wide bool) []string 
 		notes = append(notes, st.good("live"))
 	}
 	if s.State.ActiveColor == c && s.Live() != c {
-		notes = append(notes, st.bad("stack.active"))
+		// stack.active names the other color: a problem at rest, the live release before the switch otherwise.
+		if s.State.Phase == records.PhaseInconsistent {
+			notes = append(notes, st.bad("stack.active"))
+		} else {
+			notes = append(notes, st.faint("active"))
+		}
 	}
 	note := strings.Join(notes, ", ")
 	v := version(s, id)
@@ -215,7 +223,9 @@ func lockLines(w io.Writer, st style, s operator.Status, wide bool) {
 		if s.Holder != nil {
 			status = s.Holder.Status
 		}
-		fmt.Fprintln(w, wrap(st.bad("LOCKED")+fmt.Sprintf(" by a run that is not running: %s (%s, %s); `bluegreen reconcile %s` finishes or undoes it", name, status, progress, name), 80, "  "))
+		fmt.Fprintln(w, wrap(st.bad("LOCKED")+fmt.Sprintf(" by a run that is not running: %s (%s, %s). Finish or undo what it left with:", name, status, progress), 80, "  "))
+		fmt.Fprintf(w, "  `bluegreen reconcile %s`\n", name)
+		return // its approval gate, if any, waits for no one
 	}
 	if g := l.Approval; g != nil {
 		fmt.Fprintln(w, wrap(st.warn(fmt.Sprintf("approval waiting at %d%%", g.Step))+": "+g.Verdict, 80, "  "))

@@ -19,9 +19,9 @@ func (c *command) watchCmd() *cobra.Command {
 		Use:     "watch EXECUTION|APP [--timeout DURATION]",
 		Short:   "Follow an execution live until it ends",
 		GroupID: "look",
-		Long: `Follow an execution (its ARN), or an app's (the one holding its lock, else its latest), as it happens: the
-elapsed time, each step with the traffic's split between the colors, each health check's verdict, then one line
-with the result. Failures the state machine handles by design (the lock's conditional check that leads to the
+		Long: `Follow an execution (its ARN or name), or an app's (the one holding its lock, else its latest), as it
+happens: the elapsed time, each step with the traffic's split between the colors, each health check's verdict,
+then one line with the result. Failures the state machine handles by design (the lock's conditional check that leads to the
 takeover, a retried throttle) are not failures of the run and are not shown as such. The exit status is 1 when
 the execution failed, was rolled back, stopped or timed out, or is still running after --timeout.`,
 		Args: args("EXECUTION|APP"),
@@ -37,15 +37,15 @@ the execution failed, was rolled back, stopped or timed out, or is still running
 	return cmd
 }
 
-// executionOf is the execution an argument names: an ARN, or an app's — the running one holding its lock, else
-// its latest.
+// executionOf is the execution an argument names: an ARN or an execution's name (which has a hyphen: app names
+// have none), or an app's — the running one holding its lock, else its latest.
 func (c *command) executionOf(ctx context.Context, arg string) (string, error) {
-	if strings.HasPrefix(arg, "arn:") {
-		return arg, nil
-	}
 	op, err := c.operator(ctx)
 	if err != nil {
 		return "", err
+	}
+	if strings.HasPrefix(arg, "arn:") || strings.Contains(arg, "-") {
+		return op.ExecutionARN(arg), nil
 	}
 	l, err := op.Lock(ctx, arg)
 	if err != nil {

@@ -28,10 +28,8 @@ func TestWatch(t *testing.T) {
 	if strings.Contains(out, "FAILED") || !strings.Contains(out, "(retried 1×)") {
 		t.Errorf("a retried throttle is shown as a failure, or not at all:\n%s", out)
 	}
-	// The same execution again, as JSON: one object a line.
-	arn := strings.TrimPrefix(strings.Fields(b.must(0, "history", "demoapp", "-n", "1", "-o", "json"))[0], `{"execution":"`)
-	arn, _, _ = strings.Cut(arn, `"`)
-	golden(t, n, "watch-release-json", b.must(0, "watch", arn, "-o", "json"))
+	// The same execution again, named by its name, as JSON: one object a line.
+	golden(t, n, "watch-release-json", b.must(0, "watch", "demoapp-deploy-v2-20261201T100002-000", "-o", "json"))
 
 	// A deployment refused because another holds the lock: the lock's conditional check leads to the takeover by
 	// design and is not shown as a failure; the refusal is.

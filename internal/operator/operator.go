@@ -88,6 +88,14 @@ func ExecutionName(in deploy.Input, now time.Time) string {
 	return strings.Join(slices.DeleteFunc(parts, func(p string) bool { return p == "" }), "-")
 }
 
+// ExecutionARN is the ARN of an execution of the operator's state machine named by its ARN or its name.
+func (o *Operator) ExecutionARN(ref string) string {
+	if strings.HasPrefix(ref, "arn:") {
+		return ref
+	}
+	return strings.Replace(o.StateMachine, ":stateMachine:", ":execution:", 1) + ":" + ref
+}
+
 // Start validates an execution input and starts it under ExecutionName, so the console lists runs readably. A
 // malformed input never reaches StartExecution. A reconcile, whose input need not name its app, is named after the
 // app of the execution it reconciles, so that the app's history lists it.
