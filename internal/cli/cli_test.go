@@ -76,6 +76,12 @@ func (c *clock) now() time.Time {
 
 func (b bg) run(args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
+	code := b.runTo(&out, &errOut, args...)
+	return code, out.String(), errOut.String()
+}
+
+// runTo runs the command line writing to stdout and stderr.
+func (b bg) runTo(stdout, stderr io.Writer, args ...string) int {
 	load := func(context.Context) (aws.Config, error) {
 		if b.d == nil {
 			return aws.Config{}, errors.New("no deployer in this test")
@@ -86,9 +92,26 @@ func (b bg) run(args ...string) (int, string, string) {
 	if b.clock != nil {
 		now = b.clock.now
 	}
-	code := cli.Run(context.Background(), args, cli.Env{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return b.env[k] }, AWS: load,
+	return cli.Run(context.Background(), args, cli.Env{Stdout: stdout, Stderr: stderr, Getenv: func(k string) string { return b.env[k] }, AWS: load,
 		Terminal: b.terminal, Poll: 50 * time.Millisecond, Now: now})
-	return code, out.String(), errOut.String()
+}
+
+// syncBuffer is a buffer a test reads while a command writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func setup(t *testing.T) bg {

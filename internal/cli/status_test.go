@@ -45,22 +45,21 @@ func TestStatus(t *testing.T) {
 	b.must(0, "deploy", "demoapp", "v3", "--no-wait")
 	b.atGate("demoapp")
 	views("moving", 0)
-	// -w prints the status again when it changes, until the app is at rest.
-	type result struct {
-		code int
-		out  string
-	}
-	refreshed := make(chan result)
-	go func() {
-		code, out, _ := b.run("status", "demoapp", "-w", "--interval", "100ms")
-		refreshed <- result{code, out}
-	}()
+	// -w prints the status again when it changes, until the app is at rest and unlocked.
+	var refreshing syncBuffer
+	exited := make(chan int)
+	go func() { exited <- b.runTo(&refreshing, io.Discard, "status", "demoapp", "-w", "--interval", "100ms") }()
+	waitFor(t, "status -w prints the gate", func() bool { return strings.Contains(refreshing.String(), "approval waiting") })
 	b.must(0, "abort", "demoapp", "--reason", "not today")
 	b.must(1, "watch", "demoapp")
-	r := <-refreshed
-	if r.code != 0 || !strings.HasPrefix(r.out, "demoapp at demoapp.example.com: moving") || !strings.HasSuffix(r.out, "lock: free\n") ||
-		!strings.Contains(r.out, "\ndemoapp at demoapp.example.com: at rest, green live (v2)\n") {
-		t.Errorf("status -w: exit %d, want 0 and the status from moving to at rest:\n%s", r.code, r.out)
+	code := <-exited
+	if out := refreshing.String(); code != 0 || !strings.HasPrefix(out, "demoapp at demoapp.example.com: moving") ||
+		!strings.HasSuffix(out, "\n\ndemoapp at demoapp.example.com: at rest, green live (v2)\n"+
+			"COLOR  STACK   VERSION  TRAFFIC          STATUS\n"+
+			"blue   739889  v1       ░░░░░░░░░░   0%  CREATE_COMPLETE\n"+
+			"green  261149  v2       ██████████ 100%  CREATE_COMPLETE  live\n"+
+			"lock: free\n") {
+		t.Errorf("status -w: exit %d, want 0 and the status from moving to at rest and unlocked:\n%s", code, out)
 	}
 
 	// By hand: stack.active names blue's stack while green has the traffic.
