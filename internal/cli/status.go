@@ -73,7 +73,13 @@ func (c *command) status(ctx context.Context, app string, watch bool, interval t
 			}
 		}
 		inconsistent := s.State.Phase == records.PhaseInconsistent
-		if !watch || s.Settled() || (inconsistent && !s.Running()) {
+		settled := s.Settled()
+		if watch && settled {
+			// A run just started has not taken the lock yet: wait for it too.
+			runs, _, err := op.History(ctx, app, 1)
+			settled = err == nil && (len(runs) == 0 || !runs[0].Running())
+		}
+		if !watch || settled || (inconsistent && !s.Running()) {
 			if inconsistent {
 				return &exitCode{code: ExitInconsistent}
 			}
