@@ -55,10 +55,10 @@ func TestStatus(t *testing.T) {
 	b.must(1, "watch", "demoapp")
 	code := <-exited
 	if out := refreshing.String(); code != 0 || !strings.HasSuffix(out, "\n\ndemoapp at demoapp.example.com: at rest, green live (v2)\n"+
-			"COLOR  STACK   VERSION  TRAFFIC          STATUS\n"+
-			"blue   739889  v1       ░░░░░░░░░░   0%  CREATE_COMPLETE\n"+
-			"green  261149  v2       ██████████ 100%  CREATE_COMPLETE  live\n"+
-			"lock: free\n") {
+		"COLOR  STACK   VERSION  TRAFFIC          STATUS\n"+
+		"blue   739889  v1       ░░░░░░░░░░   0%  CREATE_COMPLETE\n"+
+		"green  261149  v2       ██████████ 100%  CREATE_COMPLETE  live\n"+
+		"lock: free\n") {
 		t.Errorf("status -w: exit %d, want 0 and the status from moving to at rest and unlocked:\n%s", code, out)
 	}
 
