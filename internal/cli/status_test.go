@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -78,10 +79,14 @@ func TestStatus(t *testing.T) {
 	views("inconsistent", 3)
 }
 
-// Colour only on a terminal, and never with NO_COLOR set.
+var colourRE = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
+// Colour only on a terminal, and never with NO_COLOR set; the watch's live line, rewritten in place, only on a
+// terminal.
 func TestColourOnlyOnATerminal(t *testing.T) {
 	b := setup(t)
 	b.must(0, "deploy", "demoapp", "v1")
+	b.must(0, "deploy", "demoapp", "v2", "--config", `{"strategy":{"approvals":[]}}`)
 	tests := []struct {
 		name     string
 		terminal bool
@@ -102,9 +107,13 @@ func TestColourOnlyOnATerminal(t *testing.T) {
 			}
 			for _, args := range [][]string{{"status", "demoapp"}, {"history", "demoapp"}, {"watch", "demoapp"}} {
 				out := c.must(0, args...)
-				if got := strings.Contains(out, "\x1b["); got != tt.want {
+				if got := colourRE.MatchString(out); got != tt.want {
 					t.Errorf("%v: colour %v, want %v:\n%q", args, got, tt.want, out)
 				}
+			}
+			out := c.must(0, "rollback", "demoapp") // the watch of a run: its live line is cleared before each line
+			if got := strings.Contains(out, "\r\x1b[K"); got != tt.terminal {
+				t.Errorf("rollback: a live line %v, want %v:\n%q", got, tt.terminal, out)
 			}
 		})
 	}
