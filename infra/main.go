@@ -1,7 +1,8 @@
 // Command infra is the CDK app that deploys bluegreen: `cdk synth` (via cdk.json) runs it from the repository root.
 //
 // Context:
-//   - apps: path of the apps file (default infra/apps.example.json), e.g. -c apps=apps.json
+//   - apps: path of the apps file (default infra/apps.example.json), e.g. -c apps=apps.json: the apps and the
+//     deployer-wide settings (healthCheckVpc)
 //   - pipeline: "true" adds the example CodePipeline, e.g. -c pipeline=true
 //   - pipelineApp: the app the example pipeline deploys (default the apps file's first app)
 //   - assets: the folder holding the Lambda binaries (default build/functions, written by make build)
@@ -38,12 +39,13 @@ func main() {
 
 // deployerProps reads the deployer's configuration from the app's context.
 func deployerProps(app awscdk.App) (bluegreen.DeployerProps, error) {
-	apps, err := bluegreen.LoadApps(contextString(app, "apps", defaultAppsFile))
+	file, err := bluegreen.ReadAppsFile(contextString(app, "apps", defaultAppsFile))
 	if err != nil {
 		return bluegreen.DeployerProps{}, err
 	}
 	p := bluegreen.DeployerProps{
-		Apps:             apps,
+		Apps:             file.Apps,
+		HealthCheckVPC:   file.HealthCheckVPC,
 		AssetsDir:        contextString(app, "assets", ""),
 		StateMachineName: contextString(app, "stateMachineName", ""),
 	}

@@ -39,7 +39,9 @@ func (p *phase) changeLoop(c change) *aslState {
 }
 
 // healthCheck adds the health check of a stack before it gets traffic (the health function's pretraffic op),
-// tried again after health.retrySeconds while its verdict says to (checks.retry), then next:
+// tried again after checks.waitSeconds while its verdict says to (checks.retry): after a failure that
+// health.retries allows (the wait is health.retrySeconds), and while it waits for targets that ELB reports initial
+// (the wait is bounded by the deadline the function carries in checks.initialUntil), then next:
 //
 //	<prefix>Health → <prefix>Verdict? → <prefix>RetryWait → <prefix>Health
 //
@@ -48,5 +50,5 @@ func (p *phase) healthCheck(prefix, comment, next string) {
 	health, verdict, wait := prefix+"Health", prefix+"Verdict", prefix+"RetryWait"
 	p.lambda(health, comment, call{HealthCheckFunction, "pretraffic"}, verdict)
 	p.choice(verdict, "", next, isTrue("$.checks.retry", wait))
-	p.wait(wait, "", "$.config.health.retrySeconds", health)
+	p.wait(wait, "", "$.checks.waitSeconds", health)
 }

@@ -87,8 +87,8 @@ func deployment(b *builder) {
 		apply:   call{CreateStackFunction, "publish"}, next: "PreTrafficHealth", again: true,
 	})
 
-	pre := b.phase("pretraffic", "Health check before any traffic (tried again health.retries times)", rollBack)
-	pre.healthCheck("PreTraffic", "Health check the new stack before it gets any traffic; a failed check is tried again health.retries times.", "MoreSteps")
+	pre := b.phase("pretraffic", "Health check before any traffic (failed checks tried again health.retries times; registering targets waited for)", rollBack)
+	pre.healthCheck("PreTraffic", "Health check the new stack before it gets any traffic; a failed check is tried again health.retries times, and targets still registering (initial) are waited for within their target groups' first-check deadline.", "MoreSteps")
 
 	steps := b.phase("steps", "Each weight step: shift (one batch), bake, health check, approval gate", rollBack)
 	steps.choice("MoreSteps", "The next weight step, if any: a first release, or a strategy without steps, goes straight to the switch.", "Switch",

@@ -7,7 +7,10 @@
 // With -bootstraps, Lambda invokes of <dir>/<name>/bootstrap run under aws-lambda-rie. With -deployer, the five
 // functions are served in-process (unless -bootstraps is given) and the deployer is installed as the infra would
 // install it, with a demo app: try `go run ./cmd/bluegreen deploy demoapp v1` in another shell, after the exports.
-// Faults are injected over HTTP under /_localaws/ (see package gateway).
+// Faults are injected over HTTP under /_localaws/ (see package gateway). -route53-limits puts Route 53's documented
+// token buckets in force (for the functions' calls only, with -deployer), -route53-propagation keeps each change
+// PENDING for that long, -route53-prior-request makes a hosted zone answer PriorRequestNotComplete for that long
+// after a change (see package r53model).
 package main
 
 import (
@@ -17,8 +20,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/bluegreen-aws/bluegreen/internal/localaws"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/r53model"
 	"github.com/bluegreen-aws/bluegreen/internal/localdeploy"
 )
 
@@ -27,17 +32,36 @@ func main() {
 	bootstraps := flag.String("bootstraps", "", "directory of host-architecture <name>/bootstrap binaries to serve under aws-lambda-rie")
 	logDir := flag.String("logdir", "", "directory for moto's and the functions' logs (default: a temporary one)")
 	deployer := flag.Bool("deployer", false, "install the deployer and a demo app (demoapp in example.com)")
+	limits := flag.Bool("route53-limits", false, "model Route 53's documented token buckets (the functions' calls only, with -deployer)")
+	propagation := flag.Duration("route53-propagation", 0, "how long each Route 53 change stays PENDING (0: INSYNC at once)")
+	prior := flag.Duration("route53-prior-request", 0, "how long a hosted zone refuses the next change with PriorRequestNotComplete")
 	flag.Parse()
-	if err := run(*port, *bootstraps, *logDir, *deployer); err != nil {
+	r53 := route53Model(*limits, *propagation, *prior, *deployer)
+	if err := run(*port, *bootstraps, *logDir, *deployer, r53); err != nil {
 		fmt.Fprintln(os.Stderr, "localaws:", err)
 		os.Exit(1)
 	}
 }
 
-func run(port int, bootstraps, logDir string, deployer bool) error {
+// route53Model returns the Route 53 model the flags ask for, nil for none.
+func route53Model(limits bool, propagation, prior time.Duration, deployer bool) *r53model.Config {
+	if !limits && propagation == 0 && prior == 0 {
+		return nil
+	}
+	cfg := localdeploy.Route53Limits(propagation, prior)
+	if !limits {
+		cfg.Account, cfg.Operation, cfg.Operations, cfg.Changes = r53model.Bucket{}, r53model.Bucket{}, nil, r53model.Bucket{}
+	}
+	if !deployer {
+		cfg.Callers = nil // every caller's calls are metered
+	}
+	return cfg
+}
+
+func run(port int, bootstraps, logDir string, deployer bool, r53 *r53model.Config) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := localaws.Options{Port: port, BootstrapDir: bootstraps, LogDir: logDir}
+	opts := localaws.Options{Port: port, BootstrapDir: bootstraps, LogDir: logDir, Route53: r53}
 	start := localaws.Start
 	if deployer {
 		opts.FunctionEnv = localdeploy.FunctionEnv()

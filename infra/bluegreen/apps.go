@@ -15,27 +15,34 @@ import (
 )
 
 // AppsFile is the format of the apps file (infra/apps.example.json): the apps, each with its zone, its optional
-// ECR repository and its deploy.Config.
+// ECR repository and its deploy.Config, and the deployer-wide settings (DeployerProps of the same names).
 type AppsFile struct {
-	Apps []AppProps `json:"apps"`
+	Apps           []AppProps `json:"apps"`
+	HealthCheckVPC *VPCProps  `json:"healthCheckVpc,omitempty"`
 }
 
-// LoadApps reads an apps file strictly: an unknown field anywhere (a misspelt setting) is an error.
+// LoadApps reads an apps file's apps (see ReadAppsFile).
 func LoadApps(path string) ([]AppProps, error) {
+	f, err := ReadAppsFile(path)
+	return f.Apps, err
+}
+
+// ReadAppsFile reads an apps file strictly: an unknown field anywhere (a misspelt setting) is an error.
+func ReadAppsFile(path string) (AppsFile, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("bluegreen: read apps file: %w", err)
+		return AppsFile{}, fmt.Errorf("bluegreen: read apps file: %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var f AppsFile
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("bluegreen: apps file %s: %w", path, err)
+		return AppsFile{}, fmt.Errorf("bluegreen: apps file %s: %w", path, err)
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("bluegreen: apps file %s: trailing data after the JSON value", path)
+		return AppsFile{}, fmt.Errorf("bluegreen: apps file %s: trailing data after the JSON value", path)
 	}
-	return f.Apps, nil
+	return f, nil
 }
 
 // Limits of an SSM String parameter's value: standard tier, advanced tier.
@@ -64,6 +71,21 @@ type app struct {
 	endpoints string
 	stacks    string
 	template  *s3Object
+	// serviceRole is the service role the deployer builds for the app (AppProps.ServiceRole), nil otherwise.
+	serviceRole *AppServiceRole
+}
+
+// placeholderRoleARN stands for the ARN of a service role the deployer builds, until the role exists: the
+// configuration is validated and its size checked with it (as long as the longest role ARN the CDK names).
+var placeholderRoleARN = "arn:aws-us-gov:iam::123456789012:role/" + strings.Repeat("r", 64)
+
+// roleARN is the app's service role's ARN: the configured one, or the ARN of the role the deployer builds ("" with
+// noServiceRole).
+func (a *app) roleARN() string {
+	if a.serviceRole != nil {
+		return *a.serviceRole.Role.RoleArn()
+	}
+	return a.Config.ServiceRoleARN
 }
 
 type s3Object struct {
@@ -117,6 +139,17 @@ func planApp(ap AppProps, prefix string) (*app, []string) {
 	a := &app{AppProps: ap, rec: rec, param: prefix + ap.Name}
 	a.stored = ap.Config
 	a.stored.Zone = zone
+	if r := ap.ServiceRole; r != nil {
+		role := *r
+		role.App = ap.Name
+		if err := role.Validate(); err != nil {
+			errs = append(errs, strings.TrimPrefix(err.Error(), fmt.Sprintf("app %q: ", ap.Name)))
+		}
+		if ap.Config.ServiceRoleARN != "" || ap.Config.NoServiceRole {
+			errs = append(errs, "serviceRole builds the app's service role: leave serviceRoleArn and noServiceRole out of its config")
+		}
+		a.stored.ServiceRoleARN = placeholderRoleARN
+	}
 	a.zoneID = strings.TrimPrefix(ap.Config.HostedZoneID, "/hostedzone/")
 
 	resolved := a.stored

@@ -39,6 +39,8 @@ type Deployer struct {
 	EventsRole awsiam.Role
 	// Pipeline is the example pipeline, nil unless props.Pipeline is set.
 	Pipeline awscodepipeline.Pipeline
+	// ServiceRoles are the service roles the deployer builds (AppProps.ServiceRole), by app name.
+	ServiceRoles map[string]*AppServiceRole
 
 	props DeployerProps
 	apps  []*app
@@ -62,6 +64,7 @@ func NewDeployer(scope constructs.Construct, id string, props *DeployerProps) *D
 	d.addLockTable()
 	d.addBuckets()
 	d.addTopic()
+	d.addServiceRoles()
 	d.addParameters()
 	d.addFunctions()
 	d.grantFunctions()

@@ -86,6 +86,12 @@ func (d *Deployer) addFunctions() {
 			Role:                  role,
 			Environment:           &env,
 		})
+		if v := p.HealthCheckVPC; v != nil && name == "healthcheck" {
+			fn.Node().DefaultChild().(awslambda.CfnFunction).SetVpcConfig(&awslambda.CfnFunction_VpcConfigProperty{
+				SubnetIds:        jsii.Strings(v.SubnetIDs...),
+				SecurityGroupIds: jsii.Strings(v.SecurityGroupID),
+			})
+		}
 		logs.GrantWrite(role)
 		d.Functions[name] = fn
 		d.Roles[name] = role

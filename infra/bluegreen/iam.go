@@ -32,6 +32,9 @@ var WildcardActions = []string{
 	"elasticloadbalancing:DescribeTargetGroups",
 	"elasticloadbalancing:DescribeTargetHealth",
 	"cloudwatch:DescribeAlarms",
+	// with DeployerProps.HealthCheckVPC only, for the healthcheck function's network interfaces
+	"ec2:DescribeNetworkInterfaces",
+	"ec2:DescribeSubnets",
 }
 
 // grantFunctions gives each Lambda exactly the calls its code makes, on the apps' resources only.
@@ -55,11 +58,14 @@ func (d *Deployer) grantFunctions() {
 	if s := d.templateStatement(); s != nil {
 		add("createstack", s)
 	}
-	// healthcheck: the stack's endpoint (CloudFormation outputs, its load balancer and target groups), target
-	// health, alarms.
-	add("healthcheck", d.stackReadStatement("ReadStacks", "cloudformation:DescribeStacks"),
+	// healthcheck: the stack's endpoint (CloudFormation outputs, its load balancer and target groups; the root cause
+	// from its events when the stack failed, as a rollback's target may have), target health, alarms.
+	add("healthcheck", d.stackReadStatement("ReadStacks", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"),
 		statement("DescribeTargets", []string{"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"}, star(), nil),
 		statement("DescribeAlarms", []string{"cloudwatch:DescribeAlarms"}, star(), nil))
+	if d.props.HealthCheckVPC != nil {
+		add("healthcheck", d.networkInterfaceStatements()...)
+	}
 	// shiftweight: weight steps (Route 53), the step it records and the approval gate's token (DynamoDB).
 	add("shiftweight", route53...)
 	add("shiftweight", statement("LockTable", []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, []*string{d.LockTable.TableArn()}, nil),
@@ -74,6 +80,25 @@ func (d *Deployer) grantFunctions() {
 	add("rollback", statement("LockTable", []string{"dynamodb:GetItem"}, []*string{d.LockTable.TableArn()}, nil))
 	add("rollback", d.stackReadStatement("ReadStacks", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"),
 		statement("ListStacks", []string{"cloudformation:ListStacks"}, star(), nil))
+}
+
+// networkInterfaceStatements are what Lambda needs of the healthcheck function's own role to attach the function to
+// its VPC: the actions of the AWS managed policy AWSLambdaVPCAccessExecutionRole but its logs rights (the function
+// has those for its own log group), network interfaces created only in the configured subnets with the configured
+// security group. Describing them has no resource-level permission; Lambda deletes and re-addresses the interfaces
+// it made, whose ids it chooses.
+func (d *Deployer) networkInterfaceStatements() []awsiam.PolicyStatement {
+	v := d.props.HealthCheckVPC
+	eni := d.arn("ec2", "network-interface", "*", awscdk.ArnFormat_SLASH_RESOURCE_NAME)
+	create := []*string{eni, d.arn("ec2", "security-group", v.SecurityGroupID, awscdk.ArnFormat_SLASH_RESOURCE_NAME)}
+	for _, id := range v.SubnetIDs {
+		create = append(create, d.arn("ec2", "subnet", id, awscdk.ArnFormat_SLASH_RESOURCE_NAME))
+	}
+	return []awsiam.PolicyStatement{
+		statement("CreateNetworkInterfaces", []string{"ec2:CreateNetworkInterface"}, create, nil),
+		statement("ManageNetworkInterfaces", []string{"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}, []*string{eni}, nil),
+		statement("DescribeNetworkInterfaces", []string{"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"}, star(), nil),
+	}
 }
 
 // route53Statements allow reading the apps' hosted zones, waiting for changes, and changing only the apps' record
@@ -107,7 +132,7 @@ func (d *Deployer) createStackStatements() []awsiam.PolicyStatement {
 	var roles []string
 	for _, a := range d.apps {
 		var cond map[string]any
-		if r := a.Config.ServiceRoleARN; r != "" {
+		if r := a.roleARN(); r != "" {
 			cond = map[string]any{"StringEquals": map[string]any{"cloudformation:RoleArn": r}}
 			if !slices.Contains(roles, r) {
 				roles = append(roles, r)

@@ -16,7 +16,7 @@ import (
 
 // cdk-nag reports its findings as error annotations (go run exits 0 regardless): none may be left unsuppressed.
 func TestNoUnsuppressedNagErrors(t *testing.T) {
-	for _, s := range []*synthesized{base, withPipeline} {
+	for _, s := range []*synthesized{base, withPipeline, extended} {
 		var msgs []string
 		must(t, "annotations", func() {
 			found := assertions.Annotations_FromStack(s.stack.Stack).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
@@ -33,7 +33,7 @@ func TestNoUnsuppressedNagErrors(t *testing.T) {
 // Every suppression carries a reason, and every wildcard suppression names the findings it covers.
 func TestNagSuppressionsExplained(t *testing.T) {
 	n := 0
-	for _, s := range []*synthesized{base, withPipeline} {
+	for _, s := range []*synthesized{base, withPipeline, extended} {
 		for id, r := range s.json["Resources"].(map[string]any) {
 			meta, _ := r.(map[string]any)["Metadata"].(map[string]any)
 			nag, _ := meta["cdk_nag"].(map[string]any)
@@ -55,13 +55,13 @@ func TestNagSuppressionsExplained(t *testing.T) {
 	}
 }
 
-// cfn-lint passes on both templates. W3005 (a DependsOn already implied by a reference) flags the CDK's own
+// cfn-lint passes on every template. W3005 (a DependsOn already implied by a reference) flags the CDK's own
 // DependsOn and is ignored.
 func TestCfnLint(t *testing.T) {
 	lint := findCfnLint(t)
 	dir := t.TempDir()
 	var files []string
-	for _, s := range []*synthesized{base, withPipeline} {
+	for _, s := range []*synthesized{base, withPipeline, extended} {
 		f := filepath.Join(dir, *s.stack.StackName()+".template.json")
 		data, err := json.Marshal(s.json)
 		if err != nil {

@@ -1,6 +1,7 @@
 package bluegreen
 
 import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
@@ -43,6 +44,7 @@ func (d *Deployer) addStateMachine() {
 	d.StateMachineRole = role
 
 	logs := awslogs.NewLogGroup(d.Construct, jsii.String("StateMachineLogs"), &awslogs.LogGroupProps{
+		LogGroupName:  d.stateMachineLogGroupName(),
 		Retention:     d.props.LogRetention,
 		RemovalPolicy: d.props.RemovalPolicy,
 	})
@@ -60,4 +62,18 @@ func (d *Deployer) addStateMachine() {
 			IncludeExecutionData: jsii.Bool(false),
 		},
 	})
+}
+
+// StateMachineLogPrefix starts the state machine's log group name. Step Functions adds every log group it delivers
+// to to the account's CloudWatch Logs resource policy, which is limited to 5,120 characters; for log groups under
+// /aws/vendedlogs/ CloudWatch Logs needs no entry of its own, so AWS advises the prefix
+// (https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html).
+const StateMachineLogPrefix = "/aws/vendedlogs/states/"
+
+// stateMachineLogGroupName is /aws/vendedlogs/states/<state machine name>-<first group of the stack's UUID>: the
+// suffix keeps a log group retained from a deleted deployer stack from blocking a new one.
+func (d *Deployer) stateMachineLogGroupName() *string {
+	uuid := awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), awscdk.Aws_STACK_ID(), nil))
+	suffix := awscdk.Fn_Select(jsii.Number(0), awscdk.Fn_Split(jsii.String("-"), uuid, nil))
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(StateMachineLogPrefix + d.props.StateMachineName + "-"), suffix})
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -17,8 +18,9 @@ import (
 
 // The stacks are synthesized once per test binary (each synth costs seconds of node time) and shared.
 var (
-	// base has no pipeline; withPipeline is the same deployer with the example pipeline.
-	base, withPipeline *synthesized
+	// base has no pipeline; withPipeline is the same deployer with the example pipeline; extended has the optional
+	// parts: the health check's VPC and an app whose service role the deployer builds (extendedProps).
+	base, withPipeline, extended *synthesized
 	// stubAssets is a folder of placeholder bootstrap files, so the tests do not depend on make build.
 	stubAssets string
 )
@@ -34,6 +36,7 @@ type synthesized struct {
 
 type logicalIDs struct {
 	functions, roles, params map[string]string
+	serviceRoles             map[string]string
 	stateMachine, smRole     string
 	table, topic, bucket     string
 	eventsRole               string
@@ -66,9 +69,10 @@ func runTests(m *testing.M) int {
 	plain := NewBlueGreenStack(app, "BlueGreen", &BlueGreenStackProps{Deployer: props})
 	props.Pipeline = &PipelineProps{}
 	piped := NewBlueGreenStack(app, "BlueGreenPipeline", &BlueGreenStackProps{Deployer: props})
-	// Both stacks exist before the first synth: the tree may not change after it. A synth that fails (cdk-nag
+	ext := NewBlueGreenStack(app, "BlueGreenExtended", &BlueGreenStackProps{Deployer: extendedProps()})
+	// Every stack exists before the first synth: the tree may not change after it. A synth that fails (cdk-nag
 	// errors fail it: annotationsInValidationReport) ends the run here, with the findings printed above.
-	if err := catch(func() { base, withPipeline = synthesize(plain), synthesize(piped) }); err != nil {
+	if err := catch(func() { base, withPipeline, extended = synthesize(plain), synthesize(piped), synthesize(ext) }); err != nil {
 		fmt.Fprintln(os.Stderr, "synthesis failed:", err)
 		return 1
 	}
@@ -91,7 +95,10 @@ func synthesize(s *BlueGreenStack) *synthesized {
 	d := s.Deployer
 	id := func(c awscdk.CfnElement) string { return *s.Stack.GetLogicalId(c) }
 	res := func(c constructs.IConstruct) string { return id(c.Node().DefaultChild().(awscdk.CfnElement)) }
-	ids := logicalIDs{functions: map[string]string{}, roles: map[string]string{}, params: map[string]string{}}
+	ids := logicalIDs{functions: map[string]string{}, roles: map[string]string{}, params: map[string]string{}, serviceRoles: map[string]string{}}
+	for name, r := range d.ServiceRoles {
+		ids.serviceRoles[name] = res(r.Role)
+	}
 	for name, fn := range d.Functions {
 		ids.functions[name] = res(fn)
 		ids.roles[name] = res(d.Roles[name])
@@ -174,6 +181,27 @@ func testApps() []AppProps {
 
 func testProps() DeployerProps {
 	return DeployerProps{Apps: testApps(), AssetsDir: stubAssets}
+}
+
+// The extended deployer: the test apps, the health check in a VPC, and app api, whose service role the deployer
+// builds for an ECS service behind a load balancer, with an extra statement for a shared task execution role.
+var (
+	testVPC         = VPCProps{SubnetIDs: []string{"subnet-0123456789abcdef0", "subnet-0fedcba9876543210"}, SecurityGroupID: "sg-0a1b2c3d4e5f60718"}
+	apiTypes        = []string{"AWS::ECS::Service", "AWS::ECS::TaskDefinition", "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancingV2::TargetGroup", "AWS::ElasticLoadBalancingV2::Listener", "AWS::EC2::SecurityGroup", "AWS::Logs::LogGroup", "AWS::IAM::Role"}
+	sharedExecution = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
+)
+
+func extendedProps() DeployerProps {
+	p := testProps()
+	vpc := testVPC
+	p.HealthCheckVPC = &vpc
+	p.Apps = append(p.Apps, AppProps{Name: "api", ZoneName: "example.com", Config: deploy.Config{
+		HostedZoneID: zoneCom,
+		Template:     deploy.Template{URL: "https://templates-123.s3.us-east-1.amazonaws.com/api/service.yaml"},
+	}, ServiceRole: &AppServiceRoleProps{ResourceTypes: apiTypes, Statements: []awsiam.PolicyStatement{
+		statement("SharedExecutionRole", []string{"iam:GetRole", "iam:PassRole"}, []*string{jsii.String(sharedExecution)}, nil),
+	}}})
+	return p
 }
 
 // must runs a jsii assertion; its panic (a failed assertion) becomes a test failure instead of ending the binary.

@@ -19,6 +19,8 @@ const (
 	reasonSFNLogsXRay  = "Added by the CDK for the state machine's logging (logs:*LogDelivery, Describe* on vended log deliveries) and tracing (xray:*): these actions have no resource-level permissions, AWS requires Resource *."
 	reasonPipelineS3   = "Added by the CDK's CodePipeline grants: object-level actions on the pipeline's own artifact bucket (and the one source object), which CodePipeline uses to pass artifacts between actions."
 	reasonPipelineExec = "Added by the CDK's StepFunctionInvokeAction: states:DescribeExecution on this state machine's executions named pipeline*, which the action starts and waits for."
+	reasonVPCDescribe  = "ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets (the healthcheck function in its VPC) have no resource-level permissions: AWS requires Resource *."
+	reasonENI          = "Lambda creates, deletes and re-addresses the healthcheck function's network interfaces with the function's role; their ids are Lambda's choice (network-interface/*). Creating one is limited to the configured subnets and security group."
 )
 
 // suppressNagFindings records, on each resource, the AwsSolutions findings that are deliberate, with the reason.
@@ -35,9 +37,13 @@ func (d *Deployer) suppressNagFindings() {
 		iam5(reasonChange, change),
 		iam5(reasonExecutions, executions),
 		iam5(reasonStacks, stacks...))
-	suppress(d.Roles["healthcheck"],
-		iam5(reasonXRay+" "+reasonELB+" "+reasonAlarms, star),
-		iam5(reasonStacks, stacks...))
+	healthStar := reasonXRay + " " + reasonELB + " " + reasonAlarms
+	healthFindings := []*cdknag.NagPackSuppression{iam5(reasonStacks, stacks...)}
+	if d.props.HealthCheckVPC != nil {
+		healthStar += " " + reasonVPCDescribe
+		healthFindings = append(healthFindings, iam5(reasonENI, "Resource::"+d.nagArn("ec2", "network-interface/*")))
+	}
+	suppress(d.Roles["healthcheck"], append(healthFindings, iam5(healthStar, star))...)
 	suppress(d.Roles["shiftweight"], iam5(reasonXRay, star), iam5(reasonChange, change))
 	suppress(d.Roles["switch"], iam5(reasonXRay, star), iam5(reasonChange, change))
 	suppress(d.Roles["rollback"], iam5(reasonXRay, star), iam5(reasonChange, change), iam5(reasonStacks, stacks...))

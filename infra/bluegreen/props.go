@@ -48,6 +48,18 @@ type DeployerProps struct {
 	RemovalPolicy awscdk.RemovalPolicy
 	// Pipeline adds the example CodePipeline when non-nil.
 	Pipeline *PipelineProps
+	// HealthCheckVPC, when set, runs the healthcheck function (one for all apps) in a VPC, so that it can probe
+	// internal load balancers, whose addresses are private. The function then reaches AWS's APIs only through that
+	// VPC: see infra/README.md for the NAT gateway or the VPC endpoints it needs.
+	HealthCheckVPC *VPCProps
+}
+
+// VPCProps place a function in a VPC: its subnets (1-16, in different Availability Zones for availability) and the
+// security group of its network interfaces, which must allow it out to the load balancers it probes and to AWS's
+// endpoints.
+type VPCProps struct {
+	SubnetIDs       []string `json:"subnetIds"`
+	SecurityGroupID string   `json:"securityGroupId"`
 }
 
 // AppProps describe one application.
@@ -62,6 +74,10 @@ type AppProps struct {
 	// Config is the app's stored configuration (deploy.Config), written to its SSM parameter as JSON. It is
 	// validated at synth with Resolve and Validate.
 	Config deploy.Config `json:"config"`
+	// ServiceRole, when set, has the deployer build the app's CloudFormation service role from its template's
+	// resource types (NewAppServiceRole) and store its ARN as the configuration's serviceRoleArn, which must then be
+	// empty (and noServiceRole false).
+	ServiceRole *AppServiceRoleProps `json:"serviceRole,omitempty"`
 }
 
 // PipelineProps configure the example CodePipeline: an S3 source (an object in the artifact bucket, the release's
@@ -81,7 +97,12 @@ var (
 	paramPrefixRE      = regexp.MustCompile(`^(/[A-Za-z0-9_.-]+)+/$`)
 	ecrRepoRE          = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$`)
 	s3KeyRE            = regexp.MustCompile(`^[A-Za-z0-9!_.*'()/-]+$`)
+	subnetIDRE         = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	securityGroupIDRE  = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
 )
+
+// maxVPCSubnets is the most subnets a Lambda function's VpcConfig takes.
+const maxVPCSubnets = 16
 
 // withDefaults returns a copy of p with every unset optional field at its default.
 func (p DeployerProps) withDefaults() DeployerProps {
@@ -128,6 +149,9 @@ func (p DeployerProps) Validate() error {
 	if p.Pipeline != nil {
 		validatePipeline(*p.Pipeline, apps, add)
 	}
+	if p.HealthCheckVPC != nil {
+		validateVPC(*p.HealthCheckVPC, add)
+	}
 	var missing []string
 	for _, name := range FunctionNames {
 		bin := filepath.Join(p.AssetsDir, name, "bootstrap")
@@ -156,6 +180,23 @@ func validatePipeline(pp PipelineProps, apps []*app, add func(string, ...any)) {
 	}
 	if len(apps) > 0 && !slices.ContainsFunc(apps, func(a *app) bool { return a.Name == pp.App }) {
 		add("pipeline app %q is not one of the deployer's apps", pp.App)
+	}
+}
+
+func validateVPC(v VPCProps, add func(string, ...any)) {
+	if n := len(v.SubnetIDs); n < 1 || n > maxVPCSubnets {
+		add("health check VPC: %d subnets, want 1-%d", n, maxVPCSubnets)
+	}
+	for i, id := range v.SubnetIDs {
+		switch {
+		case !subnetIDRE.MatchString(id):
+			add("health check VPC: %q is not a subnet id (subnet-0123456789abcdef0)", id)
+		case slices.Contains(v.SubnetIDs[:i], id):
+			add("health check VPC: subnet %s is given twice", id)
+		}
+	}
+	if !securityGroupIDRE.MatchString(v.SecurityGroupID) {
+		add("health check VPC: %q is not a security group id (sg-0123456789abcdef0)", v.SecurityGroupID)
 	}
 }
 

@@ -76,6 +76,14 @@ func TestStateMachine(t *testing.T) {
 	if group["RetentionInDays"] != float64(90) {
 		t.Errorf("state machine log group retention %v, want 90 days", group["RetentionInDays"])
 	}
+	// Under /aws/vendedlogs/states/ (AWS's advice against the CloudWatch Logs resource policy's size limit), named
+	// for the state machine and the stack's UUID.
+	name, _ := group["LogGroupName"].(map[string]any)["Fn::Join"].([]any)
+	want := []any{"", []any{StateMachineLogPrefix + DefaultStateMachineName + "-", map[string]any{"Fn::Select": []any{float64(0), map[string]any{"Fn::Split": []any{"-",
+		map[string]any{"Fn::Select": []any{float64(2), map[string]any{"Fn::Split": []any{"/", map[string]any{"Ref": "AWS::StackId"}}}}}}}}}}}
+	if diff := cmp.Diff(name, want); diff != "" {
+		t.Errorf("state machine log group name (-got +want):\n%s", diff)
+	}
 }
 
 // The substitutions are exactly the definition's placeholders, each resolving to its resource.
@@ -159,7 +167,7 @@ func TestArtifactBucket(t *testing.T) {
 
 // Every bucket, with or without the pipeline, is private, encrypted and refuses requests without TLS.
 func TestBucketsPrivateEncryptedTLS(t *testing.T) {
-	for _, s := range []*synthesized{base, withPipeline} {
+	for _, s := range []*synthesized{base, withPipeline, extended} {
 		for id, b := range s.resources("AWS::S3::Bucket") {
 			p := props(b)
 			if p["BucketEncryption"] == nil || p["PublicAccessBlockConfiguration"] == nil {

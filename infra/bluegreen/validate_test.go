@@ -87,15 +87,31 @@ func TestValidateAccepts(t *testing.T) {
 	}
 }
 
-// The shipped example apps file loads and validates.
+// The shipped example apps file loads and validates; its demoapp has the deployer build its service role.
 func TestExampleAppsFile(t *testing.T) {
-	apps, err := LoadApps(filepath.Join("..", "apps.example.json"))
+	f, err := ReadAppsFile(filepath.Join("..", "apps.example.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := DeployerProps{Apps: apps, AssetsDir: stubAssets, Pipeline: &PipelineProps{}}
+	p := DeployerProps{Apps: f.Apps, HealthCheckVPC: f.HealthCheckVPC, AssetsDir: stubAssets, Pipeline: &PipelineProps{}}
 	if err := p.Validate(); err != nil {
 		t.Errorf("the example apps file does not validate: %v", err)
+	}
+	if f.Apps[0].Name != "demoapp" || f.Apps[0].ServiceRole == nil || f.Apps[0].Config.ServiceRoleARN != "" {
+		t.Errorf("the example's demoapp does not have its service role built: %+v", f.Apps[0])
+	}
+}
+
+// The apps file carries the deployer-wide VPC of the health check.
+func TestReadAppsFileVPC(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "apps.json")
+	doc := `{"apps":[],"healthCheckVpc":{"subnetIds":["subnet-0123456789abcdef0"],"securityGroupId":"sg-0a1b2c3d4e5f60718"}}`
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := ReadAppsFile(path)
+	if err != nil || f.HealthCheckVPC == nil || f.HealthCheckVPC.SubnetIDs[0] != "subnet-0123456789abcdef0" || f.HealthCheckVPC.SecurityGroupID != "sg-0a1b2c3d4e5f60718" {
+		t.Errorf("ReadAppsFile = %+v, %v", f.HealthCheckVPC, err)
 	}
 }
 

@@ -23,11 +23,14 @@ type Report struct {
 	// Date is when the bench ran, RFC 3339 UTC.
 	Date string `json:"date"`
 	// PropagationSeconds is how long the local Route 53 takes to answer INSYNC: 0, it answers at once.
-	PropagationSeconds float64     `json:"propagationSeconds"`
-	Releases           []Release   `json:"releases"`
-	Rollback           Rollback    `json:"rollback"`
-	ManualRollback     Rollback    `json:"manualRollback"`
-	Bootstraps         []Bootstrap `json:"bootstraps"`
+	PropagationSeconds float64   `json:"propagationSeconds"`
+	Releases           []Release `json:"releases"`
+	Rollback           Rollback  `json:"rollback"`
+	ManualRollback     Rollback  `json:"manualRollback"`
+	// Concurrent and Propagated are measured under the local AWS's Route 53 model (issue 10).
+	Concurrent *Concurrent `json:"concurrent,omitempty"`
+	Propagated *Propagated `json:"propagated,omitempty"`
+	Bootstraps []Bootstrap `json:"bootstraps"`
 	// Seconds is the whole bench's wall time.
 	Seconds float64 `json:"-"`
 }
@@ -131,7 +134,18 @@ func (r Report) Markdown(w io.Writer) {
 		row(w, "rollback at the 10 % step: failed stack's records (Discard, apart)", 0, *d, "", "", "")
 	}
 	row(w, "manual rollback", 0, r.ManualRollback.Calls, strconv.Itoa(r.ManualRollback.Transitions), usd(r.ManualRollback.CostUSD), num(r.ManualRollback.WallSeconds, 2))
+	if p := r.Propagated; p != nil {
+		row(w, fmt.Sprintf("third release, changes PENDING %s s", num(p.PropagationSeconds, 0)), 0, p.Calls, strconv.Itoa(p.Transitions), usd(Cost(p.Transitions)), num(p.WallSeconds, 2))
+	}
 	fmt.Fprintln(w)
+	if c := r.Concurrent; c != nil {
+		fmt.Fprintf(w, "Under the Route 53 model (changes PENDING %s s, a zone busy %s ms after each change, the documented token buckets): %d apps in one zone among %s other records, their releases started at once.\n\n",
+			num(c.PropagationSeconds, 0), num(float64(PriorRequest.Milliseconds()), 0), c.Apps, thousands(c.OtherRecords))
+		fmt.Fprintln(w, "| apps | succeeded | rolled back | inconsistent | locks left | Route 53 calls | refused (PriorRequestNotComplete) | wall s | account bucket's floor s (calls ÷ 10/s) |")
+		fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+		fmt.Fprintf(w, "| %d | %d | %d | %d | %d | %s | %s (%s) | %s | %s |\n\n", c.Apps, c.Succeeded, c.RolledBack, c.Inconsistent, c.LocksLeft,
+			thousands(c.Route53Calls), thousands(c.Throttled), thousands(c.PriorRequest), num(c.WallSeconds, 1), num(c.FloorSeconds(), 1))
+	}
 	fmt.Fprintln(w, "| function | bootstrap bytes (linux/arm64) | MiB | cold start ms (host build, RIE) | warm invoke ms |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|")
 	for _, b := range r.Bootstraps {

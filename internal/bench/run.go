@@ -37,6 +37,9 @@ type Options struct {
 	WorkDir string
 	// Progress hears a line at each stage; nil stays quiet.
 	Progress io.Writer
+	// LoadApps apps among LoadOtherRecords other records are released at once under the Route 53 model
+	// (Concurrent); 0 skips that run and the propagated one.
+	LoadApps, LoadOtherRecords int
 }
 
 // ParseCounts reads a comma-separated list of record counts, "0,3000,10000".
@@ -98,6 +101,18 @@ func Run(ctx context.Context, o Options) (r Report, err error) {
 	}
 	if r.ManualRollback, err = b.manualRollback(ctx); err != nil {
 		return r, fmt.Errorf("manual rollback: %w", err)
+	}
+	if o.LoadApps > 0 {
+		p, err := b.propagated(ctx)
+		if err != nil {
+			return r, fmt.Errorf("propagated release: %w", err)
+		}
+		r.Propagated = &p
+		c, err := b.concurrent(ctx, o.LoadApps, o.LoadOtherRecords)
+		if err != nil {
+			return r, fmt.Errorf("concurrent releases: %w", err)
+		}
+		r.Concurrent = &c
 	}
 	env := append(b.aws.Env(), localdeploy.FunctionEnv()...)
 	if r.Bootstraps, err = measureBootstraps(ctx, functions.Names, o.AWSBootstraps, o.HostBootstraps, rie, env, b.say); err != nil {

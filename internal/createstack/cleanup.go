@@ -31,7 +31,7 @@ func (h *Handler) cleanup(ctx context.Context, req *deploy.Request, log *slog.Lo
 	}
 	for _, id := range ids {
 		if err := h.remove(ctx, r, id, *s.Config.Strategy.PollSeconds); err != nil {
-			s.Warnings = append(s.Warnings, fmt.Sprintf("clean-up: stack %s is left: %v", r.App().StackName(id), err))
+			s.Warn("clean-up: stack %s is left: %v", r.App().StackName(id), err)
 			log.Warn("clean-up left a stack", "stack", r.App().StackName(id), "error", err.Error())
 			continue
 		}
@@ -53,7 +53,7 @@ func (h *Handler) discard(ctx context.Context, req *deploy.Request, log *slog.Lo
 	}
 	n := s.Plan.New
 	if s.Config.KeepFailedStack {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("stack %s is kept for inspection; the next deployment's clean-up deletes it", n.Stack))
+		s.Warn("stack %s is kept for inspection; the next deployment's clean-up deletes it", n.Stack)
 		log.Info("failed stack kept", "stack", n.Stack)
 	} else {
 		r, err := h.writers.Open(ctx, req.Execution, &s)

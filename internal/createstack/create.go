@@ -31,6 +31,10 @@ func (h *Handler) create(ctx context.Context, req *deploy.Request, log *slog.Log
 	params[deploy.ParamColor] = string(n.Color)
 	params[deploy.ParamStackID] = n.StackID
 	timeout := time.Duration(cfg.Strategy.StackTimeoutSeconds) * time.Second
+	tmpl, err := h.template(ctx, req)
+	if err != nil {
+		return s, err
+	}
 	if h.d.Guard != nil {
 		if err := h.d.Guard(ctx, s.App.Name, req.Execution); err != nil {
 			return s, err
@@ -39,7 +43,7 @@ func (h *Handler) create(ctx context.Context, req *deploy.Request, log *slog.Log
 	id, err := h.d.Stacks.Create(ctx, stacks.Spec{
 		Name: n.Stack, App: s.App.Name, Color: n.Color, StackID: n.StackID, Version: s.Input.Version,
 		Execution:   req.Execution,
-		TemplateURL: cfg.Template.URL, TemplateBody: cfg.Template.Body,
+		TemplateURL: tmpl.URL, TemplateBody: tmpl.Body,
 		Parameters: params,
 		RoleARN:    cfg.ServiceRoleARN, AllowNoRole: cfg.NoServiceRole,
 		Timeout: timeout,
@@ -62,6 +66,33 @@ func (h *Handler) create(ctx context.Context, req *deploy.Request, log *slog.Log
 	s.Notice = s.Describe(fmt.Sprintf("creating stack %s in %s", n.Stack, n.Color))
 	log.Info("stack created", "stack", n.Stack, "stackArn", id)
 	return s, nil
+}
+
+// template returns the run's template. The state document carries no template body (deploy.BodyRef): it is read
+// again where Prepare read it, the app's stored configuration merged with the execution's own overrides (allowed
+// there by allowOverrides), and must be the body Prepare validated.
+func (h *Handler) template(ctx context.Context, req *deploy.Request) (deploy.Template, error) {
+	s := &req.State
+	if !s.NeedsTemplateBody() {
+		return s.Template(nil)
+	}
+	raw, err := h.inputOf(ctx, req)
+	if err != nil {
+		return deploy.Template{}, err
+	}
+	in, err := deploy.CheckInput(raw)
+	if err != nil {
+		return deploy.Template{}, err
+	}
+	stored, err := h.storedConfig(ctx, s.App.Name)
+	if err != nil {
+		return deploy.Template{}, err
+	}
+	cfg, err := deploy.ResolveConfig(s.App.Name, stored, in.Config)
+	if err != nil {
+		return deploy.Template{}, err
+	}
+	return s.Template(&cfg)
 }
 
 // status checks the new stack once. Complete: its endpoint is read and the wait is done. In progress: the next wait

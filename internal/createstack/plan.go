@@ -97,6 +97,9 @@ func (h *Handler) planDeploy(execution string, s *deploy.State, r *traffic.Route
 	}
 	p.New = slot(app, idle, records.NewStackID(execution, taken))
 	for _, k := range stacks.Unslotted(list, st.Slots[records.Blue], st.Slots[records.Green]) {
+		if len(p.Kept) == deploy.MaxKept {
+			break // the plan travels in the state document: the next deployment's clean-up takes the rest
+		}
 		p.Kept = append(p.Kept, k.StackID)
 	}
 	return p, nil

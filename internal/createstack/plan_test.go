@@ -2,6 +2,7 @@ package createstack_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -337,5 +338,22 @@ func TestPlanReconcile(t *testing.T) {
 	in.Lock = &deploy.LockInfo{Holder: holder, Progress: deploy.ProgressShifting, Plan: `{"action":"deploy",`, TakenOver: true}
 	if _, err := e.call("plan", in); typeName(err) != "InternalError" {
 		t.Errorf("plan with an undecodable stored plan = %v, want InternalError", err)
+	}
+}
+
+// A plan lists at most deploy.MaxKept of the stacks earlier failed runs kept: it travels in the state document, and
+// the next deployment's clean-up takes the rest.
+func TestPlanListsAtMostMaxKept(t *testing.T) {
+	e := setup(t, liveIn(records.Blue, liveID, "")...)
+	e.stacks.add(liveID, "CREATE_COMPLETE")
+	for i := range deploy.MaxKept + 3 {
+		e.stacks.add(fmt.Sprintf("5%05d", i), "CREATE_COMPLETE")
+	}
+	got, err := e.call("plan", prepared(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Plan.Kept) != deploy.MaxKept {
+		t.Errorf("the plan lists %d kept stacks, want %d", len(got.Plan.Kept), deploy.MaxKept)
 	}
 }

@@ -42,18 +42,11 @@ func (h *Handler) prepare(ctx context.Context, req *deploy.Request, log *slog.Lo
 		}
 		app, overrides = target.App, []json.RawMessage{target.Config, in.Config}
 	}
-	name := h.d.ConfigPrefix + app
-	out, err := h.d.Params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
-	var notFound *ssmtypes.ParameterNotFound
-	var coded interface{ ErrorCode() string }
-	if errors.As(err, &notFound) || (errors.As(err, &coded) && coded.ErrorCode() == "AccessDeniedException") {
-		// The deployer may read only the configured apps' parameters: an unknown app reads as access denied.
-		return s, &deploy.ValidationError{Problems: []string{fmt.Sprintf("app %s has no stored configuration (SSM parameter %s): add it to the deployer's apps", app, name)}}
-	}
+	stored, err := h.storedConfig(ctx, app)
 	if err != nil {
-		return s, fmt.Errorf("read the configuration of app %s: %w", app, err)
+		return s, err
 	}
-	cfg, err := deploy.ResolveConfig(app, []byte(aws.ToString(out.Parameter.Value)), overrides...)
+	cfg, err := deploy.ResolveConfig(app, stored, overrides...)
 	if err != nil {
 		return s, err
 	}
@@ -78,15 +71,32 @@ func (h *Handler) prepare(ctx context.Context, req *deploy.Request, log *slog.Lo
 		return s, &deploy.ValidationError{Problems: []string{err.Error()}}
 	}
 	cfg.Host = a.HostName()
-	s.App, s.Config = &a, &cfg
+	s.App = &a
+	s.Carry(cfg) // without the template body, which create reads again
 	if cfg.NoServiceRole {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("app %s has no CloudFormation service role: its stacks are created with the deployer's own rights", app))
+		s.Warn("app %s has no CloudFormation service role: its stacks are created with the deployer's own rights", app)
 		log.Warn("no CloudFormation service role", "app", app)
 	}
 	s.Title = s.Label()
 	s.Notice = s.Describe("started")
 	log.Info("prepared", "app", app, "action", s.Input.Action, "host", a.HostName(), "zone", zone)
 	return s, nil
+}
+
+// storedConfig reads the app's stored configuration (its SSM parameter).
+func (h *Handler) storedConfig(ctx context.Context, app string) ([]byte, error) {
+	name := h.d.ConfigPrefix + app
+	out, err := h.d.Params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
+	var notFound *ssmtypes.ParameterNotFound
+	var coded interface{ ErrorCode() string }
+	if errors.As(err, &notFound) || (errors.As(err, &coded) && coded.ErrorCode() == "AccessDeniedException") {
+		// The deployer may read only the configured apps' parameters: an unknown app reads as access denied.
+		return nil, &deploy.ValidationError{Problems: []string{fmt.Sprintf("app %s has no stored configuration (SSM parameter %s): add it to the deployer's apps", app, name)}}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the configuration of app %s: %w", app, err)
+	}
+	return []byte(aws.ToString(out.Parameter.Value)), nil
 }
 
 // inputOf returns the execution's input exactly as it was given, from Step Functions: the state document's copy

@@ -67,6 +67,8 @@ var protectedFields = []struct {
 	{"noServiceRole", func(c *Config) any { return c.NoServiceRole }},
 	{"adoptExistingRecord", func(c *Config) any { return c.AdoptExistingRecord }},
 	{"health.allowLinkLocal", func(c *Config) any { return c.Health.AllowLinkLocal }},
+	// The probes' trust anchors: an execution's input may not make them trust another CA.
+	{"health.rootCAs", func(c *Config) any { return c.Health.RootCAs }},
 	{"allowOverrides", func(c *Config) any { return slices.Clip(append([]string{}, c.AllowOverrides...)) }},
 }
 
@@ -100,6 +102,16 @@ type HealthConfig struct {
 	URLOutput string `json:"urlOutput,omitempty"`
 	Scheme    string `json:"scheme,omitempty"` // default "http"
 	Path      string `json:"path,omitempty"`   // default "/"
+	// ServerName is the name the probes present to the stack's load balancer — the TLS server name its certificate
+	// is verified against, and the Host header — while connecting to the load balancer itself, whose own name
+	// (*.elb.amazonaws.com) no certificate of the app covers: "host" (the app's host; the default with scheme https
+	// when the probe goes to the load balancer), "stack" (<app>-<id>.<zone>, the stack's endpoint record, for a
+	// wildcard certificate) or a literal DNS name. Without it, plain http sends the load balancer's name as before, and
+	// a URLOutput URL its own host.
+	ServerName string `json:"serverName,omitempty"`
+	// RootCAs is a PEM bundle of the certificate authorities the probes trust instead of the system's, for a private
+	// CA (at most certpool.MaxBytes). The certificate is always verified.
+	RootCAs string `json:"rootCAs,omitempty"`
 	// ExpectedStatus lists the acceptable HTTP statuses (default 200).
 	ExpectedStatus []int `json:"expectedStatus,omitempty"`
 	// BodyContains, when set, must appear in a healthy response's body.
@@ -120,7 +132,10 @@ type HealthConfig struct {
 	// AllowLinkLocal allows probing link-local and instance-metadata addresses (refused by default).
 	AllowLinkLocal bool `json:"allowLinkLocal,omitempty"`
 	// RetrySeconds and Retries: a failed pre-traffic check is tried again after RetrySeconds (default 10), up to
-	// Retries more times (default 3), before the deployment rolls back.
+	// Retries more times (default 3), before the deployment rolls back. A check that waits for targets ELB reports
+	// "initial" is not a failure and does not count: it is tried again (after RetrySeconds, at least 1 s) until the
+	// targets leave that state or the wait derived from their target groups' settings ends (see
+	// health.InitialAllowance); from then on an initial target fails the check like an unhealthy one.
 	RetrySeconds *int `json:"retrySeconds,omitempty"`
 	Retries      *int `json:"retries,omitempty"`
 }

@@ -1,6 +1,7 @@
 package deploy_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -242,6 +243,23 @@ func TestConfigValidate(t *testing.T) {
 		{name: "drain", change: func(c *deploy.Config) { c.DrainSeconds = ptr(86401) }, want: []string{"drainSeconds 86401 must be 0-86400"}},
 		{name: "drain below the CNAME TTL", change: func(c *deploy.Config) { c.Endpoint.Type, c.Endpoint.TTL, c.DrainSeconds = "cname", 300, ptr(60) },
 			want: []string{"less than the CNAME TTL 300"}},
+		{name: "too many parameters", change: func(c *deploy.Config) {
+			for i := range deploy.MaxParameters {
+				c.Parameters[fmt.Sprintf("P%03d", i)] = "x"
+			}
+		}, want: []string{"parameters: 197, at most 196"}},
+		{name: "parameter value", change: func(c *deploy.Config) { c.Parameters["Big"] = strings.Repeat("x", 4097) }, want: []string{"parameter Big is 4097 bytes"}},
+		{name: "template url length", change: func(c *deploy.Config) { c.Template.URL += "?" + strings.Repeat("k", 5120) }, want: []string{"template url is 5178 characters"}},
+		{name: "too many statuses", change: func(c *deploy.Config) { c.Health.ExpectedStatus = seq(200, 220) }, want: []string{"expectedStatus: 21 statuses, at most 20"}},
+		{name: "long health path", change: func(c *deploy.Config) { c.Health.Path = "/" + strings.Repeat("p", 2048) }, want: []string{"health path is 2049 characters"}},
+		{name: "approval twice", change: func(c *deploy.Config) { c.Strategy.Approvals = []int{30, 60, 30} }, want: []string{"approval 30% is given twice"}},
+		{name: "override allowed twice", change: func(c *deploy.Config) { c.AllowOverrides = []string{"host", "template", "host"} }, want: []string{"allowOverrides: host is given twice"}},
+		{name: "configuration too large", change: func(c *deploy.Config) {
+			for i := range 9 {
+				c.Parameters[fmt.Sprintf("P%d", i)] = strings.Repeat("x", 4000)
+			}
+		}, want: []string{"the configuration is 36786 bytes of JSON (its template body aside), more than 32768"}},
+		{name: "a large body is not counted", change: func(c *deploy.Config) { c.Template = deploy.Template{Body: strings.Repeat("#", 51200)} }},
 		{
 			name: "several problems at once",
 			change: func(c *deploy.Config) {

@@ -8,15 +8,18 @@ import (
 
 // The error types below are an API with the state machine: the Lambda runtime reports a returned error's concrete
 // type name ("ValidationError", ...) as the error name, and the ASL's Retry and Catch list those names. Handlers
-// return them at top level (see Named). Renaming one breaks the state machine's routing and its tests.
+// return them at top level (see Named). Renaming one breaks the state machine's routing and its tests. Every message
+// is at most MaxErrorMessage bytes (a HealthCheckError's MaxHealthCheckMessage): a Catch puts it, as the cause, in
+// the state document.
 
-// ValidationError says the input or the app's configuration is unusable. Terminal; nothing was written.
+// ValidationError says the input or the app's configuration is unusable. Terminal; nothing was written. Its message
+// holds as many of the problems as MaxErrorMessage allows.
 type ValidationError struct {
 	Problems []string
 }
 
 func (e *ValidationError) Error() string {
-	return "invalid deployment input: " + strings.Join(e.Problems, "; ")
+	return bounded("invalid deployment input: " + strings.Join(e.Problems, "; "))
 }
 
 // StackFailedError says the new stack could not be created: it failed, rolled back or timed out.
@@ -27,7 +30,7 @@ type StackFailedError struct {
 }
 
 func (e *StackFailedError) Error() string {
-	return fmt.Sprintf("stack %s is %s: %s", e.Stack, e.Status, e.Reason)
+	return bounded(fmt.Sprintf("stack %s is %s: %s", e.Stack, e.Status, e.Reason))
 }
 
 // HealthCheckError says a stack failed its health check; Summary names the failing evidence.
@@ -37,7 +40,7 @@ type HealthCheckError struct {
 }
 
 func (e *HealthCheckError) Error() string {
-	return fmt.Sprintf("stack %s failed its health check: %s", e.Stack, e.Summary)
+	return cut(fmt.Sprintf("stack %s failed its health check: %s", e.Stack, e.Summary), MaxHealthCheckMessage)
 }
 
 // StateInconsistentError says the app's records are not in a state the action can start from.
@@ -47,7 +50,7 @@ type StateInconsistentError struct {
 }
 
 func (e *StateInconsistentError) Error() string {
-	return fmt.Sprintf("records of app %s are inconsistent: %s", e.App, strings.Join(e.Problems, "; "))
+	return bounded(fmt.Sprintf("records of app %s are inconsistent: %s", e.App, strings.Join(e.Problems, "; ")))
 }
 
 // RecordConflictError says a record the deployer must own already exists and was not made by it (a simple record at
@@ -59,7 +62,7 @@ type RecordConflictError struct {
 }
 
 func (e *RecordConflictError) Error() string {
-	return fmt.Sprintf("record %s %s: %s", e.Name, e.Type, e.Reason)
+	return bounded(fmt.Sprintf("record %s %s: %s", e.Name, e.Type, e.Reason))
 }
 
 // TargetMissingError says a rollback has nothing to roll back to: the idle stack does not exist or has no endpoint.
@@ -73,9 +76,9 @@ type TargetMissingError struct {
 
 func (e *TargetMissingError) Error() string {
 	if e.StackID == "" {
-		return fmt.Sprintf("app %s has no %s stack to roll back to: %s", e.App, e.Color, e.Reason)
+		return bounded(fmt.Sprintf("app %s has no %s stack to roll back to: %s", e.App, e.Color, e.Reason))
 	}
-	return fmt.Sprintf("app %s cannot roll back to %s stack %s: %s", e.App, e.Color, e.StackID, e.Reason)
+	return bounded(fmt.Sprintf("app %s cannot roll back to %s stack %s: %s", e.App, e.Color, e.StackID, e.Reason))
 }
 
 // StackInUseError says a stack cannot be deleted because records still route to it or name it.
@@ -85,7 +88,7 @@ type StackInUseError struct {
 }
 
 func (e *StackInUseError) Error() string {
-	return fmt.Sprintf("stack %s is in use: %s", e.Stack, e.Reason)
+	return bounded(fmt.Sprintf("stack %s is in use: %s", e.Stack, e.Reason))
 }
 
 // LockHeldError says another execution that is still running holds the app's lock. Nothing was written.
@@ -135,7 +138,7 @@ type RetryableError struct {
 	Err error
 }
 
-func (e *RetryableError) Error() string { return e.Op + ": " + e.Err.Error() }
+func (e *RetryableError) Error() string { return bounded(e.Op + ": " + e.Err.Error()) }
 
 // Unwrap returns the cause.
 func (e *RetryableError) Unwrap() error { return e.Err }
@@ -145,7 +148,7 @@ type InternalError struct {
 	Err error
 }
 
-func (e *InternalError) Error() string { return e.Err.Error() }
+func (e *InternalError) Error() string { return bounded(e.Err.Error()) }
 
 // Unwrap returns the cause.
 func (e *InternalError) Unwrap() error { return e.Err }

@@ -6,6 +6,7 @@ package deploy
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 
 	"github.com/bluegreen-aws/bluegreen/internal/exactjson"
@@ -68,8 +69,12 @@ func DecodeInput(data []byte) (Input, error) {
 
 // CheckInput reads an execution input as Prepare does, and as the CLI does before it starts one: decoded with exact
 // keys (DecodeInput), a trigger's event turned into version, artifact and source (ReleaseFromEvent), validated on
-// its own (ValidateInput), the action defaulted. The app's configuration is then made by ResolveConfig.
+// its own (ValidateInput), the action defaulted; an input of more than MaxInputBytes is refused first. The app's
+// configuration is then made by ResolveConfig.
 func CheckInput(raw []byte) (Input, error) {
+	if len(raw) > MaxInputBytes {
+		return Input{}, &ValidationError{Problems: []string{fmt.Sprintf("the execution input is %d bytes, more than %d (give a large template by url)", len(raw), MaxInputBytes)}}
+	}
 	in, err := DecodeInput(raw)
 	if err != nil {
 		return Input{}, err

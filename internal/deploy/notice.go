@@ -23,13 +23,13 @@ func (s *State) Label() string {
 }
 
 // Describe is a one-line summary of the run for notifications: "<app> <version> (<action>[, previous <version>]):
-// <what>". The previous version is the plan's live stack's, once planned.
+// <what>", cut to MaxNotice bytes. The previous version is the plan's live stack's, once planned.
 func (s *State) Describe(what string) string {
 	label := s.Label()
 	if prev := s.previous(); prev != "" {
 		label = strings.TrimSuffix(label, ")") + ", previous " + prev + ")"
 	}
-	return label + ": " + what
+	return cut(label+": "+what, MaxNotice)
 }
 
 // previous is the version live before this run, "" when not known.

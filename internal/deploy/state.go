@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -20,15 +21,19 @@ type Request struct {
 // State is the document the state machine passes from task to task. Every Lambda returns it, updated; the state
 // machine's own tasks (lock, approval, catch) write the fields marked "set by the state machine".
 type State struct {
-	// Input is the execution input as given.
+	// Input is the execution input as Prepare read it, without its config overrides and its trigger event (Prepare
+	// has made Config, Version, Artifact and Source of them: see Carry); the execution keeps its input whole.
 	Input Input `json:"input"`
 	// Raw is the execution input as text (set by the state machine's first state), so that prepare can decode it
 	// strictly: a misspelt field is refused rather than dropped.
 	Raw string `json:"raw,omitempty"`
 	// App is the app's names, set by prepare.
 	App *records.App `json:"app,omitempty"`
-	// Config is the resolved configuration, set by prepare.
+	// Config is the resolved configuration, set by prepare (State.Carry), without its template body.
 	Config *Config `json:"config,omitempty"`
+	// TemplateBody stands for the template body when the configuration has one (see BodyRef). Absent in states of
+	// earlier versions, whose Config carries the body.
+	TemplateBody *BodyRef `json:"templateBody,omitempty"`
 	// Plan is set by plan (or, for a reconcile, recovered from the lock item).
 	Plan *Plan `json:"plan,omitempty"`
 	// PlanJSON is Plan encoded, for the state machine to store in the lock item.
@@ -60,7 +65,7 @@ type State struct {
 	Fence *FenceState `json:"fence,omitempty"`
 	// Repair is what a repair found and changed.
 	Repair *Repair `json:"repair,omitempty"`
-	// Warnings are things an operator should know; the run still succeeded.
+	// Warnings are things an operator should know; the run still succeeded. Added by Warn.
 	Warnings []string `json:"warnings,omitempty"`
 	// Result says how the run ended: "deployed", "rolled-back", "reconciled", ...
 	Result string `json:"result,omitempty"`
@@ -86,6 +91,11 @@ type State struct {
 	// UnlockError is a failure to release the lock (set by the state machine): the next run takes it over when the
 	// recorded progress allows, or asks for a reconcile.
 	UnlockError *TaskError `json:"unlockError,omitempty"`
+}
+
+// Warn adds a warning, cut to MaxWarning bytes.
+func (s *State) Warn(format string, args ...any) {
+	s.Warnings = append(s.Warnings, cut(fmt.Sprintf(format, args...), MaxWarning))
 }
 
 // The results a run ends with (State.Result).
@@ -347,8 +357,18 @@ type LockInfo struct {
 type Checks struct {
 	// Attempt is the number of checks made.
 	Attempt int `json:"attempt"`
-	// Retry is true when the last check failed and another is allowed after health.retrySeconds.
+	// Retry is true when another check follows after WaitSeconds: the last one failed and health.retries allows
+	// another, or it waits for targets that ELB reports initial.
 	Retry bool `json:"retry"`
+	// Failed counts the failed checks, which health.retries bounds; checks that waited for initial targets are not
+	// failures. States of earlier versions lack it: there, every check counted was a failure.
+	Failed int `json:"failed,omitempty"`
+	// WaitSeconds is the state machine's wait before the next check: health.retrySeconds after a failure, at most
+	// the time left to InitialUntil (and at least 1 s) while waiting for initial targets.
+	WaitSeconds int `json:"waitSeconds"`
+	// InitialUntil (RFC 3339) ends the wait for initial targets; the first check that met them set it, from their
+	// target groups' health check settings, and it holds for the rest of the loop.
+	InitialUntil string `json:"initialUntil,omitempty"`
 }
 
 // Approval is an operator's decision at an approval gate.
@@ -366,6 +386,21 @@ const (
 	DecisionPromoteFull = "promote-full"
 	DecisionAbort       = "abort"
 )
+
+// Validate reports what is wrong with a decision before it is sent to a gate: the decision must be one of the three,
+// and by and reason, which the state document carries from the gate on, at most MaxApprovalText bytes each.
+func (a Approval) Validate() error {
+	var p problems
+	switch a.Decision {
+	case DecisionPromote, DecisionPromoteFull, DecisionAbort:
+	default:
+		p.add("decision %.32q must be promote, promote-full or abort", a.Decision)
+	}
+	if len(a.By) > MaxApprovalText || len(a.Reason) > MaxApprovalText {
+		p.add("an approval's by and reason are at most %d bytes each", MaxApprovalText)
+	}
+	return p.err()
+}
 
 // TaskError is a failure as a Catch records it.
 type TaskError struct {

@@ -3,6 +3,7 @@ package deploy
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -100,6 +101,8 @@ func (c *Config) Validate(app string) error {
 	switch t := c.Template; {
 	case (t.URL == "") == (t.Body == ""):
 		p.add("template needs exactly one of url and body")
+	case len(t.URL) > MaxTemplateURL:
+		p.add("template url is %d characters; CloudFormation takes at most %d", len(t.URL), MaxTemplateURL)
 	case t.URL != "":
 		if u, err := url.Parse(t.URL); err != nil || u.Scheme != "https" || u.Host == "" {
 			p.add("template url %q must be an https URL (an S3 object)", t.URL)
@@ -107,12 +110,18 @@ func (c *Config) Validate(app string) error {
 	case len(t.Body) > MaxTemplateBody:
 		p.add("template body is %d bytes; CloudFormation takes at most %d inline: use a url", len(t.Body), MaxTemplateBody)
 	}
-	for k := range c.Parameters {
+	if len(c.Parameters) > MaxParameters {
+		p.add("parameters: %d, at most %d (CloudFormation takes 200 a template; the deployer passes 4)", len(c.Parameters), MaxParameters)
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.Parameters)) {
 		if !parameterNameRE.MatchString(k) {
-			p.add("parameter name %q must be letters and digits", k)
+			p.add("parameter name %.255q must be 1-255 letters and digits", k)
 		}
 		if slices.Contains([]string{ParamArtifact, ParamVersion, ParamColor, ParamStackID}, k) {
 			p.add("parameter %s is set by the deployer", k)
+		}
+		if v := c.Parameters[k]; len(v) > MaxParameterValue {
+			p.add("parameter %.255s is %d bytes; CloudFormation takes at most %d", k, len(v), MaxParameterValue)
 		}
 	}
 	switch {
@@ -123,9 +132,12 @@ func (c *Config) Validate(app string) error {
 	case c.ServiceRoleARN != "" && c.NoServiceRole:
 		p.add("serviceRoleArn and noServiceRole are exclusive")
 	}
-	for _, f := range c.AllowOverrides {
-		if !slices.Contains(Protected, f) || f == "allowOverrides" {
-			p.add("allowOverrides: %q is not a protected field (%s)", f, strings.Join(Protected[:len(Protected)-1], ", "))
+	for i, f := range c.AllowOverrides {
+		switch {
+		case !slices.Contains(Protected, f) || f == "allowOverrides":
+			p.add("allowOverrides: %.64q is not a protected field (%s)", f, strings.Join(Protected[:len(Protected)-1], ", "))
+		case slices.Contains(c.AllowOverrides[:i], f):
+			p.add("allowOverrides: %s is given twice", f)
 		}
 	}
 	c.validateEndpoint(&p)
@@ -135,6 +147,9 @@ func (c *Config) Validate(app string) error {
 		p.add("drainSeconds %d must be 0-86400", *c.DrainSeconds)
 	} else if c.Endpoint.Type == EndpointCNAME && int64(*c.DrainSeconds) < c.Endpoint.TTL {
 		p.add("drainSeconds %d is less than the CNAME TTL %d: clients could still resolve the stack after it is deleted", *c.DrainSeconds, c.Endpoint.TTL)
+	}
+	if n := c.carriedSize(); n > MaxConfigBytes {
+		p.add("the configuration is %d bytes of JSON (its template body aside), more than %d: every state of an execution carries it, and Step Functions bounds a state at 256 KiB", n, MaxConfigBytes)
 	}
 	return p.err()
 }
@@ -160,17 +175,24 @@ func (c *Config) validateHealth(p *problems) {
 	if h.Scheme != "http" && h.Scheme != "https" {
 		p.add("health scheme %q must be http or https", h.Scheme)
 	}
-	if !strings.HasPrefix(h.Path, "/") || strings.ContainsAny(h.Path, " \t\r\n#") {
+	switch {
+	case len(h.Path) > MaxHealthPath:
+		p.add("health path is %d characters, at most %d", len(h.Path), MaxHealthPath)
+	case !strings.HasPrefix(h.Path, "/") || strings.ContainsAny(h.Path, " \t\r\n#"):
 		p.add("health path %q must start with / and contain no spaces or fragment", h.Path)
+	}
+	if len(h.ExpectedStatus) > MaxExpectedStatus {
+		p.add("health expectedStatus: %d statuses, at most %d", len(h.ExpectedStatus), MaxExpectedStatus)
 	}
 	for _, s := range h.ExpectedStatus {
 		if s < 100 || s > 599 {
 			p.add("health expectedStatus %d is not an HTTP status", s)
 		}
 	}
-	if len(h.BodyContains) > 1024 {
-		p.add("health bodyContains is longer than 1024 characters")
+	if len(h.BodyContains) > MaxBodyContains {
+		p.add("health bodyContains is longer than %d characters", MaxBodyContains)
 	}
+	h.validateTLS(p)
 	inRange(p, "health latencyBudgetMillis", h.LatencyBudgetMillis, 1, 60000)
 	inRange(p, "health timeoutMillis", h.TimeoutMillis, 1, 60000)
 	inRange(p, "health successes", h.Successes, 1, 100)
@@ -178,12 +200,12 @@ func (c *Config) validateHealth(p *problems) {
 	inRange(p, "health intervalMillis", h.IntervalMillis, 0, 60000)
 	inRange(p, "health retrySeconds", *h.RetrySeconds, 0, 3600)
 	inRange(p, "health retries", *h.Retries, 0, 100)
-	if len(h.Alarms) > 100 {
-		p.add("health alarms: at most 100")
+	if len(h.Alarms) > MaxAlarms {
+		p.add("health alarms: %d, at most %d (what one DescribeAlarms call takes)", len(h.Alarms), MaxAlarms)
 	}
 	for _, a := range h.Alarms {
 		if a == "" || len(a) > 255 {
-			p.add("health alarm name %q must be 1-255 characters", a)
+			p.add("health alarm name %.255q must be 1-255 characters", a)
 		}
 	}
 }
@@ -197,12 +219,15 @@ func (c *Config) validateStrategy(p *problems) {
 			p.add("strategy steps must increase: %d after %d", step, s.Steps[i-1])
 		}
 	}
-	if len(s.Steps) > 20 {
-		p.add("strategy: at most 20 steps")
+	if len(s.Steps) > MaxSteps {
+		p.add("strategy: at most %d steps (got %d)", MaxSteps, len(s.Steps))
 	}
-	for _, a := range s.Approvals {
-		if !slices.Contains(s.Steps, a) {
+	for i, a := range s.Approvals {
+		switch {
+		case !slices.Contains(s.Steps, a):
 			p.add("strategy approval %d%% is not one of the steps %v", a, s.Steps)
+		case slices.Contains(s.Approvals[:i], a):
+			p.add("strategy approval %d%% is given twice", a)
 		}
 	}
 	inRange(p, "strategy bakeSeconds", *s.BakeSeconds, 0, 86400)

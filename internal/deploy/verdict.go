@@ -20,6 +20,14 @@ type Verdict struct {
 	// verdict within health.MaxVerdictBytes. Failing items are kept first, then the most recent probes; long strings are
 	// shortened, ending in "…".
 	Truncated int `json:"truncated,omitempty"`
+	// Notes says what the check saw but did not judge, one line each: target groups whose health checks are off
+	// (their targets unavailable with Target.HealthCheckDisabled), targets it waits for (see Wait).
+	Notes []string `json:"notes,omitempty"`
+	// Wait, when set, says the check waits for targets that ELB reports initial (registering, or not through their
+	// first health check yet): the stack cannot answer for itself yet, so the verdict is neither healthy nor a failure
+	// (a pre-traffic check is tried again, without counting against health.retries). Failures, if any, are what the
+	// check saw meanwhile.
+	Wait *TargetWait `json:"wait,omitempty"`
 	// AddressRefused is true when the probes stopped because the prober's guard refused the address the probed URL
 	// leads to (link-local, instance metadata, loopback, ...): trying again cannot help, so such a check is not retried.
 	AddressRefused bool `json:"addressRefused,omitempty"`
@@ -41,10 +49,11 @@ type Probe struct {
 	Error string `json:"error,omitempty"`
 }
 
-// Target is one load balancer target's health. State is ELBv2's: "healthy" passes; "initial", "unhealthy",
-// "unavailable" (and any state the checker does not know) fail; "draining", "unhealthy.draining" and "unused" are
-// reported but neither pass nor fail, since such a target gets no new traffic. Reason is ELBv2's reason code and
-// description.
+// Target is one load balancer target's health. State is ELBv2's: "healthy" passes; "unhealthy", "unavailable" (and
+// any state the checker does not know) fail; "draining", "unhealthy.draining" and "unused" are reported but neither
+// pass nor fail, since such a target gets no new traffic; "unavailable" with Target.HealthCheckDisabled is not
+// judged (its group's health checks are off, so ELB knows nothing of its health); "initial" is waited for by the
+// pre-traffic check (see Verdict.Wait) and fails any other. Reason is ELBv2's reason code and description.
 type Target struct {
 	TargetGroup string `json:"targetGroup"`
 	ID          string `json:"id"`
@@ -62,4 +71,13 @@ type Alarm struct {
 	Metric    string  `json:"metric,omitempty"`
 	Threshold float64 `json:"threshold"`
 	Reason    string  `json:"reason,omitempty"`
+}
+
+// TargetWait is a verdict's wait for targets that ELB reports initial.
+type TargetWait struct {
+	// Until (RFC 3339) is when the wait ends: from then on, a target still initial fails the check. The check that
+	// first met such targets derived it from their target groups' health check settings (health.InitialAllowance).
+	Until string `json:"until"`
+	// Targets counts the targets waited for.
+	Targets int `json:"targets"`
 }

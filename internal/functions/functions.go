@@ -1,5 +1,5 @@
-// Package functions lists the deployer's five Lambdas and builds them all from one AWS configuration, for the local
-// AWS that serves them in-process. Each binary under functions/ builds only its own (so it links only the SDK
+// Package functions lists the deployer's five Lambdas and builds them from an AWS configuration, for the local AWS
+// that serves them in-process (one build per instance, as Lambda initializes each execution environment). Each binary under functions/ builds only its own (so it links only the SDK
 // clients it uses); both go through the same FromConfig of the function's package.
 package functions
 
@@ -28,11 +28,11 @@ var builders = map[string]func(aws.Config, invoke.Env, *slog.Logger) *invoke.Fun
 	"rollback":    rollback.FromConfig,
 }
 
-// All builds every function, by name.
-func All(cfg aws.Config, env invoke.Env, log *slog.Logger) map[string]*invoke.Function {
-	fns := make(map[string]*invoke.Function, len(Names))
-	for _, n := range Names {
-		fns[n] = builders[n](cfg, env, log)
+// New builds one function, with SDK clients of its own; false when no function has that name.
+func New(name string, cfg aws.Config, env invoke.Env, log *slog.Logger) (*invoke.Function, bool) {
+	build, ok := builders[name]
+	if !ok {
+		return nil, false
 	}
-	return fns
+	return build(cfg, env, log), true
 }

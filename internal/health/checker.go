@@ -38,12 +38,13 @@ func (realClock) Sleep(ctx context.Context, d time.Duration) error {
 // Checker judges a stack's health: HTTP probes, ELBv2 target health and CloudWatch alarms. It holds no state between
 // checks and is safe for concurrent use.
 type Checker struct {
-	elb      elbAPI
-	cw       cloudWatchAPI
-	clock    Clock
-	dialer   Dialer
-	resolver Resolver
-	margin   time.Duration
+	elb       elbAPI
+	cw        cloudWatchAPI
+	clock     Clock
+	dialer    Dialer
+	resolver  Resolver
+	addresses AddressMap
+	margin    time.Duration
 }
 
 // Option configures a Checker.
@@ -58,6 +59,11 @@ func WithDialer(d Dialer) Option { return func(k *Checker) { k.dialer = d } }
 
 // WithResolver replaces the resolver of probe host names (default net.DefaultResolver).
 func WithResolver(r Resolver) Option { return func(k *Checker) { k.resolver = r } }
+
+// WithAddressMap makes the probes look host names up in m instead of DNS (the resolver), port by port. Only the
+// local AWS needs it: its load balancers' names resolve nowhere, and it serves each of their ports on a loopback
+// address of its own. The guard still judges every address m gives.
+func WithAddressMap(m AddressMap) Option { return func(k *Checker) { k.addresses = m } }
 
 // WithMargin replaces DefaultMargin.
 func WithMargin(d time.Duration) Option { return func(k *Checker) { k.margin = d } }
@@ -78,7 +84,8 @@ func NewChecker(elb elbAPI, cw cloudWatchAPI, opts ...Option) *Checker {
 //
 // The probes run first. Whatever their outcome, the target health and the alarms are read afterwards (they are
 // cheap, and read last they reflect the traffic the probes made), so that an unhealthy verdict shows every failing
-// part, not only the first. Summary names the first failure, in that order: probes, targets, alarms.
+// part, not only the first. Summary names the first failure, in that order: probes, targets, alarms. A verdict that
+// waits for initial targets (spec.WaitForInitial) is not healthy and says so first.
 //
 // A probe the guard refuses ends the probe series at once, and the verdict says so (AddressRefused): the address a
 // URL leads to is not something a retry changes.
@@ -105,13 +112,15 @@ func (c *Checker) Check(ctx context.Context, spec Spec) (Verdict, error) {
 		apiCtx, cancel = context.WithDeadline(ctx, d.Add(-c.margin/4))
 		defer cancel()
 	}
-	targets := c.checkTargets(apiCtx, spec.TargetGroups)
+	targets := c.checkTargets(apiCtx, spec)
 	alarms := c.checkAlarms(apiCtx, spec.Alarms)
 
 	v := Verdict{
 		Probes:         series.probes,
 		Targets:        targets.evidence,
 		Alarms:         alarms.evidence,
+		Notes:          targets.notes,
+		Wait:           targets.wait,
 		AddressRefused: series.refused,
 		CheckedAt:      c.clock.Now().UTC().Format(time.RFC3339),
 	}
@@ -120,8 +129,9 @@ func (c *Checker) Check(ctx context.Context, spec Spec) (Verdict, error) {
 	}
 	v.Failures = append(v.Failures, targets.failures...)
 	v.Failures = append(v.Failures, alarms.failures...)
-	v.Healthy = len(v.Failures) == 0
-	if v.Healthy {
+	v.Healthy = len(v.Failures) == 0 && v.Wait == nil
+	switch {
+	case v.Healthy:
 		parts := []string{series.note}
 		if targets.note != "" {
 			parts = append(parts, targets.note)
@@ -130,7 +140,16 @@ func (c *Checker) Check(ctx context.Context, spec Spec) (Verdict, error) {
 			parts = append(parts, alarms.note)
 		}
 		v.Summary = "healthy: " + strings.Join(parts, "; ")
-	} else {
+	case v.Wait != nil && !v.AddressRefused:
+		v.Summary = fmt.Sprintf("waiting until %s for %s that ELB reports initial", v.Wait.Until,
+			plural(v.Wait.Targets, "target"))
+		if n := len(v.Failures); n > 0 {
+			v.Summary += "; meanwhile " + v.Failures[0]
+		}
+		if n := len(v.Failures); n > 1 {
+			v.Summary += fmt.Sprintf(" (and %d more failures)", n-1)
+		}
+	default:
 		v.Summary = v.Failures[0]
 		if n := len(v.Failures); n > 1 {
 			v.Summary += fmt.Sprintf(" (and %d more failures)", n-1)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"syscall"
 )
 
@@ -20,6 +21,12 @@ type Resolver interface {
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
+// AddressMap says where a host name's port is served, in place of DNS: the local AWS's load balancers have names
+// that resolve nowhere and one listener per port (see WithAddressMap). Its error says why a name has no address.
+type AddressMap interface {
+	LookupAddrPort(ctx context.Context, host, port string) (netip.AddrPort, error)
+}
+
 var (
 	_ Dialer   = (*net.Dialer)(nil)
 	_ Resolver = (*net.Resolver)(nil)
@@ -27,21 +34,23 @@ var (
 
 // guardedDialer resolves a host itself and connects only to addresses that pass the guard, so neither a DNS answer
 // that changes between probes (rebinding) nor a redirect can reach a refused address: the check is on the address
-// actually dialled. The default dialer re-checks the address in its Control hook, just before connect(2).
+// actually dialled. The default dialer re-checks the address in its Control hook, just before connect(2). With an
+// address map, host names are looked up there instead of in DNS, port by port.
 type guardedDialer struct {
-	dialer   Dialer
-	resolver Resolver
-	allow    allowed
+	dialer    Dialer
+	resolver  Resolver
+	addresses AddressMap
+	allow     allowed
 }
 
-func newGuardedDialer(d Dialer, r Resolver, a allowed) *guardedDialer {
+func newGuardedDialer(d Dialer, r Resolver, m AddressMap, a allowed) *guardedDialer {
 	if d == nil {
 		d = &net.Dialer{Control: controlGuard(a)}
 	}
 	if r == nil {
 		r = net.DefaultResolver
 	}
-	return &guardedDialer{dialer: d, resolver: r, allow: a}
+	return &guardedDialer{dialer: d, resolver: r, addresses: m, allow: a}
 }
 
 // DialContext dials the first of host's addresses that is allowed and answers. When every address is refused it
@@ -54,6 +63,12 @@ func (g *guardedDialer) DialContext(ctx context.Context, network, address string
 	var addrs []netip.Addr
 	if ip, err := netip.ParseAddr(host); err == nil {
 		addrs = []netip.Addr{ip}
+	} else if g.addresses != nil {
+		ap, err := g.addresses.LookupAddrPort(ctx, host, port)
+		if err != nil {
+			return nil, err
+		}
+		addrs, port = []netip.Addr{ap.Addr()}, strconv.Itoa(int(ap.Port()))
 	} else {
 		addrs, err = g.resolver.LookupNetIP(ctx, ipNetwork(network), host)
 		if err != nil {

@@ -61,8 +61,9 @@ func TestRedirects(t *testing.T) {
 		wantError string
 	}{
 		{path: "/same", wantOK: true},
-		{path: "/offhost", wantError: "redirect to " + elsewhere.URL + "/x refused: not on " + srv.URL},
-		{path: "/metadata", wantError: "redirect to http://169.254.169.254/latest/meta-data/ refused: not on " + srv.URL},
+		{path: "/offhost", wantError: "redirect to " + elsewhere.URL + "/x refused: http://:" + port(elsewhere) +
+			" after http://:" + port(srv) + ": only the same scheme and port, or http to https, are followed"},
+		{path: "/metadata", wantError: "redirect to http://169.254.169.254/latest/meta-data/ refused: not on 127.0.0.1"},
 		{path: "/loop", wantError: "redirect to " + srv.URL + "/loop refused: more than 5 redirects"},
 	}
 	for _, tt := range tests {
@@ -92,26 +93,52 @@ func TestRedirects(t *testing.T) {
 	}
 }
 
-func TestSameOriginRedirects(t *testing.T) {
-	from, _ := url.Parse("http://App.example.com/health")
-	check := sameOriginRedirects(from)
+func port(srv *httptest.Server) string {
+	u, _ := url.Parse(srv.URL)
+	return u.Port()
+}
+
+func TestRedirectPolicy(t *testing.T) {
 	tests := []struct {
-		to   string
-		want bool
+		name       string
+		from       string
+		serverName string
+		to         string
+		want       bool
+		wantHost   string // the redirected request's Host, when followed
 	}{
-		{"http://app.example.com/other", true},
-		{"http://app.example.com:80/other", true},
-		{"https://app.example.com/other", false}, // another scheme is another origin
-		{"http://app.example.com:8080/", false},
-		{"http://evil.example.com/", false},
-		{"http://app.example.com.evil.net/", false},
+		{name: "same origin", from: "http://App.example.com/health", to: "http://app.example.com/other", want: true},
+		{name: "default port", from: "http://App.example.com/health", to: "http://app.example.com:80/other", want: true},
+		{name: "http to https", from: "http://app.example.com/health", to: "https://app.example.com/health", want: true},
+		{name: "http to https on another port", from: "http://app.example.com/", to: "https://app.example.com:8443/", want: true},
+		{name: "https to http", from: "https://app.example.com/health", to: "http://app.example.com/health"},
+		{name: "another port", from: "http://app.example.com/health", to: "http://app.example.com:8080/"},
+		{name: "another host", from: "http://app.example.com/health", to: "http://evil.example.com/"},
+		{name: "a longer host", from: "http://app.example.com/health", to: "http://app.example.com.evil.net/"},
+		{name: "to the server name", from: "http://lb-1.elb.amazonaws.com/health", serverName: "Demo.example.com",
+			to: "https://demo.example.com/health", want: true, wantHost: "demo.example.com"},
+		{name: "to the load balancer's own name", from: "https://lb-1.elb.amazonaws.com/health", serverName: "demo.example.com",
+			to: "https://lb-1.elb.amazonaws.com/other", want: true, wantHost: "demo.example.com"},
+		{name: "off the server name", from: "https://lb-1.elb.amazonaws.com/health", serverName: "demo.example.com",
+			to: "https://other.example.com/"},
+		{name: "down to http on the server name", from: "https://lb-1.elb.amazonaws.com/health", serverName: "demo.example.com",
+			to: "http://demo.example.com/"},
 	}
 	for _, tt := range tests {
-		to, _ := url.Parse(tt.to)
-		err := check(&http.Request{URL: to}, []*http.Request{{URL: from}})
-		if got := err == nil; got != tt.want {
-			t.Errorf("redirect %s -> %s allowed = %v (%v), want %v", from, tt.to, got, err, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			from, _ := url.Parse(tt.from)
+			to, _ := url.Parse(tt.to)
+			req := &http.Request{URL: to, Host: to.Host}
+
+			err := redirectPolicy(from, tt.serverName)(req, []*http.Request{{URL: from}})
+
+			if got := err == nil; got != tt.want {
+				t.Fatalf("redirect %s -> %s allowed = %v (%v), want %v", tt.from, tt.to, got, err, tt.want)
+			}
+			if tt.wantHost != "" && req.Host != tt.wantHost {
+				t.Errorf("Host = %q, want %q", req.Host, tt.wantHost)
+			}
+		})
 	}
 }
 
@@ -262,7 +289,7 @@ func TestDefaultDialerControlGuard(t *testing.T) {
 	}
 
 	// Through a real dial: refused before any connection is attempted.
-	g := newGuardedDialer(nil, nil, allowed{})
+	g := newGuardedDialer(nil, nil, nil, allowed{})
 	nd := g.dialer.(*net.Dialer)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()

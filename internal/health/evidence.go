@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
-
-	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
 
 // MaxVerdictBytes bounds a verdict's JSON encoding (encoding/json): a deployment's state document carries verdicts
@@ -34,7 +32,7 @@ func capEvidence(v *Verdict) {
 
 	// Every item of every list, with its rank: failures first, then (probes) the most recent.
 	type item struct {
-		list  int // 0 failures, 1 probes, 2 targets, 3 alarms
+		list  int // 0 failures, 1 probes, 2 targets, 3 alarms, 4 notes
 		index int
 		rank  int // lower is more informative
 		order int // tie-break within a rank
@@ -57,15 +55,18 @@ func capEvidence(v *Verdict) {
 	for i, a := range v.Alarms {
 		add(3, i, alarmRank(a), i, a)
 	}
+	for i, n := range v.Notes {
+		add(4, i, 0, i, n)
+	}
 	total := len(items)
 
 	// The fixed part: everything but the list items, with each list's key present and Truncated at its largest.
 	fixed := *v
-	fixed.Failures, fixed.Probes, fixed.Targets, fixed.Alarms = nil, nil, nil, nil
+	fixed.Failures, fixed.Probes, fixed.Targets, fixed.Alarms, fixed.Notes = nil, nil, nil, nil, nil
 	fixed.Truncated += total
 	base, _ := json.Marshal(fixed)
 	budget := MaxVerdictBytes - len(base) -
-		len(`,"failures":[],"probes":[],"targets":[],"alarms":[]`)
+		len(`,"failures":[],"probes":[],"targets":[],"alarms":[],"notes":[]`)
 
 	slices.SortStableFunc(items, func(a, b item) int {
 		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.order, b.order))
@@ -79,7 +80,7 @@ func capEvidence(v *Verdict) {
 	}
 	// First the lists take turns, each offering its most informative remaining item, up to firstShare each; then
 	// whatever still fits goes by rank.
-	var byList [4][]int
+	var byList [5][]int
 	for i, it := range items {
 		byList[it.list] = append(byList[it.list], i)
 	}
@@ -94,7 +95,7 @@ func capEvidence(v *Verdict) {
 		take(i)
 	}
 
-	keep := [4]map[int]bool{{}, {}, {}, {}}
+	keep := [5]map[int]bool{{}, {}, {}, {}, {}}
 	dropped := 0
 	for i, it := range items {
 		if kept[i] {
@@ -107,6 +108,7 @@ func capEvidence(v *Verdict) {
 	v.Probes = filter(v.Probes, keep[1])
 	v.Targets = filter(v.Targets, keep[2])
 	v.Alarms = filter(v.Alarms, keep[3])
+	v.Notes = filter(v.Notes, keep[4])
 	v.Truncated += dropped
 }
 
@@ -128,11 +130,13 @@ func probeRank(p Probe) int {
 }
 
 func targetRank(t Target) int {
-	switch judgeTarget(elbtypes.TargetHealthStateEnum(t.State)) {
+	switch judgeEvidence(t) {
 	case targetFails:
 		return 0
-	case targetIgnored:
+	case targetInitial:
 		return 1
+	case targetIgnored, targetNotJudged:
+		return 2
 	}
 	return 3
 }
@@ -151,6 +155,9 @@ func shortenStrings(v *Verdict) {
 	v.Summary = truncate(v.Summary, maxSummaryBytes)
 	for i := range v.Failures {
 		v.Failures[i] = truncate(v.Failures[i], maxLineBytes)
+	}
+	for i := range v.Notes {
+		v.Notes[i] = truncate(v.Notes[i], maxLineBytes)
 	}
 	for i := range v.Probes {
 		p := &v.Probes[i]

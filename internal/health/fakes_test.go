@@ -113,10 +113,43 @@ func opErr(service, op string, err error) error {
 }
 
 // fakeELB is an in-memory ELBv2 with DescribeTargetHealth's behaviour: a missing ARN is a ValidationError, an unknown
-// one TargetGroupNotFound, a known group with no targets an empty list.
+// one TargetGroupNotFound, a known group with no targets an empty list; and DescribeTargetGroups': the groups named
+// (settings, by default ELB's for an HTTP group), TargetGroupNotFound when any is unknown.
 type fakeELB struct {
-	groups map[string][]elbtypes.TargetHealthDescription
-	calls  int
+	groups      map[string][]elbtypes.TargetHealthDescription
+	settings    map[string]elbtypes.TargetGroup // a group's settings; a known group without is an HTTP one with defaults
+	groupsFail  error                           // when set, DescribeTargetGroups fails with it
+	calls       int
+	groupsCalls int
+}
+
+func (f *fakeELB) DescribeTargetGroups(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetGroupsInput,
+	_ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetGroupsOutput, error) {
+	const svc, op = "Elastic Load Balancing v2", "DescribeTargetGroups"
+	if err := ctx.Err(); err != nil {
+		return nil, opErr(svc, op, err)
+	}
+	f.groupsCalls++
+	if f.groupsFail != nil {
+		return nil, opErr(svc, op, f.groupsFail)
+	}
+	if in.PageSize != nil && (*in.PageSize < 1 || *in.PageSize > 400) {
+		return nil, opErr(svc, op, &smithy.GenericAPIError{Code: "ValidationError", Message: "PageSize must be between 1 and 400"})
+	}
+	out := &elasticloadbalancingv2.DescribeTargetGroupsOutput{}
+	for _, arn := range in.TargetGroupArns {
+		if _, ok := f.groups[arn]; !ok {
+			return nil, opErr(svc, op, &elbtypes.TargetGroupNotFoundException{Message: aws.String("One or more target groups not found")})
+		}
+		tg, ok := f.settings[arn]
+		if !ok {
+			tg = elbtypes.TargetGroup{Protocol: elbtypes.ProtocolEnumHttp, HealthCheckIntervalSeconds: aws.Int32(30),
+				HealthCheckTimeoutSeconds: aws.Int32(5), HealthyThresholdCount: aws.Int32(5)}
+		}
+		tg.TargetGroupArn = aws.String(arn)
+		out.TargetGroups = append(out.TargetGroups, tg)
+	}
+	return out, nil
 }
 
 func (f *fakeELB) DescribeTargetHealth(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetHealthInput,

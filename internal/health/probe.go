@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bluegreen-aws/bluegreen/internal/certpool"
 )
 
 const (
@@ -41,7 +44,13 @@ func (c *Checker) probeSeries(ctx context.Context, spec Spec) seriesResult {
 	if err != nil { // Validate accepted it; keep the check honest anyway.
 		return seriesResult{failure: "probe url does not parse"}
 	}
-	client, closeIdle := c.httpClient(spec, u)
+	var roots *x509.CertPool
+	if spec.RootCAs != "" {
+		if roots, err = certpool.Parse(spec.RootCAs); err != nil { // Validate accepted it
+			return seriesResult{failure: err.Error()}
+		}
+	}
+	client, closeIdle := c.httpClient(spec, u, roots)
 	defer closeIdle()
 
 	deadline, hasDeadline := ctx.Deadline()
@@ -124,12 +133,15 @@ func (c *Checker) probe(ctx context.Context, client *http.Client, spec Spec, u *
 		return p, false
 	}
 	req.Header.Set("User-Agent", userAgent)
+	if _, name := probedNames(spec, u); spec.ServerName != "" {
+		req.Host = name
+	}
 
 	start := c.clock.Now()
 	resp, err := client.Do(req)
 	if err != nil {
 		p.LatencyMs = c.clock.Now().Sub(start).Milliseconds()
-		p.Error = describeProbeErr(ctx, pctx, err, spec.ProbeTimeout)
+		p.Error = describeProbeErr(ctx, pctx, err, spec)
 		if resp != nil { // a refused redirect: the redirect's own status, its body already closed
 			p.Status = resp.StatusCode
 		}
@@ -147,7 +159,7 @@ func (c *Checker) probe(ctx context.Context, client *http.Client, spec Spec, u *
 	case !slices.Contains(want, resp.StatusCode):
 		p.Error = fmt.Sprintf("status %d, want %s", resp.StatusCode, statusList(want))
 	case readErr != nil:
-		p.Error = "reading the body: " + describeProbeErr(ctx, pctx, readErr, spec.ProbeTimeout)
+		p.Error = "reading the body: " + describeProbeErr(ctx, pctx, readErr, spec)
 	case spec.BodyContains != "" && !bytes.Contains(body, []byte(spec.BodyContains)):
 		p.Error = fmt.Sprintf("body does not contain %q (%d bytes read)", truncate(spec.BodyContains, 64), len(body))
 	case latency > spec.LatencyBudget:
@@ -159,8 +171,9 @@ func (c *Checker) probe(ctx context.Context, client *http.Client, spec Spec, u *
 }
 
 // describeProbeErr says in a few words why a request failed, without the request's URL or a redirect's (which may
-// carry userinfo and secrets): the URLs it names are SafeURL's.
-func describeProbeErr(parent, pctx context.Context, err error, timeout time.Duration) string {
+// carry userinfo and secrets): the URLs it names are SafeURL's. A refused certificate is described with the names it
+// covers.
+func describeProbeErr(parent, pctx context.Context, err error, spec Spec) string {
 	if r, ok := asRefused(err); ok {
 		return r.Error()
 	}
@@ -172,7 +185,10 @@ func describeProbeErr(parent, pctx context.Context, err error, timeout time.Dura
 		return ctxReason(perr) + " during the probe"
 	}
 	if pctx.Err() != nil {
-		return fmt.Sprintf("no answer within the probe timeout of %v", timeout)
+		return fmt.Sprintf("no answer within the probe timeout of %v", spec.ProbeTimeout)
+	}
+	if msg, ok := describeTLSErr(err, spec.RootCAs != ""); ok {
+		return msg
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -185,19 +201,53 @@ func describeProbeErr(parent, pctx context.Context, err error, timeout time.Dura
 }
 
 // httpClient builds the client of one check: no proxy, no connection reuse between probes (each probe may meet a
-// different load balancer node), the link-local guard at dial time, and redirects only within u's origin.
-func (c *Checker) httpClient(spec Spec, u *url.URL) (*http.Client, func()) {
-	g := newGuardedDialer(c.dialer, c.resolver, allowed{linkLocal: spec.AllowLinkLocal, loopback: spec.AllowLoopback})
+// different load balancer node), the link-local guard at dial time, every connection to u's host (pinnedDial), the
+// certificate verified against the probed name (the server name, or u's host) with the given roots (nil: the
+// system's), and redirects only on that name (redirectPolicy).
+func (c *Checker) httpClient(spec Spec, u *url.URL, roots *x509.CertPool) (*http.Client, func()) {
+	g := newGuardedDialer(c.dialer, c.resolver, c.addresses,
+		allowed{linkLocal: spec.AllowLinkLocal, loopback: spec.AllowLoopback})
+	target, name := probedNames(spec, u)
 	tr := &http.Transport{
 		Proxy:                  nil,
-		DialContext:            g.DialContext,
+		DialContext:            pinnedDial(g, target, name),
 		DisableKeepAlives:      true,
 		ForceAttemptHTTP2:      true,
-		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots},
 		MaxResponseHeaderBytes: 64 << 10,
 	}
-	client := &http.Client{Transport: tr, CheckRedirect: sameOriginRedirects(u)}
+	if spec.ServerName != "" {
+		tr.TLSClientConfig.ServerName = name
+	}
+	client := &http.Client{Transport: tr, CheckRedirect: redirectPolicy(u, spec.ServerName)}
 	return client, tr.CloseIdleConnections
+}
+
+// probedNames returns the host the probes connect to (u's) and the name they present (the server name, else the
+// same), both lower-case.
+func probedNames(spec Spec, u *url.URL) (target, name string) {
+	target = strings.ToLower(u.Hostname())
+	if spec.ServerName == "" {
+		return target, target
+	}
+	return target, strings.ToLower(spec.ServerName)
+}
+
+// pinnedDial connects every request of a probe to target, the probed URL's host, whichever of target and name the
+// request's URL names: a redirect to https://<name>/ must reach the stack's load balancer, not whatever <name>
+// resolves to (the app's host resolves to the live stack). The port is the request's. A request for any other host
+// (which redirectPolicy never lets through) is refused.
+func pinnedDial(g *guardedDialer, target, name string) func(context.Context, string, string) (net.Conn, error) {
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(address)
+		if err != nil {
+			return nil, err
+		}
+		if h := strings.ToLower(host); h != target && h != name {
+			return nil, fmt.Errorf("refused to connect for %s: the probe connects only to %s", host, target)
+		}
+		return g.DialContext(ctx, network, net.JoinHostPort(target, port))
+	}
 }
 
 // redirectError says a probe did not follow a redirect.
@@ -208,23 +258,39 @@ type redirectError struct {
 
 func (e *redirectError) Error() string { return "redirect to " + e.to + " refused: " + e.reason }
 
-// sameOriginRedirects follows at most MaxRedirects redirects, each to the scheme, host and port of u: a redirect
-// elsewhere (another host, or http to https) fails the probe, saying where it pointed.
-func sameOriginRedirects(u *url.URL) func(*http.Request, []*http.Request) error {
-	want := origin(u)
+// redirectPolicy follows at most MaxRedirects redirects, each on the probed name (the server name, or u's host; u's
+// host too) and either on the scheme and port of the request it answers or from http up to https: a load balancer
+// serving https commonly answers http with a redirect to https on the same host. A redirect to another host, to
+// another port of the same scheme, or down from https to http fails the probe, saying where it pointed. Every
+// request goes to u's host anyway (pinnedDial); with a server name, it carries that name as its Host.
+func redirectPolicy(u *url.URL, serverName string) func(*http.Request, []*http.Request) error {
+	target, name := probedNames(Spec{ServerName: serverName}, u)
 	return func(req *http.Request, via []*http.Request) error {
-		if got := origin(req.URL); got != want {
-			return &redirectError{to: safeURL(req.URL), reason: "not on " + want}
+		to, from := req.URL, via[len(via)-1].URL
+		host := strings.ToLower(to.Hostname())
+		switch {
+		case host != name && host != target:
+			return &redirectError{to: safeURL(to), reason: "not on " + name}
+		case schemePort(to) != schemePort(from) && !upgrade(from, to):
+			return &redirectError{to: safeURL(to), reason: fmt.Sprintf(
+				"%s after %s: only the same scheme and port, or http to https, are followed", schemePort(to), schemePort(from))}
+		case len(via) > MaxRedirects:
+			return &redirectError{to: safeURL(to), reason: fmt.Sprintf("more than %d redirects", MaxRedirects)}
 		}
-		if len(via) > MaxRedirects {
-			return &redirectError{to: safeURL(req.URL), reason: fmt.Sprintf("more than %d redirects", MaxRedirects)}
+		if serverName != "" {
+			req.Host = name
 		}
 		return nil
 	}
 }
 
-// origin is u's scheme://host:port, lower-cased, with the scheme's default port made explicit.
-func origin(u *url.URL) string {
+// upgrade reports whether a redirect goes from http to https.
+func upgrade(from, to *url.URL) bool {
+	return strings.EqualFold(from.Scheme, "http") && strings.EqualFold(to.Scheme, "https")
+}
+
+// schemePort is u's scheme://:port, lower-cased, with the scheme's default port made explicit.
+func schemePort(u *url.URL) string {
 	scheme := strings.ToLower(u.Scheme)
 	port := u.Port()
 	if port == "" {
@@ -235,7 +301,48 @@ func origin(u *url.URL) string {
 			port = "443"
 		}
 	}
-	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+	return scheme + "://:" + port
+}
+
+// describeTLSErr says why the certificate was refused, naming what it covers, when err is a verification failure.
+// rootsGiven says whether the trusted authorities are the spec's (RootCAs) or the system's.
+func describeTLSErr(err error, rootsGiven bool) (string, bool) {
+	var host x509.HostnameError
+	if errors.As(err, &host) {
+		return fmt.Sprintf("the certificate %s, not %s", covers(host.Certificate), host.Host), true
+	}
+	var unknown x509.UnknownAuthorityError
+	var verify *tls.CertificateVerificationError
+	if errors.As(err, &unknown) && unknown.Cert != nil && errors.As(err, &verify) && len(verify.UnverifiedCertificates) > 0 {
+		trusted := "the system's roots"
+		if rootsGiven {
+			trusted = "RootCAs"
+		}
+		return fmt.Sprintf("the certificate (%s) is issued by %q, which is not in %s",
+			covers(verify.UnverifiedCertificates[0]), unknown.Cert.Issuer.CommonName, trusted), true
+	}
+	return "", false
+}
+
+// maxCoveredNames is how many of a certificate's names a probe's error lists.
+const maxCoveredNames = 6
+
+// covers says which names a certificate covers.
+func covers(cert *x509.Certificate) string {
+	if cert == nil {
+		return "covers no names"
+	}
+	names := slices.Clone(cert.DNSNames)
+	for _, ip := range cert.IPAddresses {
+		names = append(names, ip.String())
+	}
+	switch n := len(names); {
+	case n == 0:
+		return fmt.Sprintf("covers no names (its common name %q is not one)", cert.Subject.CommonName)
+	case n > maxCoveredNames:
+		return fmt.Sprintf("covers %s and %d more names", strings.Join(names[:maxCoveredNames], ", "), n-maxCoveredNames)
+	}
+	return "covers " + strings.Join(names, ", ")
 }
 
 func statusList(codes []int) string {

@@ -5,6 +5,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/bluegreen-aws/bluegreen/internal/certpool"
+	"github.com/bluegreen-aws/bluegreen/internal/records"
 )
 
 // Spec says what one health check looks at and what counts as healthy. The deployment's configuration
@@ -12,6 +15,13 @@ import (
 type Spec struct {
 	// URL is probed with GET. Only http and https; userinfo, if any, is sent but never shown in the evidence.
 	URL string
+	// ServerName, when set, is the name the probes present: the TLS server name (SNI) the certificate is verified
+	// against, and the Host header. The probes still connect to URL's host (a stack's load balancer, whose own name
+	// no certificate of the app covers), and so does every redirect they follow. Empty: URL's host.
+	ServerName string
+	// RootCAs, when set, is a PEM bundle of the only certificate authorities the probes trust (see package
+	// certpool); empty: the system's. The certificate is always verified.
+	RootCAs string
 	// ExpectedStatus lists the statuses of a healthy answer (default: 200 only).
 	ExpectedStatus []int
 	// BodyContains, when set, must appear in the first MaxBodyBytes of a healthy answer's body.
@@ -28,6 +38,13 @@ type Spec struct {
 	Interval time.Duration
 	// TargetGroups are ELBv2 target group ARNs whose targets must all be healthy; none skips the check.
 	TargetGroups []string
+	// WaitForInitial makes targets that ELB reports "initial" (registering, or not through their first health check
+	// yet) a reason to wait rather than a failure, until InitialUntil: the verdict's Wait says until when. Without it,
+	// such targets fail the check.
+	WaitForInitial bool
+	// InitialUntil ends the wait for initial targets; from then on they fail. Zero: the check that first meets them
+	// derives it from their target groups' health check settings (see InitialAllowance).
+	InitialUntil time.Time
 	// Alarms are CloudWatch alarm names (metric, composite or log alarms); none in ALARM, all must exist.
 	Alarms []string
 	// AllowLinkLocal allows connecting to link-local and instance-metadata addresses and AWS's IPv6 service addresses
@@ -62,6 +79,16 @@ func (s Spec) Validate() error {
 		}
 		if u.Hostname() == "" {
 			add("url %s has no host", SafeURL(s.URL))
+		}
+	}
+	if s.ServerName != "" {
+		if err := records.ValidateDomain(strings.ToLower(s.ServerName)); err != nil {
+			add("server name: %v", err)
+		}
+	}
+	if s.RootCAs != "" {
+		if _, err := certpool.Parse(s.RootCAs); err != nil {
+			add("%v", err)
 		}
 	}
 	for _, code := range s.ExpectedStatus {

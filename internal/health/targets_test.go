@@ -33,6 +33,8 @@ func TestCheckTargets(t *testing.T) {
 			"Target registration is in progress")},
 		tgWeb + "-unavailable": {target("i-1", 80, unavailabl, elbtypes.TargetHealthReasonEnumHealthCheckDisabled,
 			"Health checks are disabled")},
+		tgWeb + "-unavailable-other": {target("i-1", 80, unavailabl, elbtypes.TargetHealthReasonEnumIpUnusable,
+			"The target IP address is reserved for use by a load balancer")},
 		tgWeb + "-empty": {},
 		tgWeb + "-draining": {
 			target("i-old", 80, draining, elbtypes.TargetHealthReasonEnumDeregistrationInProgress,
@@ -49,6 +51,7 @@ func TestCheckTargets(t *testing.T) {
 		groups       []string
 		wantFailures []string
 		wantNote     string
+		wantNotes    []string
 		wantTargets  []Target
 	}{
 		{
@@ -81,12 +84,33 @@ func TestCheckTargets(t *testing.T) {
 				Reason: "Elb.RegistrationInProgress: Target registration is in progress"}},
 		},
 		{
-			name:   "unavailable fails",
-			groups: []string{tgWeb + "-unavailable"},
-			wantFailures: []string{"target group targetgroup/web/0123456789abcdef-unavailable: 1 of 1 targets not " +
-				"healthy; i-1:80 is unavailable (Target.HealthCheckDisabled: Health checks are disabled)"},
+			name:     "health checks off: not judged, and said so",
+			groups:   []string{tgWeb + "-unavailable"},
+			wantNote: "0 healthy targets in 1 target group (1 not judged: health checks off)",
+			wantNotes: []string{"target group targetgroup/web/0123456789abcdef-unavailable: 1 of 1 targets not judged: " +
+				"ELB's health checks are off (Target.HealthCheckDisabled)"},
 			wantTargets: []Target{{TargetGroup: tgWeb + "-unavailable", ID: "i-1", Port: 80, State: "unavailable",
 				Reason: "Target.HealthCheckDisabled: Health checks are disabled"}},
+		},
+		{
+			name:     "a group with health checks off beside a healthy one",
+			groups:   []string{tgAPI, tgWeb + "-unavailable"},
+			wantNote: "1 healthy target in 2 target groups (1 not judged: health checks off)",
+			wantNotes: []string{"target group targetgroup/web/0123456789abcdef-unavailable: 1 of 1 targets not judged: " +
+				"ELB's health checks are off (Target.HealthCheckDisabled)"},
+			wantTargets: []Target{
+				{TargetGroup: tgAPI, ID: "i-9", Port: 443, State: "healthy"},
+				{TargetGroup: tgWeb + "-unavailable", ID: "i-1", Port: 80, State: "unavailable",
+					Reason: "Target.HealthCheckDisabled: Health checks are disabled"},
+			},
+		},
+		{
+			name:   "unavailable for another reason fails",
+			groups: []string{tgWeb + "-unavailable-other"},
+			wantFailures: []string{"target group targetgroup/web/0123456789abcdef-unavailable-other: 1 of 1 targets not " +
+				"healthy; i-1:80 is unavailable (Target.IpUnusable: The target IP address is reserved for use by a load balancer)"},
+			wantTargets: []Target{{TargetGroup: tgWeb + "-unavailable-other", ID: "i-1", Port: 80, State: "unavailable",
+				Reason: "Target.IpUnusable: The target IP address is reserved for use by a load balancer"}},
 		},
 		{
 			name:         "empty group",
@@ -140,13 +164,19 @@ func TestCheckTargets(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := NewChecker(elb, nil)
 
-			got := c.checkTargets(context.Background(), tt.groups)
+			got := c.checkTargets(context.Background(), Spec{TargetGroups: tt.groups})
 
 			if diff := cmp.Diff(got.failures, tt.wantFailures); diff != "" {
 				t.Errorf("failures (-got +want):\n%s", diff)
 			}
 			if got.note != tt.wantNote {
 				t.Errorf("note = %q, want %q", got.note, tt.wantNote)
+			}
+			if diff := cmp.Diff(got.notes, tt.wantNotes); diff != "" {
+				t.Errorf("notes (-got +want):\n%s", diff)
+			}
+			if got.wait != nil {
+				t.Errorf("wait = %+v without WaitForInitial", got.wait)
 			}
 			if diff := cmp.Diff(got.evidence, tt.wantTargets); diff != "" {
 				t.Errorf("targets (-got +want):\n%s", diff)

@@ -2,10 +2,13 @@
 // load balancer's target groups, and CloudWatch alarms. Every verdict carries its evidence, capped in size
 // (MaxVerdictBytes).
 //
-// A Checker runs one check per call and never past its context's deadline. Probes follow redirects only within the
-// probed URL's scheme, host and port, and never connect to link-local or instance-metadata addresses (nor to an IPv6
-// address carrying one) unless the spec allows it: the guard checks the address of every connection, so neither DNS
-// nor a redirect can get round it.
+// A Checker runs one check per call and never past its context's deadline. Probes connect to the probed URL's host (a
+// stack's load balancer) but may present another name (Spec.ServerName: the TLS server name the certificate is
+// always verified against, and the Host header); they follow redirects only on that name, within the scheme and port
+// or from http up to https, every one to the same host; and they never connect to link-local or instance-metadata
+// addresses (nor to an IPv6 address carrying one) unless the spec allows it: the guard checks the address of every
+// connection, so neither DNS nor a redirect can get round it. Targets that ELB reports initial may be waited for
+// (Spec.WaitForInitial), within a time derived from their target groups' settings (InitialAllowance).
 // Evidence never shows a URL's userinfo or fragment, nor the values of query parameters named like secrets (SafeURL).
 package health
 
@@ -22,4 +25,6 @@ type (
 	Target = deploy.Target
 	// Alarm is one CloudWatch alarm's state.
 	Alarm = deploy.Alarm
+	// TargetWait is a verdict's wait for targets that ELB reports initial.
+	TargetWait = deploy.TargetWait
 )

@@ -57,35 +57,59 @@ func (h *Handler) Function(log *slog.Logger) *invoke.Function {
 }
 
 // pretraffic checks the candidate before it gets traffic. A failed check asks the state machine to try again
-// (checks.retry) until health.retries is used up; then it fails with a HealthCheckError. A check whose probed address
-// the guard refused fails at once: no retry can change it.
+// (checks.retry, after checks.waitSeconds = health.retrySeconds) until health.retries is used up; then it fails with
+// a HealthCheckError. A check that waits for targets ELB reports initial asks to try again too, without counting
+// as a failure, until the wait its first meeting with them derived (checks.initialUntil) ends. A check whose probed
+// address the guard refused fails at once: no retry can change it.
 func (h *Handler) pretraffic(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
 	s := req.State
-	v, err := h.check(ctx, &s)
+	c := nextChecks(s.Checks)
+	v, err := h.check(ctx, &s, &c)
 	if err != nil {
 		return s, err
 	}
-	c := deploy.Checks{Attempt: 1}
-	if s.Checks != nil {
-		c.Attempt = s.Checks.Attempt + 1
-	}
-	if !v.Healthy {
-		if c.Attempt <= *s.Config.Health.Retries && !v.AddressRefused {
-			c.Retry = true
-			log.Warn("health check failed, will retry", "attempt", c.Attempt, "summary", v.Summary)
-		} else {
-			return s, unhealthy(&s, v)
+	retrySeconds := *s.Config.Health.RetrySeconds
+	switch {
+	case v.Healthy:
+	case v.AddressRefused:
+		return s, unhealthy(&s, v)
+	case v.Wait != nil:
+		until, err := time.Parse(time.RFC3339, v.Wait.Until)
+		if err != nil {
+			return s, &deploy.InternalError{Err: fmt.Errorf("wait until %q: %w", v.Wait.Until, err)}
 		}
+		c.InitialUntil, c.Retry = v.Wait.Until, true
+		c.WaitSeconds = max(1, min(retrySeconds, int(math.Ceil(until.Sub(h.now()).Seconds()))))
+		log.Info("health check waits for initial targets", "attempt", c.Attempt, "until", v.Wait.Until,
+			"targets", v.Wait.Targets)
+	case c.Failed < *s.Config.Health.Retries:
+		c.Failed++
+		c.Retry, c.WaitSeconds = true, retrySeconds
+		log.Warn("health check failed, will retry", "attempt", c.Attempt, "failed", c.Failed, "summary", v.Summary)
+	default:
+		return s, unhealthy(&s, v)
 	}
 	s.Checks = &c
 	log.Info("health checked", "healthy", v.Healthy, "attempt", c.Attempt)
 	return s, nil
 }
 
+// nextChecks is the count of the check about to run, after those of prev (nil before the first).
+func nextChecks(prev *deploy.Checks) deploy.Checks {
+	if prev == nil {
+		return deploy.Checks{Attempt: 1}
+	}
+	c := deploy.Checks{Attempt: prev.Attempt + 1, Failed: prev.Failed, InitialUntil: prev.InitialUntil}
+	if c.Failed == 0 && c.InitialUntil == "" {
+		c.Failed = prev.Attempt // a state of an earlier version, where every check counted had failed
+	}
+	return c
+}
+
 // step checks the candidate after a weight step's bake; unhealthy is a HealthCheckError (the run rolls back).
 func (h *Handler) step(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
 	s := req.State
-	v, err := h.check(ctx, &s)
+	v, err := h.check(ctx, &s, nil)
 	if err != nil {
 		return s, err
 	}
@@ -104,7 +128,7 @@ func (h *Handler) watch(ctx context.Context, req *deploy.Request, log *slog.Logg
 	if s.Watch != nil {
 		w = *s.Watch
 	}
-	v, err := h.check(ctx, &s)
+	v, err := h.check(ctx, &s, nil)
 	if err != nil {
 		return s, err
 	}
@@ -126,11 +150,21 @@ func (h *Handler) watch(ctx context.Context, req *deploy.Request, log *slog.Logg
 	return s, nil
 }
 
-// check runs one health check of the candidate and stores the verdict in the state.
-func (h *Handler) check(ctx context.Context, s *deploy.State) (health.Verdict, error) {
+// check runs one health check of the candidate and stores the verdict in the state. With the pre-traffic loop's
+// checks, targets that ELB reports initial are waited for, until c.InitialUntil when set; without, they fail (after
+// traffic, a stack's targets have passed their first check).
+func (h *Handler) check(ctx context.Context, s *deploy.State, c *deploy.Checks) (health.Verdict, error) {
 	spec, err := h.spec(ctx, s)
 	if err != nil {
 		return health.Verdict{}, err
+	}
+	if c != nil {
+		spec.WaitForInitial = true
+		if c.InitialUntil != "" {
+			if spec.InitialUntil, err = time.Parse(time.RFC3339, c.InitialUntil); err != nil {
+				return health.Verdict{}, &deploy.InternalError{Err: fmt.Errorf("checks.initialUntil %q: %w", c.InitialUntil, err)}
+			}
+		}
 	}
 	v, err := h.checker.Check(ctx, spec)
 	var bad *health.SpecError
@@ -165,12 +199,28 @@ func (h *Handler) spec(ctx context.Context, s *deploy.State) (health.Spec, error
 		}
 		ep = deploy.Endpoint{DNSName: got.DNSName, HostedZoneID: got.HostedZoneID, HealthURL: got.HealthURL, TargetGroups: got.TargetGroups}
 	}
-	url := ep.HealthURL
+	url, serverName := ep.HealthURL, hc.ServerName
 	if url == "" {
 		url = hc.Scheme + "://" + ep.DNSName + hc.Path
+		if serverName == "" && hc.Scheme == "https" {
+			serverName = deploy.ServerNameHost // what the app's certificate is issued for
+		}
+	}
+	switch serverName {
+	case deploy.ServerNameHost, deploy.ServerNameStack:
+		if s.App == nil {
+			return health.Spec{}, &deploy.InternalError{Err: fmt.Errorf("health serverName %q needs the app's names", serverName)}
+		}
+		if serverName == deploy.ServerNameHost {
+			serverName = s.App.HostName()
+		} else {
+			serverName = s.App.EndpointName(c.StackID)
+		}
 	}
 	spec := health.Spec{
 		URL:            url,
+		ServerName:     serverName,
+		RootCAs:        hc.RootCAs,
 		ExpectedStatus: hc.ExpectedStatus,
 		BodyContains:   hc.BodyContains,
 		LatencyBudget:  time.Duration(hc.LatencyBudgetMillis) * time.Millisecond,

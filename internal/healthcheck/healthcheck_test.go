@@ -100,7 +100,8 @@ func TestPretrafficRetriesThenFails(t *testing.T) {
 		checks = append(checks, *got.Checks)
 		s = got
 	}
-	if diff := cmp.Diff(checks, []deploy.Checks{{Attempt: 1, Retry: true}, {Attempt: 2, Retry: true}}); diff != "" {
+	want := []deploy.Checks{{Attempt: 1, Retry: true, Failed: 1, WaitSeconds: 10}, {Attempt: 2, Retry: true, Failed: 2, WaitSeconds: 10}}
+	if diff := cmp.Diff(checks, want); diff != "" {
 		t.Errorf("checks before giving up (-got +want):\n%s", diff)
 	}
 	var bad *deploy.HealthCheckError
@@ -127,14 +128,15 @@ func TestPretrafficPassesAfterAFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(s.Checks, &deploy.Checks{Attempt: 2}); diff != "" {
+	if diff := cmp.Diff(s.Checks, &deploy.Checks{Attempt: 2, Failed: 1}); diff != "" {
 		t.Errorf("checks (-got +want):\n%s", diff)
 	}
 	if s.Verdict == nil || !s.Verdict.Healthy {
 		t.Errorf("verdict = %+v, want the healthy one", s.Verdict)
 	}
 	want := health.Spec{URL: "http://" + lbDNS + "/health", ExpectedStatus: []int{200}, LatencyBudget: 2 * time.Second, ProbeTimeout: 5 * time.Second,
-		Successes: 3, Attempts: 5, Interval: time.Second, TargetGroups: []string{"arn:tg/1"}, Alarms: []string{"demoapp-5xx"}}
+		Successes: 3, Attempts: 5, Interval: time.Second, TargetGroups: []string{"arn:tg/1"}, Alarms: []string{"demoapp-5xx"},
+		WaitForInitial: true}
 	if diff := cmp.Diff(c.specs[1], want); diff != "" {
 		t.Errorf("spec (-got +want):\n%s", diff)
 	}
@@ -153,6 +155,7 @@ func TestSpec(t *testing.T) {
 			c.Health.Scheme, c.Health.BodyContains, c.Health.IntervalMillis, c.Health.AllowLinkLocal = "https", "ok", 250, true
 		}, want: func(s *health.Spec) {
 			s.URL, s.BodyContains, s.Interval, s.AllowLinkLocal = "https://"+lbDNS+"/health", "ok", 250*time.Millisecond, true
+			s.ServerName = "demoapp.example.com" // https to the load balancer presents the app's host by default
 		}},
 	}
 	for _, tt := range tests {
@@ -281,7 +284,7 @@ func TestPretrafficRefusedAddressIsNotRetried(t *testing.T) {
 		wantChecks []deploy.Checks // the checks recorded before the one that failed
 	}{
 		{name: "refused at the first check", verdicts: []health.Verdict{refused}},
-		{name: "refused after a retried failure", verdicts: []health.Verdict{sick, refused}, wantChecks: []deploy.Checks{{Attempt: 1, Retry: true}}},
+		{name: "refused after a retried failure", verdicts: []health.Verdict{sick, refused}, wantChecks: []deploy.Checks{{Attempt: 1, Retry: true, Failed: 1, WaitSeconds: 10}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

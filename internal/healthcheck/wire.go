@@ -12,11 +12,15 @@ import (
 
 	"github.com/bluegreen-aws/bluegreen/internal/health"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/lbaddr"
 	"github.com/bluegreen-aws/bluegreen/internal/stacks"
 )
 
+var _ health.AddressMap = (*lbaddr.Client)(nil)
+
 // FromConfig builds the function with SDK clients from cfg. Against a local emulator CloudWatch speaks the query
-// protocol, which the emulator understands, instead of the SDK's default CBOR.
+// protocol, which the emulator understands, instead of the SDK's default CBOR; and where the local AWS serves the
+// load balancers (env.LocalLoadBalancers), the probes ask it where a load balancer listens instead of DNS.
 func FromConfig(cfg aws.Config, env invoke.Env, log *slog.Logger) *invoke.Function {
 	elb := elasticloadbalancingv2.NewFromConfig(cfg)
 	cw := cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) {
@@ -24,5 +28,9 @@ func FromConfig(cfg aws.Config, env invoke.Env, log *slog.Logger) *invoke.Functi
 			o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
 		}
 	})
-	return New(health.NewChecker(elb, cw), stacks.New(cloudformation.NewFromConfig(cfg), elb), env.LocalEndpoint).Function(log)
+	var opts []health.Option
+	if env.LocalLoadBalancers && cfg.BaseEndpoint != nil {
+		opts = append(opts, health.WithAddressMap(lbaddr.NewClient(*cfg.BaseEndpoint)))
+	}
+	return New(health.NewChecker(elb, cw, opts...), stacks.New(cloudformation.NewFromConfig(cfg), elb), env.LocalEndpoint).Function(log)
 }

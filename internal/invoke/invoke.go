@@ -143,7 +143,15 @@ type Env struct {
 	LocalEndpoint bool
 	// Topic is the notification topic's ARN (NOTIFICATION_TOPIC); approval gates announce themselves there.
 	Topic string
+	// LocalLoadBalancers is true when the local AWS serves the stacks' load balancers (EnvLocalLoadBalancers is
+	// "true") and LocalEndpoint is: the health check then asks the local AWS where a load balancer's name and port
+	// are served instead of DNS (package lbaddr). Never set on AWS.
+	LocalLoadBalancers bool
 }
+
+// EnvLocalLoadBalancers is the environment variable the local AWS sets for its functions (see
+// Env.LocalLoadBalancers).
+const EnvLocalLoadBalancers = "BLUEGREEN_LOCAL_LB_ADDRESSES"
 
 // DefaultConfigPrefix is where the infra stores each app's configuration.
 const DefaultConfigPrefix = "/bluegreen/apps/"
@@ -156,6 +164,7 @@ func EnvFrom(getenv func(string) string) Env {
 		LocalEndpoint: getenv("AWS_ENDPOINT_URL") != "",
 		Topic:         getenv("NOTIFICATION_TOPIC"),
 	}
+	e.LocalLoadBalancers = e.LocalEndpoint && getenv(EnvLocalLoadBalancers) == "true"
 	if e.ConfigPrefix == "" {
 		e.ConfigPrefix = DefaultConfigPrefix
 	}

@@ -198,6 +198,10 @@ func TestEnvFrom(t *testing.T) {
 		{env: map[string]string{}, want: invoke.Env{ConfigPrefix: invoke.DefaultConfigPrefix}},
 		{env: map[string]string{"CONFIG_PARAMETER_PREFIX": "/x/", "LOCK_TABLE": "locks", "AWS_ENDPOINT_URL": "http://127.0.0.1:5000"},
 			want: invoke.Env{ConfigPrefix: "/x/", LockTable: "locks", LocalEndpoint: true}},
+		{env: map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000", invoke.EnvLocalLoadBalancers: "true"},
+			want: invoke.Env{ConfigPrefix: invoke.DefaultConfigPrefix, LocalEndpoint: true, LocalLoadBalancers: true}},
+		// Without the local endpoint the local load balancers are never used, whatever the environment says.
+		{env: map[string]string{invoke.EnvLocalLoadBalancers: "true"}, want: invoke.Env{ConfigPrefix: invoke.DefaultConfigPrefix}},
 	}
 	for _, tt := range tests {
 		got := invoke.EnvFrom(func(k string) string { return tt.env[k] })

@@ -1,7 +1,9 @@
 // Package localaws runs a local AWS for tests and demos: moto's server, with its Step
 // Functions interpreter on and a few of its defects fixed by an embedded launcher
 // (launcher.py), behind a Go gateway (package gateway) that runs the project's Lambda
-// handlers, logs every call and injects faults.
+// handlers (an instance per concurrent invocation, as Lambda scales out), logs every call,
+// injects faults and, when Options.Route53 says so, enforces Route 53's limits (package
+// r53model).
 //
 // Everything listens on 127.0.0.1. Start needs a Python with moto (see FindPython) and,
 // for bootstraps, aws-lambda-rie (see gateway.FindRIE); it fails, saying where it
@@ -24,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/gateway"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/r53model"
 )
 
 // Region is the local AWS's region.
@@ -32,12 +35,20 @@ const Region = "us-east-1"
 // Handler runs a Lambda function in-process (lambda.NewHandler(fn) is one).
 type Handler = gateway.Handler
 
+// Factory builds a fresh Handler, with SDK clients of its own, for each instance of an in-process function.
+type Factory = gateway.Factory
+
 // Options configure a local AWS.
 type Options struct {
-	// Handlers serve Lambda invokes in-process, by function name.
+	// Functions serve Lambda invokes in-process, by function name, as Lambda scales out: each concurrent
+	// invocation in an instance of its own, built by the Factory; idle instances are reused (warm starts).
+	Functions map[string]Factory
+	// Handlers serve Lambda invokes in-process, by function name, one handler shared by every instance (for
+	// handlers with no state of their own).
 	Handlers map[string]Handler
 	// BootstrapDir holds host-architecture bootstraps, <BootstrapDir>/<name>/bootstrap,
-	// each served under aws-lambda-rie as the function <name> (see BuildBootstraps).
+	// each served under aws-lambda-rie as the function <name> (see BuildBootstraps): one RIE process per
+	// instance, as many as the function's concurrent invocations.
 	BootstrapDir string
 	// FunctionEnv is added to the environment of the aws-lambda-rie processes ("KEY=value").
 	FunctionEnv []string
@@ -53,6 +64,10 @@ type Options struct {
 	DisablePatches []string
 	// StartTimeout bounds moto's start; 0 means 20 s.
 	StartTimeout time.Duration
+	// Route53, when set, models Route 53's limits for the callers it meters: token buckets (r53model.Documented
+	// has AWS's figures), PriorRequestNotComplete and change propagation. Reset puts it in force afresh; a test
+	// may change it for a while with Gateway.SetRoute53. Nil: moto's Route 53 as it is (no limits, INSYNC at once).
+	Route53 *r53model.Config
 }
 
 // AWS is a running local AWS.
@@ -120,11 +135,13 @@ func Start(ctx context.Context, opts Options) (_ *AWS, err error) {
 	}
 	a.Gateway, err = gateway.New(gateway.Config{
 		Backend:         a.launcher.url,
+		Functions:       opts.Functions,
 		Handlers:        opts.Handlers,
 		Bootstraps:      bootstraps,
 		FunctionEnv:     append(a.Env(), opts.FunctionEnv...),
 		FunctionTimeout: opts.FunctionTimeout,
 		LogDir:          a.LogDir,
+		Route53:         opts.Route53,
 	})
 	if err != nil {
 		ln.Close()
@@ -179,9 +196,10 @@ func (a *AWS) Config(ctx context.Context) (aws.Config, error) {
 }
 
 // Reset clears all of moto's state, switches its Step Functions interpreter on again,
-// and clears the gateway's faults and request log.
+// clears the gateway's faults and request log, and puts the configured Route 53 model in force afresh.
 func (a *AWS) Reset(ctx context.Context) error {
 	a.Gateway.ClearFaults()
+	a.Gateway.ResetRoute53()
 	if err := a.launcher.reset(ctx); err != nil {
 		return err
 	}

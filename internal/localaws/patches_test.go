@@ -184,7 +184,9 @@ func TestMotoDefectsWithoutPatches(t *testing.T) {
 	})
 
 	// Stop ends moto and every aws-lambda-rie process, and may be called again.
-	invokeEcho(t, a)
+	if b := invokeEcho(t, a, `{"value": "direct"}`); !strings.Contains(string(b), `"echo":"direct"`) {
+		t.Fatalf("invoke echo: %s", b)
+	}
 	pid := a.PID()
 	bootstrap := filepath.Join(bootstrapDir, "echo", "bootstrap")
 	if len(processesRunning(bootstrap)) == 0 {

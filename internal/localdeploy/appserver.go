@@ -1,6 +1,8 @@
 package localdeploy
 
 import (
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,7 +12,9 @@ import (
 
 // AppServer stands in for the demo stacks' load balancers, which do not serve HTTP on the local AWS: it answers
 // /health?version=V with 200 "ok V", or 500 for a version that is broken — one containing "broken", one marked
-// with Break, or one past its FailAfter count.
+// with Break, or one past its FailAfter count. A stack without the HealthURL output is probed at its load balancer's
+// DNS name instead; the app server then opens that load balancer's listeners, http and https, which answer /health
+// for the stack's release the same way (see LoadBalancerResolver).
 type AppServer struct {
 	srv    *http.Server
 	ln     net.Listener
@@ -18,6 +22,11 @@ type AppServer struct {
 	broken map[string]bool
 	after  map[string]int
 	hits   map[string]int
+
+	lbs          loadBalancers
+	cert         *tls.Certificate
+	redirectHTTP bool
+	lbRequests   map[string][]string // by version
 }
 
 // StartAppServer listens on a free 127.0.0.1 port.
@@ -26,7 +35,8 @@ func StartAppServer() (*AppServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app server: %w", err)
 	}
-	s := &AppServer{ln: ln, broken: map[string]bool{}, after: map[string]int{}, hits: map[string]int{}}
+	s := &AppServer{ln: ln, broken: map[string]bool{}, after: map[string]int{}, hits: map[string]int{},
+		lbRequests: map[string][]string{}}
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve)}
 	go s.srv.Serve(ln) //nolint:errcheck // Serve returns when Close is called
 	return s, nil
@@ -56,15 +66,27 @@ func (s *AppServer) Hits(version string) int {
 	return s.hits[version]
 }
 
-// Close stops the server.
-func (s *AppServer) Close() error { return s.srv.Close() }
+// Close stops the server and its load balancers.
+func (s *AppServer) Close() error {
+	errs := []error{s.srv.Close()}
+	s.lbs.mu.Lock()
+	defer s.lbs.mu.Unlock()
+	for _, lb := range s.lbs.byName {
+		errs = append(errs, lb.close())
+	}
+	return errors.Join(errs...)
+}
 
 func (s *AppServer) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/health" {
 		http.NotFound(w, r)
 		return
 	}
-	v := r.URL.Query().Get("version")
+	s.answer(w, r.URL.Query().Get("version"))
+}
+
+// answer is the health answer of release v.
+func (s *AppServer) answer(w http.ResponseWriter, v string) {
 	s.mu.Lock()
 	s.hits[v]++
 	broken, marked := s.broken[v]

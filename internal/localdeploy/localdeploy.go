@@ -1,8 +1,10 @@
 // Package localdeploy installs the deployer on the local AWS the way the infra installs it on AWS — the lock table,
 // the notification topic, the state machine rendered from the ASL file with the functions' ARNs — and adds apps to
 // it: a hosted zone, the app's stored configuration (an SSM parameter, as the infra writes it) and the demo
-// template, with an app server that answers the demo stacks' health checks (the local AWS's load balancers serve no
-// HTTP). The demo and the end-to-end tests use it.
+// template, with an app server that answers the demo stacks' health checks (moto's load balancers serve no HTTP):
+// at the stacks' health URL output, or at their load balancers' names, which the app server serves over http and
+// https (with a certificate a test makes) for the health function, through the gateway. The demo and the end-to-end
+// tests use it.
 package localdeploy
 
 import (
@@ -13,7 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -70,18 +72,33 @@ var TopicARN = fmt.Sprintf("arn:aws:sns:%s:%s:%s", localaws.Region, Account, Top
 // FunctionEnv is the functions' environment, for aws-lambda-rie processes (it follows the local AWS's own, and
 // its access key replaces that one's).
 func FunctionEnv() []string {
-	return []string{"AWS_ACCESS_KEY_ID=" + FunctionsAccessKey, "CONFIG_PARAMETER_PREFIX=" + ConfigPrefix, "LOCK_TABLE=" + LockTable, "NOTIFICATION_TOPIC=" + TopicARN, "AWS_LAMBDA_LOG_FORMAT=JSON"}
+	return []string{"AWS_ACCESS_KEY_ID=" + FunctionsAccessKey, "CONFIG_PARAMETER_PREFIX=" + ConfigPrefix, "LOCK_TABLE=" + LockTable, "NOTIFICATION_TOPIC=" + TopicARN, "AWS_LAMBDA_LOG_FORMAT=JSON",
+		invoke.EnvLocalLoadBalancers + "=true"}
 }
 
-// inProcess returns the five functions to serve in-process (localaws.Options.Handlers), and bind, which builds them
-// once the local AWS's endpoint is known: with the production retry policy, logging JSON to log. A wrap, when
-// given, wraps each function (the idempotency test calls every operation twice).
-func inProcess(log io.Writer, wrap func(gateway.Handler) gateway.Handler) (map[string]gateway.Handler, func(endpoint string) error) {
-	lazies := map[string]*lazyHandler{}
-	hs := map[string]gateway.Handler{}
-	for _, n := range functions.Names {
-		l := &lazyHandler{name: n}
-		lazies[n], hs[n] = l, l
+// inProcess returns the five functions to serve in-process (localaws.Options.Functions), and bind, which readies
+// them once the local AWS's endpoint is known. Each instance the gateway starts builds its function afresh, with
+// SDK clients of its own and the production retry policy, logging JSON to log, as Lambda initializes each
+// execution environment. A wrap, when given, wraps each instance's handler (the idempotency test calls every
+// operation twice).
+func inProcess(log io.Writer, wrap func(gateway.Handler) gateway.Handler) (map[string]gateway.Factory, func(endpoint string) error) {
+	var bound atomic.Pointer[aws.Config]
+	env := invoke.Env{ConfigPrefix: ConfigPrefix, LockTable: LockTable, LocalEndpoint: true, Topic: TopicARN, LocalLoadBalancers: true}
+	logger := slog.New(slog.NewJSONHandler(log, nil))
+	factories := map[string]gateway.Factory{}
+	for _, name := range functions.Names {
+		factories[name] = func() (gateway.Handler, error) {
+			cfg := bound.Load()
+			if cfg == nil {
+				return nil, fmt.Errorf("function %s is not bound to a local AWS yet", name)
+			}
+			fn, _ := functions.New(name, *cfg, env, logger)
+			var h gateway.Handler = lambda.NewHandler(fn.Handle)
+			if wrap != nil {
+				h = wrap(h)
+			}
+			return h, nil
+		}
 	}
 	bind := func(endpoint string) error {
 		cfg, err := awsenv.Config(func(k string) string {
@@ -90,25 +107,18 @@ func inProcess(log io.Writer, wrap func(gateway.Handler) gateway.Handler) (map[s
 		if err != nil {
 			return err
 		}
-		env := invoke.Env{ConfigPrefix: ConfigPrefix, LockTable: LockTable, LocalEndpoint: true, Topic: TopicARN}
-		logger := slog.New(slog.NewJSONHandler(log, nil))
-		for name, fn := range functions.All(cfg, env, logger) {
-			var h gateway.Handler = lambda.NewHandler(fn.Handle)
-			if wrap != nil {
-				h = wrap(h)
-			}
-			lazies[name].set(h)
-		}
+		bound.Store(&cfg)
 		return nil
 	}
-	return hs, bind
+	return factories, bind
 }
 
-// StartInProcess starts a local AWS (opts, its Handlers replaced) serving the five functions in-process, bound to
-// it: with the production retry policy, logging JSON to log; wrap, when given, wraps each function.
+// StartInProcess starts a local AWS (opts, its Functions and Handlers replaced) serving the five functions
+// in-process, bound to it: an instance per concurrent invocation, each with its own SDK clients and the production
+// retry policy, logging JSON to log; wrap, when given, wraps each instance's handler.
 func StartInProcess(ctx context.Context, log io.Writer, wrap func(gateway.Handler) gateway.Handler, opts localaws.Options) (*localaws.AWS, error) {
-	handlers, bind := inProcess(log, wrap)
-	opts.Handlers = handlers
+	factories, bind := inProcess(log, wrap)
+	opts.Functions, opts.Handlers = factories, nil
 	a, err := localaws.Start(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -117,30 +127,6 @@ func StartInProcess(ctx context.Context, log io.Writer, wrap func(gateway.Handle
 		return nil, errors.Join(err, a.Stop())
 	}
 	return a, nil
-}
-
-// lazyHandler is a function whose handler is set after the local AWS starts.
-type lazyHandler struct {
-	name string
-	mu   sync.RWMutex
-	h    gateway.Handler
-}
-
-func (l *lazyHandler) set(h gateway.Handler) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.h = h
-}
-
-// Invoke runs the function.
-func (l *lazyHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	l.mu.RLock()
-	h := l.h
-	l.mu.RUnlock()
-	if h == nil {
-		return nil, fmt.Errorf("function %s is not bound to a local AWS yet", l.name)
-	}
-	return h.Invoke(ctx, payload)
 }
 
 // Deployer is the deployer installed on a local AWS.
@@ -182,6 +168,9 @@ func Install(ctx context.Context, a *localaws.AWS, apps *AppServer) (*Deployer, 
 	}
 	for name, p := range statemachine.FunctionPlaceholders {
 		values[p] = FunctionARN(name)
+	}
+	if apps != nil { // the health function asks the gateway where a stack's load balancer listens
+		a.Gateway.SetLoadBalancerResolver(apps.LoadBalancerResolver(cloudformation.NewFromConfig(cfg)))
 	}
 	def, err := statemachine.Render(values)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 )
 
 // The real bootstraps, built for this machine and run under aws-lambda-rie, behave as the in-process handlers: a
-// first release, a weighted release and a failing release that rolls back.
+// first release, a weighted release, a failing release that rolls back, and an https release.
 func TestRealBootstrapsUnderRIE(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -44,6 +44,13 @@ func TestRealBootstrapsUnderRIE(t *testing.T) {
 		t.Fatalf("v3-broken: %s %s %s", r.Status, r.Error, r.Cause)
 	}
 	e.live("demoapp", records.Green, blue)
+	// An https release: the bootstrap's environment (FunctionEnv) makes it ask the local AWS where the load
+	// balancer listens.
+	e.addApp("demoapp", tlsApp(t, "https"))
+	e.deploy("demoapp", "v4-tls")
+	if got := apps.LoadBalancerRequests("v4-tls"); len(got) == 0 || got[0] != "https host demoapp.example.com sni demoapp.example.com" {
+		t.Errorf("the load balancer of v4-tls was asked %q, want https as demoapp.example.com", got)
+	}
 	if n := a.Gateway.Count("lambda", "Invoke"); n == 0 {
 		t.Error("no Lambda invoke went through the gateway")
 	}

@@ -283,10 +283,8 @@ var ErrNoApproval = errors.New("no approval is waiting")
 
 // Decide answers the approval gate an app's deployment waits at: promote, promote-full or abort.
 func (o *Operator) Decide(ctx context.Context, app string, a deploy.Approval) error {
-	switch a.Decision {
-	case deploy.DecisionPromote, deploy.DecisionPromoteFull, deploy.DecisionAbort:
-	default:
-		return &deploy.ValidationError{Problems: []string{fmt.Sprintf("decision %q must be promote, promote-full or abort", a.Decision)}}
+	if err := a.Validate(); err != nil {
+		return err
 	}
 	l, err := o.Lock(ctx, app)
 	if err != nil {

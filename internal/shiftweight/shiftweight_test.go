@@ -201,15 +201,7 @@ func TestApprovalStoresTheTokenAndNeverLogsIt(t *testing.T) {
 				}
 				return
 			}
-			str := func(k string) string {
-				switch v := it[k].(type) {
-				case *ddbtypes.AttributeValueMemberS:
-					return v.Value
-				case *ddbtypes.AttributeValueMemberN:
-					return v.Value
-				}
-				return ""
-			}
+			str := func(k string) string { return applocktest.S(it, k) + applocktest.N(it, k) }
 			if str("approvalToken") != token || str("approvalStep") != "30" || str("approvalVerdict") != s.Verdict.Summary || str("approvalRequestedAt") == "" {
 				t.Errorf("lock item after the approval request: %v", it)
 			}

@@ -162,93 +162,95 @@ func (t *Table) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(
 	return &dynamodb.GetItemOutput{Item: it}, nil
 }
 
-// PutItem stores an item when its condition holds.
-func (t *Table) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	if err := t.begin("PutItem", in.TableName); err != nil {
-		return nil, err
+// write is one conditional write: the request's expressions judged (update, when not empty), then, under the
+// table's mutex, its condition against the stored item, then change (which returns the item to store, nil to delete).
+type write struct {
+	op, table, key    string
+	names             map[string]string
+	values            map[string]ddbtypes.AttributeValue
+	condition, update string
+	ret               ddbtypes.ReturnValuesOnConditionCheckFailure
+	change            func(old Item, exists bool, apply func(Item)) Item
+}
+
+func (t *Table) write(w write) error {
+	if err := t.begin(w.op, &w.table); err != nil {
+		return err
 	}
-	if key(in.Item) == "" {
-		return nil, validation("One or more parameter values were invalid: Missing the key %s in the item", applock.AttrApp)
+	if w.key == "" {
+		return validation("One or more parameter values were invalid: Missing the key %s in the item", applock.AttrApp)
 	}
 	t.beforeWrite()
-	e := newExpr(in.ExpressionAttributeNames, in.ExpressionAttributeValues)
-	cond, err := e.condition(aws.ToString(in.ConditionExpression))
+	e := newExpr(w.names, w.values)
+	cond, err := e.condition(w.condition)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	apply := func(Item) {}
+	if w.update != "" || w.op == "UpdateItem" {
+		if apply, err = e.update(w.update); err != nil {
+			return err
+		}
 	}
 	if err := e.unused(); err != nil {
-		return nil, err
+		return err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	k := key(in.Item)
-	if old, ok := t.items[k]; !cond(old, ok) {
-		return nil, conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
+	old, ok := t.items[w.key]
+	if !cond(old, ok) {
+		return conditionFailed(old, w.ret)
 	}
-	t.items[k] = maps.Clone(in.Item)
+	it := w.change(old, ok, apply)
+	switch {
+	case it != nil:
+		t.items[w.key] = it
+	case ok:
+		delete(t.items, w.key)
+	default:
+		return nil // deleting an absent item changes nothing
+	}
 	t.writes++
+	return nil
+}
+
+// PutItem stores an item when its condition holds.
+func (t *Table) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	err := t.write(write{op: "PutItem", table: aws.ToString(in.TableName), key: key(in.Item), names: in.ExpressionAttributeNames,
+		values: in.ExpressionAttributeValues, condition: aws.ToString(in.ConditionExpression), ret: in.ReturnValuesOnConditionCheckFailure,
+		change: func(Item, bool, func(Item)) Item { return maps.Clone(in.Item) }})
+	if err != nil {
+		return nil, err
+	}
 	return &dynamodb.PutItemOutput{}, nil
 }
 
 // UpdateItem applies SET and REMOVE clauses when the condition holds; an absent item is created from the key.
 func (t *Table) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	if err := t.begin("UpdateItem", in.TableName); err != nil {
-		return nil, err
-	}
-	t.beforeWrite()
-	e := newExpr(in.ExpressionAttributeNames, in.ExpressionAttributeValues)
-	cond, err := e.condition(aws.ToString(in.ConditionExpression))
+	err := t.write(write{op: "UpdateItem", table: aws.ToString(in.TableName), key: key(in.Key), names: in.ExpressionAttributeNames,
+		values: in.ExpressionAttributeValues, condition: aws.ToString(in.ConditionExpression), update: aws.ToString(in.UpdateExpression),
+		ret: in.ReturnValuesOnConditionCheckFailure,
+		change: func(old Item, exists bool, apply func(Item)) Item {
+			it := maps.Clone(old)
+			if !exists {
+				it = maps.Clone(in.Key)
+			}
+			apply(it)
+			return it
+		}})
 	if err != nil {
 		return nil, err
 	}
-	apply, err := e.update(aws.ToString(in.UpdateExpression))
-	if err != nil {
-		return nil, err
-	}
-	if err := e.unused(); err != nil {
-		return nil, err
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	k := key(in.Key)
-	old, ok := t.items[k]
-	if !cond(old, ok) {
-		return nil, conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
-	}
-	it := maps.Clone(old)
-	if !ok {
-		it = maps.Clone(in.Key)
-	}
-	apply(it)
-	t.items[k] = it
-	t.writes++
 	return &dynamodb.UpdateItemOutput{}, nil
 }
 
 // DeleteItem deletes an item when the condition holds (deleting an absent item succeeds, as in DynamoDB).
 func (t *Table) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	if err := t.begin("DeleteItem", in.TableName); err != nil {
-		return nil, err
-	}
-	t.beforeWrite()
-	e := newExpr(in.ExpressionAttributeNames, in.ExpressionAttributeValues)
-	cond, err := e.condition(aws.ToString(in.ConditionExpression))
+	err := t.write(write{op: "DeleteItem", table: aws.ToString(in.TableName), key: key(in.Key), names: in.ExpressionAttributeNames,
+		values: in.ExpressionAttributeValues, condition: aws.ToString(in.ConditionExpression), ret: in.ReturnValuesOnConditionCheckFailure,
+		change: func(Item, bool, func(Item)) Item { return nil }})
 	if err != nil {
 		return nil, err
-	}
-	if err := e.unused(); err != nil {
-		return nil, err
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	k := key(in.Key)
-	old, ok := t.items[k]
-	if !cond(old, ok) {
-		return nil, conditionFailed(old, in.ReturnValuesOnConditionCheckFailure)
-	}
-	if ok {
-		delete(t.items, k)
-		t.writes++
 	}
 	return &dynamodb.DeleteItemOutput{}, nil
 }

@@ -3,6 +3,8 @@ package gateway
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/lbaddr"
 )
 
 // controlAPI serves the gateway's Go API over HTTP, for tests and tools that drive a
@@ -17,8 +19,10 @@ import (
 //	POST   /_localaws/faults/{id}/release      Release
 //	PUT    /_localaws/stacks/{name}/status     SetStackStatus; body a StackStatus
 //	PUT    /_localaws/targets/{id}/health      SetTargetHealth; body a TargetHealth
+//	GET    /_localaws/lb-address?host=&port=   where a local load balancer listens (package lbaddr)
 func (g *Gateway) controlAPI() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+lbaddr.Path, g.serveLBAddress)
 	mux.HandleFunc("GET /_localaws/health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"functions": g.functionNames()})
 	})

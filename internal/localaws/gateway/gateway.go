@@ -1,8 +1,11 @@
 // Package gateway is the front door of the local AWS. It answers Lambda Invoke itself,
 // by running the project's handlers in-process or their bootstrap binaries under
-// aws-lambda-rie, passes every other call to moto unchanged, logs every call, and
+// aws-lambda-rie — each concurrent invocation in an instance of its own, as Lambda scales
+// out (instances.go) — passes every other call to moto unchanged, logs every call, and
 // injects the faults tests ask for: throttling, server errors, held calls, failed stack
-// statuses and unhealthy targets.
+// statuses and unhealthy targets. When a Route 53 model is in force (package r53model),
+// it answers Route 53 calls as Route 53's limits would: Throttling,
+// PriorRequestNotComplete, and changes PENDING until propagated (route53.go).
 //
 // moto's Step Functions interpreter makes its Lambda invokes and SDK integrations
 // (dynamodb:putItem, sns:publish, aws-sdk:*) as HTTP calls to localhost:MOTO_PORT;
@@ -21,16 +24,23 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/r53model"
 )
 
 // Config configures a Gateway.
 type Config struct {
 	// Backend is moto's base URL, e.g. "http://127.0.0.1:5000".
 	Backend string
-	// Handlers serve Lambda invokes in-process, by function name.
+	// Functions serve Lambda invokes in-process, by function name, as Lambda scales out: each concurrent invocation
+	// runs in an instance of its own, whose handler the Factory builds; an idle instance serves the next
+	// invocation (a warm start).
+	Functions map[string]Factory
+	// Handlers serve Lambda invokes in-process, by function name, with one handler shared by every instance: for
+	// handlers that hold no state of their own (Functions model Lambda's instances).
 	Handlers map[string]Handler
-	// Bootstraps maps function names to host-architecture bootstrap binaries, each run
-	// under its own aws-lambda-rie process.
+	// Bootstraps maps function names to host-architecture bootstrap binaries, each instance run under an
+	// aws-lambda-rie process of its own: a function's pool of RIE processes grows with its concurrent invocations.
 	Bootstraps map[string]string
 	// RIE is the aws-lambda-rie binary; FindRIE finds it when empty and Bootstraps is not.
 	RIE string
@@ -41,17 +51,25 @@ type Config struct {
 	// LogDir receives one log per RIE function, <name>.log: the handler's stdout and
 	// stderr. Required with Bootstraps.
 	LogDir string
+	// Route53, when set, is the Route 53 model in force from the start (and again after ResetRoute53): token
+	// buckets, PriorRequestNotComplete and change propagation, for the callers it meters (see package r53model).
+	// Nil: Route 53 calls reach moto as they come, and moto answers every change INSYNC at once.
+	Route53 *r53model.Config
 }
 
 // Gateway is an http.Handler in front of moto. Its methods are safe for concurrent use.
 type Gateway struct {
 	proxy     *httputil.ReverseProxy
-	functions map[string]function
+	functions map[string]*pool
+	rieLogs   []io.Closer
 	timeout   time.Duration
 	control   http.Handler
 	log       requestLog
 	faults    faultSet
 	overrides overrides
+	// lbAddresses says where the local load balancers listen (SetLoadBalancerResolver).
+	lbAddresses lbAddresses
+	route53     route53Models
 }
 
 // New returns a gateway to the moto at cfg.Backend. Close stops what it started.
@@ -60,12 +78,20 @@ func New(cfg Config) (*Gateway, error) {
 	if err != nil || backend.Host == "" {
 		return nil, fmt.Errorf("gateway backend %q: not a URL", cfg.Backend)
 	}
-	g := &Gateway{functions: map[string]function{}, timeout: cfg.FunctionTimeout}
+	g := &Gateway{functions: map[string]*pool{}, timeout: cfg.FunctionTimeout}
+	g.route53.base = cfg.Route53
+	g.route53.set(cfg.Route53)
 	if g.timeout == 0 {
 		g.timeout = time.Minute
 	}
+	for name, build := range cfg.Functions {
+		g.functions[name] = inProcessPool(build)
+	}
 	for name, h := range cfg.Handlers {
-		g.functions[name] = inProcess{handler: h}
+		if _, ok := g.functions[name]; ok {
+			return nil, fmt.Errorf("function %s: both a factory and a handler", name)
+		}
+		g.functions[name] = inProcessPool(func() (Handler, error) { return h, nil })
 	}
 	if len(cfg.Bootstraps) > 0 {
 		if err := g.addRIEFunctions(cfg); err != nil {
@@ -109,7 +135,8 @@ func (g *Gateway) addRIEFunctions(cfg Config) error {
 		if err != nil {
 			return err
 		}
-		g.functions[name] = f
+		g.rieLogs = append(g.rieLogs, f.log)
+		g.functions[name] = newPool(f.start)
 	}
 	return nil
 }
@@ -121,6 +148,9 @@ func (g *Gateway) Close() error {
 	for _, f := range g.functions {
 		errs = append(errs, f.close())
 	}
+	for _, l := range g.rieLogs {
+		errs = append(errs, l.Close())
+	}
 	return errors.Join(errs...)
 }
 
@@ -130,7 +160,7 @@ const ControlPrefix = "/_localaws/"
 type callKey struct{}
 
 // ServeHTTP answers a call: the control API, a Lambda invoke, or moto's answer,
-// after the faults in force, and logs it.
+// after the faults in force and the Route 53 model's verdict, and logs it.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(r.URL.Path) >= len(ControlPrefix) && r.URL.Path[:len(ControlPrefix)] == ControlPrefix {
 		g.control.ServeHTTP(w, r)
@@ -146,12 +176,21 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := classify(r, body)
 	rec := &recorder{ResponseWriter: w}
 	entry, answered := g.applyFaults(rec, r, c)
+	var ticket *r53model.Ticket
+	if !answered {
+		ticket, entry.Limit, answered = g.admitRoute53(rec, r, c, body)
+	}
 	if !answered {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		if c.Operation == "Invoke" && c.Function != "" {
-			g.serveInvoke(rec, r, c)
+			g.serveInvoke(rec, r, c, &entry)
 		} else {
-			g.proxy.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), callKey{}, c)))
+			ctx := context.WithValue(r.Context(), callKey{}, c)
+			if ticket != nil {
+				ctx = context.WithValue(ctx, ticketKey{}, ticket)
+				defer ticket.Rejected() // moto did not answer: no effect once its answer is reported
+			}
+			g.proxy.ServeHTTP(rec, r.WithContext(ctx))
 		}
 	}
 	if rec.status == 0 {
@@ -162,9 +201,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.log.add(entry)
 }
 
-// rewriteResponse applies the overrides in force to moto's answer.
+// rewriteResponse applies the overrides in force to moto's answer, and reports moto's answer to an admitted change
+// batch to the Route 53 model.
 func (g *Gateway) rewriteResponse(resp *http.Response) error {
-	c, _ := resp.Request.Context().Value(callKey{}).(Call)
+	ctx := resp.Request.Context()
+	if t, ok := ctx.Value(ticketKey{}).(*r53model.Ticket); ok {
+		return answerChange(resp, t)
+	}
+	c, _ := ctx.Value(callKey{}).(Call)
 	rewrite := g.overrides.rewriter(c)
 	if rewrite == nil || resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "" {
 		return nil
@@ -174,11 +218,15 @@ func (g *Gateway) rewriteResponse(resp *http.Response) error {
 	if err != nil {
 		return err
 	}
-	body = rewrite(body)
+	setBody(resp, rewrite(body))
+	return nil
+}
+
+// setBody replaces a response's body.
+func setBody(resp *http.Response, body []byte) {
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	return nil
 }
 
 // functionNames lists the functions the gateway serves.

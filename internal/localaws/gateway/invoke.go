@@ -35,14 +35,13 @@ type result struct {
 	failed  bool
 }
 
-// function runs one Lambda function: in-process or under aws-lambda-rie.
-type function interface {
-	invoke(ctx context.Context, inv invocation) (result, error)
-	close() error
-}
+// Factory builds a fresh handler of an in-process function, with SDK clients of its own, as Lambda initializes an
+// execution environment: the gateway calls it for each instance it starts.
+type Factory func() (Handler, error)
 
-// serveInvoke answers POST /2015-03-31/functions/{name}/invocations.
-func (g *Gateway) serveInvoke(w http.ResponseWriter, r *http.Request, c Call) {
+// serveInvoke answers POST /2015-03-31/functions/{name}/invocations, and records in entry the instance that ran a
+// synchronous invocation.
+func (g *Gateway) serveInvoke(w http.ResponseWriter, r *http.Request, c Call, entry *Request) {
 	fn, ok := g.functions[c.Function]
 	if !ok {
 		writeAWSError(w, r, protoRESTJSON, http.StatusNotFound, "ResourceNotFoundException",
@@ -73,14 +72,15 @@ func (g *Gateway) serveInvoke(w http.ResponseWriter, r *http.Request, c Call) {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), g.timeout)
 			defer cancel()
-			_, _ = fn.invoke(ctx, inv)
+			_, _, _, _ = fn.invoke(ctx, inv)
 		}()
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), g.timeout)
 	defer cancel()
-	res, err := fn.invoke(ctx, inv)
+	res, id, cold, err := fn.invoke(ctx, inv)
+	entry.Instance, entry.Cold = id, cold
 	if err != nil {
 		writeAWSError(w, r, protoRESTJSON, http.StatusBadGateway, "ServiceException",
 			fmt.Sprintf("function %s: %v", c.Function, err))
@@ -95,40 +95,59 @@ func (g *Gateway) serveInvoke(w http.ResponseWriter, r *http.Request, c Call) {
 	_, _ = w.Write(res.payload)
 }
 
-// inProcess runs a Handler in the gateway's own process.
+// inProcess is an instance of a function run in the gateway's own process: one Handler.
 type inProcess struct {
 	handler Handler
 }
 
-func (f inProcess) invoke(ctx context.Context, inv invocation) (result, error) {
+// inProcessPool returns the pool of a function served in-process, whose instances build builds.
+func inProcessPool(build Factory) *pool {
+	return newPool(func(context.Context) (instance, error) {
+		h, err := build()
+		if err != nil {
+			return nil, fmt.Errorf("initialize the handler: %w", err)
+		}
+		return inProcess{handler: h}, nil
+	})
+}
+
+// invoke runs the handler. A handler that panicked or ran past its deadline is not reused: Lambda resets the
+// environment, and the timed-out handler may still be running.
+func (f inProcess) invoke(ctx context.Context, inv invocation) (result, bool, error) {
 	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{
 		AwsRequestID:       inv.requestID,
 		InvokedFunctionArn: inv.functionARN,
 	})
-	done := make(chan result, 1)
+	type outcome struct {
+		res      result
+		panicked bool
+	}
+	done := make(chan outcome, 1)
 	go func() {
 		defer func() {
 			if v := recover(); v != nil {
-				done <- errorResult(typeName(v), fmt.Sprint(v))
+				done <- outcome{errorResult(typeName(v), fmt.Sprint(v)), true}
 			}
 		}()
 		out, err := f.handler.Invoke(ctx, inv.payload)
 		if err != nil {
-			done <- handlerError(err)
+			done <- outcome{res: handlerError(err)}
 			return
 		}
-		done <- result{payload: out}
+		done <- outcome{res: result{payload: out}}
 	}()
 	select {
-	case res := <-done:
-		return res, nil
+	case o := <-done:
+		return o.res, !o.panicked, nil
 	case <-ctx.Done():
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return timedOut(), nil
+			return timedOut(), false, nil
 		}
-		return result{}, ctx.Err()
+		return result{}, false, ctx.Err()
 	}
 }
+
+func (inProcess) alive() bool { return true }
 
 func (inProcess) close() error { return nil }
 

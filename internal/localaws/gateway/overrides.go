@@ -27,10 +27,23 @@ type StackStatus struct {
 type TargetHealth struct {
 	// State is the target's state; default "unhealthy".
 	State string `json:"state,omitempty"`
-	// Reason is the reason code; default "Target.FailedHealthChecks" for an unhealthy target.
+	// Reason is the reason code; default ELB's usual one for the state (targetReasons).
 	Reason string `json:"reason,omitempty"`
-	// Description is the human-readable description.
+	// Description is the human-readable description; default ELB's for the default reason.
 	Description string `json:"description,omitempty"`
+	// Answers is how many DescribeTargetHealth answers report it; then moto's own state (healthy) is reported
+	// again, as for a target that passes its first health check after "initial". 0: until cleared.
+	Answers int `json:"answers,omitempty"`
+}
+
+// targetReasons are the reason code and description ELB reports with each state when the override gives none
+// (Elastic Load Balancing API reference, TargetHealth; health checks for Application Load Balancer target groups).
+var targetReasons = map[string][2]string{
+	"initial":     {"Elb.InitialHealthChecking", "Initial health checks in progress"},
+	"unhealthy":   {"Target.FailedHealthChecks", "Health checks failed"},
+	"unavailable": {"Target.HealthCheckDisabled", "Health checks are disabled"},
+	"unused":      {"Target.NotInUse", "Target group is not configured to receive traffic from the load balancer"},
+	"draining":    {"Target.DeregistrationInProgress", "Target deregistration is in progress"},
 }
 
 // overrides are the response rewrites in force, keyed by stack name and target id.
@@ -64,11 +77,11 @@ func (g *Gateway) SetTargetHealth(targetID string, h TargetHealth) {
 	if h.State == "" {
 		h.State = "unhealthy"
 	}
-	if h.Reason == "" && h.State == "unhealthy" {
-		h.Reason = "Target.FailedHealthChecks"
-	}
-	if h.Description == "" && h.State == "unhealthy" {
-		h.Description = "Health checks failed"
+	if d, ok := targetReasons[h.State]; ok && h.Reason == "" {
+		h.Reason = d[0]
+		if h.Description == "" {
+			h.Description = d[1]
+		}
 	}
 	o := &g.overrides
 	o.mu.Lock()
@@ -99,6 +112,14 @@ func (o *overrides) rewriter(c Call) func([]byte) []byte {
 		return func(b []byte) []byte { return rewriteStackEvents(b, stacks) }
 	case c.Service == "elasticloadbalancing" && len(o.targets) > 0 && c.Operation == "DescribeTargetHealth":
 		targets := clone(o.targets)
+		for id, h := range o.targets { // this answer is one of those an override lasts for
+			if h.Answers == 1 {
+				delete(o.targets, id)
+			} else if h.Answers > 1 {
+				h.Answers--
+				o.targets[id] = h
+			}
+		}
 		return func(b []byte) []byte { return rewriteTargetHealth(b, targets) }
 	}
 	return nil

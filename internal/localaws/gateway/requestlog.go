@@ -13,6 +13,13 @@ type Request struct {
 	Status int `json:"status"`
 	// Fault names the injected fault that answered the call ("throttle", "error"), if any.
 	Fault string `json:"fault,omitempty"`
+	// Limit names the Route 53 model's rule that refused the call (r53model.LimitAccount, LimitOperation,
+	// LimitChanges: answered Throttling; LimitPriorRequest: PriorRequestNotComplete), if any.
+	Limit string `json:"limit,omitempty"`
+	// Instance is the number of the function's instance that ran an invoke (1 for its first), and Cold whether
+	// that instance was started for it.
+	Instance int  `json:"instance,omitempty"`
+	Cold     bool `json:"cold,omitempty"`
 	// Held is how long a hold fault kept the call waiting.
 	Held time.Duration `json:"held,omitempty"`
 	// Time is when the call arrived; Duration how long the answer took.
@@ -57,6 +64,12 @@ func (g *Gateway) CountAll(service, operation string) int {
 // CountRejected is CountAll minus Count: the calls answered with an error status.
 func (g *Gateway) CountRejected(service, operation string) int {
 	return g.count(service, operation, func(r Request) bool { return !r.Accepted() })
+}
+
+// CountThrottled counts the calls answered with a throttle: an injected one (Fault "throttle") or the Route 53
+// model's refusal (Limit set: Throttling or PriorRequestNotComplete).
+func (g *Gateway) CountThrottled(service, operation string) int {
+	return g.count(service, operation, func(r Request) bool { return r.Fault == string(KindThrottle) || r.Limit != "" })
 }
 
 func (g *Gateway) count(service, operation string, keep func(Request) bool) int {

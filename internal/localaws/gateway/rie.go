@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -46,21 +45,15 @@ func FindRIE() (string, error) {
 		name, strings.Join(dirs, ", "), RIEModule)
 }
 
-// rieFunction runs a bootstrap binary under aws-lambda-rie, one process per function,
-// started at the first invoke and again after a crash.
+// rieFunction starts the instances of a function run under aws-lambda-rie: one RIE process (on free ports of its
+// own) per instance, since RIE runs one invocation at a time (and crashes on concurrent ones). Its instances log to
+// one file.
 type rieFunction struct {
-	name      string
 	rie       string
 	bootstrap string
 	env       []string
 	log       *os.File
 	client    *http.Client
-
-	turn chan struct{} // one invoke at a time: RIE crashes on concurrent invokes
-
-	mu     sync.Mutex // guards proc and closed
-	proc   *rieProcess
-	closed bool
 }
 
 func newRIEFunction(name, rie, bootstrap, logDir string, env []string, timeout time.Duration) (*rieFunction, error) {
@@ -73,98 +66,70 @@ func newRIEFunction(name, rie, bootstrap, logDir string, env []string, timeout t
 		fmt.Sprintf("AWS_LAMBDA_FUNCTION_TIMEOUT=%d", int(math.Ceil(timeout.Seconds()))),
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512",
 	)
-	f := &rieFunction{name: name, rie: rie, bootstrap: bootstrap, env: env, log: log,
-		client: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}},
-		turn:   make(chan struct{}, 1)}
-	return f, nil
+	return &rieFunction{rie: rie, bootstrap: bootstrap, env: env, log: log,
+		client: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}}, nil
 }
 
-func (f *rieFunction) invoke(ctx context.Context, inv invocation) (result, error) {
-	select {
-	case f.turn <- struct{}{}:
-		defer func() { <-f.turn }()
-	case <-ctx.Done():
-		return result{}, ctx.Err()
-	}
-	proc, err := f.process(ctx)
+// start starts an instance: an RIE process, which starts the bootstrap at its first invocation (the cold start).
+func (f *rieFunction) start(ctx context.Context) (instance, error) {
+	p, err := startRIE(ctx, f.rie, f.bootstrap, f.env, f.log)
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
-	url := "http://" + proc.addr + "/2015-03-31/functions/function/invocations"
+	return &rieInstance{proc: p, client: f.client}, nil
+}
+
+// rieInstance is an instance of a function under aws-lambda-rie: one RIE process.
+type rieInstance struct {
+	proc   *rieProcess
+	client *http.Client
+}
+
+// invoke runs one invocation. An instance whose runtime failed, timed out or died is not reused.
+func (in *rieInstance) invoke(ctx context.Context, inv invocation) (result, bool, error) {
+	if in.proc.exited() {
+		return result{}, false, fmt.Errorf("aws-lambda-rie exited: %v", in.proc.cmd.ProcessState)
+	}
+	url := "http://" + in.proc.addr + "/2015-03-31/functions/function/invocations"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(inv.payload))
 	if err != nil {
-		return result{}, err
+		return result{}, false, err
 	}
 	req.Header.Set("X-Amzn-RequestId", inv.requestID)
 	if inv.clientContext != "" {
 		req.Header.Set("X-Amz-Client-Context", inv.clientContext)
 	}
-	resp, err := f.client.Do(req)
+	resp, err := in.client.Do(req)
 	if err != nil {
-		f.restart()
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return timedOut(), nil
+			return timedOut(), false, nil
 		}
-		return result{}, fmt.Errorf("aws-lambda-rie: %w", err)
+		return result{}, false, fmt.Errorf("aws-lambda-rie: %w", err)
 	}
 	defer resp.Body.Close()
 	payload, err := io.ReadAll(resp.Body)
 	if err != nil {
-		f.restart()
-		return result{}, fmt.Errorf("aws-lambda-rie: read answer: %w", err)
+		return result{}, false, fmt.Errorf("aws-lambda-rie: read answer: %w", err)
 	}
 	switch {
-	case resp.StatusCode != http.StatusOK:
-		f.restart() // the runtime failed to start or died: start afresh next time
+	case resp.StatusCode != http.StatusOK: // the runtime failed to start or died: the next invocation starts afresh
 		if isErrorDocument(payload) {
-			return result{payload: payload, failed: true}, nil
+			return result{payload: payload, failed: true}, false, nil
 		}
-		return result{}, fmt.Errorf("aws-lambda-rie: status %d: %s", resp.StatusCode, payload)
+		return result{}, false, fmt.Errorf("aws-lambda-rie: status %d: %s", resp.StatusCode, payload)
 	case bytes.HasPrefix(payload, []byte("Task timed out")):
-		f.restart()
-		return errorResult("Sandbox.Timedout", string(payload)), nil
+		return errorResult("Sandbox.Timedout", string(payload)), false, nil
 	}
-	return result{payload: payload, failed: isErrorDocument(payload)}, nil
+	return result{payload: payload, failed: isErrorDocument(payload)}, !in.proc.exited(), nil
 }
 
-// process returns the running RIE, starting one if there is none.
-func (f *rieFunction) process(ctx context.Context) (*rieProcess, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closed {
-		return nil, errors.New("the gateway is closed")
-	}
-	if f.proc == nil || f.proc.exited() {
-		p, err := startRIE(ctx, f.rie, f.bootstrap, f.env, f.log)
-		if err != nil {
-			return nil, err
-		}
-		f.proc = p
-	}
-	return f.proc, nil
-}
+// alive reports whether the RIE process still runs.
+func (in *rieInstance) alive() bool { return !in.proc.exited() }
 
-// restart stops RIE, for the next invoke to start afresh.
-func (f *rieFunction) restart() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.proc != nil {
-		f.proc.stop()
-		f.proc = nil
-	}
-}
-
-// close stops RIE, failing the invoke in progress if any.
-func (f *rieFunction) close() error {
-	f.mu.Lock()
-	f.closed = true
-	p := f.proc
-	f.proc = nil
-	f.mu.Unlock()
-	if p != nil {
-		p.stop()
-	}
-	return f.log.Close()
+// close stops the RIE process, failing the invocation in progress if any.
+func (in *rieInstance) close() error {
+	in.proc.stop()
+	return nil
 }
 
 // rieProcess is one running aws-lambda-rie.

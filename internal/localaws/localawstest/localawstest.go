@@ -114,8 +114,11 @@ func Dump(a *localaws.AWS, since map[string]int64) string {
 		if r.Function != "" {
 			op += ":" + r.Function
 		}
-		fmt.Fprintf(&b, "%s %s %s -> %d %s held=%v took=%v\n", r.Time.Format("15:04:05.000"),
-			r.Service, op, r.Status, r.Fault, r.Held, r.Duration)
+		if r.Instance != 0 {
+			op += fmt.Sprintf("#%d", r.Instance)
+		}
+		fmt.Fprintf(&b, "%s %s %s -> %d %s%s held=%v took=%v\n", r.Time.Format("15:04:05.000"),
+			r.Service, op, r.Status, r.Fault, r.Limit, r.Held, r.Duration)
 	}
 	return b.String()
 }

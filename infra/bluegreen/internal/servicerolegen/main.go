@@ -1,0 +1,258 @@
+// Command servicerolegen writes serviceroles.json, the permissions bluegreen.NewAppServiceRole grants: for each
+// resource type an app's template commonly holds, what its resource provider's published schema lists for creating,
+// updating and deleting it (handlers.create/update/delete.permissions) and for tagging it (tagging.permissions), with
+// the schema each list came from.
+//
+// The schemas are cfn-lint's copies of the CloudFormation registry's provider schemas, read from a clone of
+// cfn-lint's repository (github.com/aws-cloudformation/cfn-lint) at v1.12.3, the last release that keeps their
+// handlers: later ones (the 1.51.0 installed on these machines too) strip handlers and tagging.permissions from the
+// schemas they ship. Nothing is typed by hand: a permission that is not an IAM action (logs lists
+// "s3:REST.PUT.OBJECT") is left out and recorded as dropped, and a type that receives the stack's tags on create
+// without a tagging permission in its create handler fails the run.
+//
+//	go run ./internal/servicerolegen -git /path/to/cfn-lint/.git [-ref v1.12.3] [-out serviceroles.json]
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Types are the resource types vendored: what the services an app's stack is typically built of need (a load
+// balancer with its target groups, listeners and rules; security groups; an ECS service or an Auto Scaling group of
+// instances; Lambda functions; log groups, alarms, scaling; the roles its resources run with).
+var Types = []string{
+	"AWS::ApplicationAutoScaling::ScalableTarget",
+	"AWS::ApplicationAutoScaling::ScalingPolicy",
+	"AWS::AutoScaling::AutoScalingGroup",
+	"AWS::CloudWatch::Alarm",
+	"AWS::EC2::LaunchTemplate",
+	"AWS::EC2::SecurityGroup",
+	"AWS::EC2::SecurityGroupEgress",
+	"AWS::EC2::SecurityGroupIngress",
+	"AWS::ECS::Service",
+	"AWS::ECS::TaskDefinition",
+	"AWS::ElasticLoadBalancingV2::Listener",
+	"AWS::ElasticLoadBalancingV2::ListenerRule",
+	"AWS::ElasticLoadBalancingV2::LoadBalancer",
+	"AWS::ElasticLoadBalancingV2::TargetGroup",
+	"AWS::IAM::InstanceProfile",
+	"AWS::IAM::Role",
+	"AWS::Lambda::Function",
+	"AWS::Lambda::Permission",
+	"AWS::Logs::LogGroup",
+}
+
+// Where the schemas are in cfn-lint's repository, and the release read by default.
+const (
+	schemaDir  = "src/cfnlint/data/schemas/providers/us_east_1"
+	defaultRef = "v1.12.3"
+	repository = "github.com/aws-cloudformation/cfn-lint"
+)
+
+// File is serviceroles.json.
+type File struct {
+	Comment string          `json:"comment"`
+	Source  Source          `json:"source"`
+	Types   map[string]Type `json:"types"`
+}
+
+// Source says where the schemas came from.
+type Source struct {
+	Repository string `json:"repository"`
+	Ref        string `json:"ref"`
+	Commit     string `json:"commit"`
+	Path       string `json:"path"`
+	Note       string `json:"note"`
+}
+
+// Type is one resource type's permissions, each list sorted.
+type Type struct {
+	// Schema is the schema's file name under Source.Path, SchemaSHA256 its digest.
+	Schema       string `json:"schema"`
+	SchemaSHA256 string `json:"schemaSha256"`
+	// Taggable and TagOnCreate are the schema's tagging metadata: whether the type takes tags, and whether
+	// CloudFormation applies the stack's tags when it creates one.
+	Taggable    bool     `json:"taggable"`
+	TagOnCreate bool     `json:"tagOnCreate"`
+	Create      []string `json:"create"`
+	Update      []string `json:"update"`
+	Delete      []string `json:"delete"`
+	Tagging     []string `json:"tagging,omitempty"`
+	// Dropped are the permissions the schema lists that are not IAM actions.
+	Dropped []string `json:"dropped,omitempty"`
+}
+
+// schema is the part of a provider schema read here.
+type schema struct {
+	TypeName string `json:"typeName"`
+	Handlers map[string]struct {
+		Permissions []string `json:"permissions"`
+	} `json:"handlers"`
+	Tagging *struct {
+		Taggable    *bool    `json:"taggable"`
+		TagOnCreate *bool    `json:"tagOnCreate"`
+		Permissions []string `json:"permissions"`
+	} `json:"tagging"`
+}
+
+// actionRE is an IAM action: a service prefix and an action name, which may end in a wildcard.
+var actionRE = regexp.MustCompile(`^[a-z0-9-]+:[A-Za-z0-9]+\*?$`)
+
+// tagActionRE matches the actions that tag a resource (TagResource, AddTags, CreateTags, TagRole,
+// CreateOrUpdateTags, ...).
+var tagActionRE = regexp.MustCompile(`:(Tag[A-Za-z]*|AddTags[A-Za-z]*|CreateTags|CreateOrUpdateTags)$`)
+
+// fileName is the schema file of a type: AWS::EC2::SecurityGroup is aws-ec2-securitygroup.json.
+func fileName(typ string) string {
+	return strings.ToLower(strings.ReplaceAll(typ, "::", "-")) + ".json"
+}
+
+// generate makes the file from the schemas read by read (a file name under schemaDir).
+func generate(src Source, types []string, read func(name string) ([]byte, error)) (File, error) {
+	f := File{
+		Comment: "Generated by infra/bluegreen/internal/servicerolegen (go generate ./infra/bluegreen/): do not edit.",
+		Source:  src,
+		Types:   map[string]Type{},
+	}
+	var errs []error
+	for _, typ := range types {
+		t, err := typeOf(typ, read)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", typ, err))
+			continue
+		}
+		f.Types[typ] = t
+	}
+	return f, errors.Join(errs...)
+}
+
+func typeOf(typ string, read func(string) ([]byte, error)) (Type, error) {
+	name := fileName(typ)
+	data, err := read(name)
+	if err != nil {
+		return Type{}, err
+	}
+	var s schema
+	if err := json.Unmarshal(data, &s); err != nil {
+		return Type{}, fmt.Errorf("%s: %w", name, err)
+	}
+	switch {
+	case s.TypeName != typ:
+		return Type{}, fmt.Errorf("%s is the schema of %q", name, s.TypeName)
+	case len(s.Handlers) == 0:
+		return Type{}, fmt.Errorf("%s has no handlers (cfn-lint strips them after v1.12.3: read that release)", name)
+	case s.Handlers["create"].Permissions == nil || s.Handlers["delete"].Permissions == nil:
+		return Type{}, fmt.Errorf("%s has no create or delete handler permissions", name)
+	}
+	sum := sha256.Sum256(data)
+	t := Type{Schema: name, SchemaSHA256: hex.EncodeToString(sum[:])}
+	keep := func(perms []string) []string {
+		out := []string{}
+		for _, p := range perms {
+			if !actionRE.MatchString(p) {
+				t.Dropped = appendNew(t.Dropped, p)
+				continue
+			}
+			out = appendNew(out, p)
+		}
+		slices.Sort(out)
+		return out
+	}
+	t.Create = keep(s.Handlers["create"].Permissions)
+	t.Update = keep(s.Handlers["update"].Permissions)
+	t.Delete = keep(s.Handlers["delete"].Permissions)
+	if tg := s.Tagging; tg != nil {
+		t.Taggable = tg.Taggable != nil && *tg.Taggable
+		t.TagOnCreate = tg.TagOnCreate != nil && *tg.TagOnCreate
+		if len(tg.Permissions) > 0 {
+			t.Tagging = keep(tg.Permissions)
+		}
+	}
+	slices.Sort(t.Dropped)
+	if t.Taggable && t.TagOnCreate && !slices.ContainsFunc(t.Create, tagActionRE.MatchString) && !slices.ContainsFunc(t.Tagging, tagActionRE.MatchString) {
+		return Type{}, fmt.Errorf("%s: the stack's tags are applied on create, but neither its create handler nor its tagging lists a tagging permission", name)
+	}
+	return t, nil
+}
+
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+// gitReader reads files of ref's schemaDir from a git repository.
+func gitReader(gitDir, ref string) func(string) ([]byte, error) {
+	return func(name string) ([]byte, error) {
+		return git(gitDir, "show", ref+":"+schemaDir+"/"+name)
+	}
+}
+
+func git(gitDir string, args ...string) ([]byte, error) {
+	cmd := exec.Command("git", append([]string{"--git-dir", gitDir}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
+
+// encode is the file as written: indented, with a final newline.
+func encode(f File) ([]byte, error) {
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+func main() {
+	gitDir := flag.String("git", os.Getenv("CFNLINT_GIT"), "the git directory of a clone of "+repository+" (default $CFNLINT_GIT)")
+	ref := flag.String("ref", defaultRef, "the cfn-lint release to read")
+	out := flag.String("out", "serviceroles.json", "the file to write")
+	flag.Parse()
+	if *gitDir == "" {
+		// `go generate ./...` without a clone keeps the committed file, and says how to regenerate it.
+		fmt.Fprintln(os.Stderr, "servicerolegen: "+*out+" kept as committed; to regenerate it, set CFNLINT_GIT (or -git) to the git directory of a clone of "+repository)
+		return
+	}
+	data, err := fromGit(*gitDir, *ref)
+	if err == nil {
+		err = os.WriteFile(*out, data, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "servicerolegen:", err)
+		os.Exit(1)
+	}
+}
+
+// fromGit makes the file, encoded, from ref of the cfn-lint repository in gitDir.
+func fromGit(gitDir, ref string) ([]byte, error) {
+	commit, err := git(gitDir, "rev-parse", ref+"^{commit}")
+	if err != nil {
+		return nil, err
+	}
+	src := Source{
+		Repository: repository, Ref: ref, Commit: strings.TrimSpace(string(commit)), Path: schemaDir,
+		Note: "cfn-lint's copies of the CloudFormation registry's provider schemas; " + defaultRef + " is the last release that keeps their handlers (later ones, 1.51.0 too, strip handlers and tagging.permissions)",
+	}
+	f, err := generate(src, Types, gitReader(gitDir, ref))
+	if err != nil {
+		return nil, err
+	}
+	return encode(f)
+}
