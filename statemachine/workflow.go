@@ -229,7 +229,7 @@ func endings(b *builder) {
 	refused := b.endingPhase("refused", "Refused: unlock; nothing was written", carryOn)
 	refused.unlock("UnlockRefused", "NotifyRefused")
 	refused.notify("NotifyRefused", "bluegreen: deployment refused",
-		"States.Format('{} ({}): refused before any change: {}', $.app.name, $.input.action, $.error.Cause)", "Refused")
+		"States.Format('{}: refused before any change, nothing was written: {}. See `bluegreen status {}`', $.title, $.error.Cause, $.app.name)", "Refused")
 	refused.fail("Refused", &aslState{
 		Comment:   "Refused before any write (state not at rest, a record in the way, nothing to roll back to, an unhealthy target).",
 		ErrorPath: "$.error.Error", CausePath: "$.error.Cause",
@@ -238,7 +238,7 @@ func endings(b *builder) {
 	dirty := b.endingPhase("dirty", "Rollback failed: the lock kept, marked dirty; reconcile", ignore)
 	dirty.record("MarkDirty", "The rollback failed: mark the lock dirty, so that only a reconcile takes it over.", deploy.ProgressDirty, "NotifyDirty")
 	dirty.notify("NotifyDirty", "bluegreen: ROLLBACK FAILED",
-		"States.Format('{} ({}): THE ROLLBACK FAILED, the records may be inconsistent and the app stays locked; check them with bluegreen status {}, then reconcile {}: {}', $.app.name, $.input.action, $.app.name, $$.Execution.Id, $.rollbackError.Cause)",
+		"States.Format('{}: THE ROLLBACK FAILED, the records may be inconsistent and the app stays locked; check them with `bluegreen status {}`, then `bluegreen reconcile {}`: {}', $.title, $.app.name, $$.Execution.Id, $.rollbackError.Cause)",
 		"RollbackFailed")
 	dirty.fail("RollbackFailed", &aslState{
 		Comment: "The rollback itself failed: the lock stays held.",
@@ -265,7 +265,7 @@ func endings(b *builder) {
 	locked := b.endingPhase("locked", "Locked by another run: nothing was written", ignore)
 	locked.pass("LockedReason", lambdaReason(), "NotifyLocked")
 	locked.notify("NotifyLocked", "bluegreen: app is locked",
-		"States.Format('{} ({}): refused, the app is locked: {}', $.app.name, $.input.action, $.reason.Cause.errorMessage)", "FailLocked")
+		"States.Format('{}: refused, the app is locked: {}. See `bluegreen status {}`', $.title, $.reason.Cause.errorMessage, $.app.name)", "FailLocked")
 	locked.fail("FailLocked", &aslState{
 		Comment:   "The app's lock is held; nothing was written.",
 		ErrorPath: "$.error.Error", CausePath: "$.reason.Cause.errorMessage",

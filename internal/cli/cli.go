@@ -1,126 +1,173 @@
-// Package cli is the operator's command line (cmd/bluegreen): start a deployment, a rollback or a reconcile and
-// follow it, read an app's status and records, and answer an approval gate. It finds the deployer through the
-// outputs of its CloudFormation stack, or through flags and environment variables.
+// Package cli is the operator's command line (cmd/bluegreen): start a deployment, a rollback, a reconcile or a
+// repair and watch it live, read an app's status and past executions, and answer an approval gate (promote,
+// abort). Commands, help and shell completion come from cobra; the single-dash long flags of earlier versions
+// (-artifact, -config, -no-wait, -full, -stack, ...) keep working. It finds the deployer through the outputs of its
+// CloudFormation stack, or through flags and environment variables.
 package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/spf13/cobra"
 
 	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/operator"
-	"github.com/bluegreen-aws/bluegreen/internal/stacks"
-	"github.com/bluegreen-aws/bluegreen/internal/zone"
 )
 
-// Usage is the command's help.
-const Usage = `bluegreen: blue/green releases of CloudFormation stacks, traffic moved by Route 53.
+// The exit statuses.
+const (
+	// ExitOK: the command did what it was asked; a watched execution succeeded.
+	ExitOK = 0
+	// ExitFailed: the command or the execution it watched failed (rolled back, refused, stopped, timed out).
+	ExitFailed = 1
+	// ExitUsage: the command line is wrong.
+	ExitUsage = 2
+	// ExitInconsistent: status found the app's records inconsistent.
+	ExitInconsistent = 3
+)
 
-usage: bluegreen [flags] <command> [arguments]
+// Env is what the command line runs with.
+type Env struct {
+	Stdout, Stderr io.Writer
+	// Getenv reads the environment (BLUEGREEN_*, NO_COLOR, USER).
+	Getenv func(string) string
+	// AWS loads the AWS configuration, on first use (validate needs none).
+	AWS func(context.Context) (aws.Config, error)
+	// Terminal reports whether a writer is a terminal: colour and the watch's live line only there. Nil: never.
+	Terminal func(io.Writer) bool
+	// Poll is how often a watch asks about a running execution (0: every second).
+	Poll time.Duration
+	// Now is the clock executions are named by (nil: time.Now).
+	Now func() time.Time
+}
 
-commands:
-  deploy APP VERSION [-artifact URI] [-config JSON|@FILE] [-no-wait]
-                              release a version (the app's stored configuration, overridden by -config)
-  rollback APP [-no-wait]     make the previous (idle) stack live again, after health checking it
-  reconcile EXECUTION [-no-wait]
-                              repair what a stopped, timed-out or dirty-failed execution left
-  status APP                  the app's state, live stack, lock, pending approval and records
-  approve APP [-full] [-reason TEXT]
-                              let a deployment waiting at an approval gate go on (-full: skip the remaining steps)
-  abort APP [-reason TEXT]    roll back a deployment waiting at an approval gate
-  repair APP -live COLOR [-no-wait]
-                              make records edited by hand consistent with COLOR's stack live, after health checking it
-  watch EXECUTION             follow an execution until it ends
-  validate FILE [-app-config FILE]
-                              check an execution input exactly as the deployer will, with the app's stored
-                              configuration (from SSM, or the file given: then no AWS is needed)
-  validate-config FILE [-app NAME]
-                              check an app's stored configuration (the app's name defaults to the file's)
-
-The deployer is found through the outputs of its stack (-stack, $BLUEGREEN_STACK, default BlueGreen), or given
-with -state-machine, -lock-table and -config-prefix ($BLUEGREEN_STATE_MACHINE_ARN, $BLUEGREEN_LOCK_TABLE,
-$BLUEGREEN_CONFIG_PREFIX). Exit status: 0 success, 1 the operation or execution failed, 2 usage.
-
-flags:
-`
-
-// Run runs the command line args (without the program name), writing to stdout and stderr, with the AWS
-// configuration cfg (loaded lazily: validate needs none). It returns the exit status.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, cfg func(context.Context) (aws.Config, error)) int {
-	fs := flag.NewFlagSet("bluegreen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, Usage); fs.PrintDefaults() }
-	g := globals{}
-	fs.StringVar(&g.stack, "stack", or(getenv("BLUEGREEN_STACK"), "BlueGreen"), "the deployer's CloudFormation stack")
-	fs.StringVar(&g.stateMachine, "state-machine", getenv("BLUEGREEN_STATE_MACHINE_ARN"), "the deployer's state machine ARN")
-	fs.StringVar(&g.lockTable, "lock-table", getenv("BLUEGREEN_LOCK_TABLE"), "the deployer's lock table")
-	fs.StringVar(&g.configPrefix, "config-prefix", getenv("BLUEGREEN_CONFIG_PREFIX"), "the apps' SSM parameter prefix")
-	if err := fs.Parse(args); err != nil {
-		return 2
+// Run runs the command line args (without the program name) and returns the exit status.
+func Run(ctx context.Context, args []string, env Env) int {
+	c := &command{env: env, out: env.Stdout, errOut: env.Stderr}
+	root := c.root()
+	root.SetArgs(normalizeArgs(root, args))
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return ExitOK
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return 2
+	name := "bluegreen"
+	if cmd != nil && cmd != root {
+		name += " " + cmd.Name()
 	}
-	c := &command{out: stdout, errOut: stderr, globals: g, loadConfig: cfg}
-	name, rest := fs.Arg(0), fs.Args()[1:]
-	run, ok := map[string]func(context.Context, []string) error{
-		"deploy": c.deploy, "rollback": c.rollback, "reconcile": c.reconcile, "status": c.status,
-		"approve": c.approve, "abort": c.abort, "watch": c.watch, "validate": c.validate,
-		"validate-config": c.validateConfig, "repair": c.repair,
-	}[name]
-	if !ok {
-		fmt.Fprintf(stderr, "bluegreen: unknown command %q\n\n", name)
-		fs.Usage()
-		return 2
-	}
-	err := run(ctx, rest)
-	var usage usageError
+	var (
+		fail *failure
+		code *exitCode
+	)
 	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &usage):
-		fmt.Fprintf(stderr, "bluegreen %s: %v\n", name, err)
-		return 2
-	default:
-		fmt.Fprintf(stderr, "bluegreen %s: %s\n", name, describe(err))
-		return 1
+	case errors.As(err, &code):
+		return code.code
+	case !errors.As(err, &fail):
+		// cobra's own errors (an unknown command or flag, the wrong arguments) and ours alike are usage errors.
+		c.printError(name, err)
+		fmt.Fprintf(env.Stderr, "Run '%s --help' for usage.\n", name)
+		return ExitUsage
 	}
+	c.printError(name, fail.err)
+	return ExitFailed
 }
 
-type globals struct {
-	stack, stateMachine, lockTable, configPrefix string
-}
+// failure is an error of a command that ran (not of its command line).
+type failure struct{ err error }
 
+func (f *failure) Error() string { return f.err.Error() }
+func (f *failure) Unwrap() error { return f.err }
+
+// exitCode ends a command with a status, its output already written.
+type exitCode struct{ code int }
+
+func (e *exitCode) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// usageError is a wrong command line found by a command itself.
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
-
 // command holds what the commands share; the operator is built on first use.
 type command struct {
+	env         Env
 	out, errOut io.Writer
-	globals
-	loadConfig func(context.Context) (aws.Config, error)
-	cfg        aws.Config
-	op         *operator.Operator
+	// The global flags.
+	stack, stateMachine, lockTable, configPrefix, output string
+	cfg                                                  aws.Config
+	op                                                   *operator.Operator
+}
+
+// The output formats (-o).
+const (
+	outputText = "text"
+	outputWide = "wide"
+	outputJSON = "json"
+)
+
+func (c *command) json() bool { return c.output == outputJSON }
+
+// style is the output's: colour only on a terminal, without NO_COLOR, and never in JSON.
+func (c *command) style() style {
+	return style{on: c.terminal(c.out) && c.env.Getenv("NO_COLOR") == "" && !c.json()}
+}
+
+func (c *command) terminal(w io.Writer) bool { return c.env.Terminal != nil && c.env.Terminal(w) }
+
+// run wraps a command's body: its errors are failures (exit 1), not usage errors.
+func run(body func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		err := body(cmd, args)
+		var code *exitCode
+		var usage usageError
+		if err == nil || errors.As(err, &code) || errors.As(err, &usage) {
+			return err
+		}
+		return &failure{err: err}
+	}
+}
+
+// printError writes an error on one line, or as one JSON object with -o json.
+func (c *command) printError(name string, err error) {
+	msg, problems := describe(err)
+	if c.json() {
+		b, _ := json.Marshal(jsonError{Command: name, Error: msg, Problems: problems})
+		fmt.Fprintln(c.errOut, string(b))
+		return
+	}
+	fmt.Fprintf(c.errOut, "%s: %s\n", name, c.style().bad(oneLine(msg)))
+}
+
+// jsonError is an error with -o json, on stderr.
+type jsonError struct {
+	Command  string   `json:"command"`
+	Error    string   `json:"error"`
+	Problems []string `json:"problems,omitempty"`
+}
+
+// describe is an error as one line, and a refused input's problems, each on its own.
+func describe(err error) (string, []string) {
+	var v *deploy.ValidationError
+	if !errors.As(err, &v) {
+		return err.Error(), nil
+	}
+	if len(v.Problems) < 2 {
+		return err.Error(), v.Problems
+	}
+	prefix, _, _ := strings.Cut(err.Error(), v.Error())
+	return prefix + "invalid deployment input: " + strings.Join(v.Problems, "; "), v.Problems
 }
 
 // operator finds the deployer (flags, environment, then the stack's outputs) and builds the operator.
@@ -128,245 +175,55 @@ func (c *command) operator(ctx context.Context) (*operator.Operator, error) {
 	if c.op != nil {
 		return c.op, nil
 	}
-	cfg, err := c.loadConfig(ctx)
+	cfg, err := c.env.AWS(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load the AWS configuration: %w", err)
 	}
 	c.cfg = cfg
 	if c.stateMachine == "" || c.lockTable == "" {
-		out, err := cloudformation.NewFromConfig(cfg).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(c.stack)})
-		if err != nil {
-			return nil, fmt.Errorf("find the deployer: read the outputs of stack %s (or give -state-machine and -lock-table): %w", c.stack, err)
-		}
-		for _, o := range out.Stacks[0].Outputs {
-			v := aws.ToString(o.OutputValue)
-			switch aws.ToString(o.OutputKey) {
-			case "StateMachineArn":
-				c.stateMachine = or(c.stateMachine, v)
-			case "LockTableName":
-				c.lockTable = or(c.lockTable, v)
-			case "ConfigParameterPrefix":
-				c.configPrefix = or(c.configPrefix, v)
-			}
-		}
-		if c.stateMachine == "" || c.lockTable == "" {
-			return nil, fmt.Errorf("stack %s has no StateMachineArn or LockTableName output: is it the deployer's stack?", c.stack)
+		if err := c.findDeployer(ctx); err != nil {
+			return nil, err
 		}
 	}
 	c.op = &operator.Operator{
 		SFN: sfn.NewFromConfig(cfg), Locks: applock.New(dynamodb.NewFromConfig(cfg), c.lockTable), Params: ssm.NewFromConfig(cfg),
 		StateMachine: c.stateMachine, ConfigPrefix: or(c.configPrefix, invoke.DefaultConfigPrefix),
-		Warn: func(w string) { fmt.Fprintf(c.errOut, "warning: %s\n", w) },
+		Warn: func(w string) { fmt.Fprintf(c.errOut, "warning: %s\n", w) }, Now: c.env.Now,
 	}
 	return c.op, nil
 }
 
-// start starts an execution and, unless told not to, follows it to its end.
-func (c *command) start(ctx context.Context, in deploy.Input, wait bool) error {
-	op, err := c.operator(ctx)
+// findDeployer reads the deployer's names from its stack's outputs.
+func (c *command) findDeployer(ctx context.Context) error {
+	out, err := cloudformation.NewFromConfig(c.cfg).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(c.stack)})
 	if err != nil {
-		return err
+		return fmt.Errorf("find the deployer: read the outputs of stack %s (or give --state-machine and --lock-table): %w", c.stack, err)
 	}
-	arn, err := op.Start(ctx, in)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(c.out, "started %s\n", arn)
-	if !wait {
-		return nil
-	}
-	return c.follow(ctx, arn)
-}
-
-// follow prints the states an execution enters until it ends, then its result; a failed run is an error.
-func (c *command) follow(ctx context.Context, arn string) error {
-	op, err := c.operator(ctx)
-	if err != nil {
-		return err
-	}
-	r, err := op.Wait(ctx, arn, 2*time.Second, func(s operator.Step) {
-		if s.Failed {
-			fmt.Fprintf(c.out, "  %s  failed: %s: %s\n", s.Name, s.Error, deploy.CauseMessage(s.Cause))
-			return
-		}
-		fmt.Fprintf(c.out, "  %s\n", s.Name)
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(c.out, "%s\n", r.Status)
-	if r.Output != nil {
-		for _, w := range r.Output.Warnings {
-			fmt.Fprintf(c.out, "warning: %s\n", w)
-		}
-		if e := r.Output.CleanupError; e != nil {
-			fmt.Fprintf(c.out, "warning: the clean-up failed (stacks may be left; the release is live): %s: %s\n", e.Error, deploy.CauseMessage(e.Cause))
-		}
-		if e := r.Output.UnlockError; e != nil {
-			fmt.Fprintf(c.out, "warning: the lock was not released: %s: %s\n", e.Error, deploy.CauseMessage(e.Cause))
-		}
-		if r.Output.Notice != "" {
-			fmt.Fprintln(c.out, r.Output.Notice)
-		}
-		if rep := r.Output.Repair; rep != nil {
-			printRepair(c.out, rep)
+	for _, o := range out.Stacks[0].Outputs {
+		v := aws.ToString(o.OutputValue)
+		switch aws.ToString(o.OutputKey) {
+		case "StateMachineArn":
+			c.stateMachine = or(c.stateMachine, v)
+		case "LockTableName":
+			c.lockTable = or(c.lockTable, v)
+		case "ConfigParameterPrefix":
+			c.configPrefix = or(c.configPrefix, v)
 		}
 	}
-	if r.Status != "SUCCEEDED" {
-		return fmt.Errorf("execution %s %s: %s: %s", arn, r.Status, r.Error, deploy.CauseMessage(r.Cause))
+	if c.stateMachine == "" || c.lockTable == "" {
+		return fmt.Errorf("stack %s has no StateMachineArn or LockTableName output: is it the deployer's stack?", c.stack)
 	}
 	return nil
 }
 
-func (c *command) deploy(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("deploy", flag.ContinueOnError)
-	fs.SetOutput(c.errOut)
-	artifact := fs.String("artifact", "", "the release's artifact (an S3 URI, an image URI)")
-	overrides := fs.String("config", "", "overrides of the app's configuration: JSON, or @FILE")
-	noWait := fs.Bool("no-wait", false, "start the deployment and return")
-	app, version, err := twoArgs(fs, args, "deploy APP VERSION")
+// printJSON writes v as one line of JSON.
+func (c *command) printJSON(v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	in := deploy.Input{App: app, Version: version, Artifact: *artifact, Source: "cli"}
-	if *overrides != "" {
-		raw := []byte(*overrides)
-		if name, ok := strings.CutPrefix(*overrides, "@"); ok {
-			if raw, err = os.ReadFile(name); err != nil {
-				return err
-			}
-		}
-		in.Config = raw
-	}
-	return c.start(ctx, in, !*noWait)
-}
-
-func (c *command) rollback(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("rollback", flag.ContinueOnError)
-	fs.SetOutput(c.errOut)
-	noWait := fs.Bool("no-wait", false, "start the rollback and return")
-	app, err := oneArg(fs, args, "rollback APP")
-	if err != nil {
-		return err
-	}
-	return c.start(ctx, deploy.Input{Action: deploy.ActionRollback, App: app, Source: "cli"}, !*noWait)
-}
-
-func (c *command) reconcile(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
-	fs.SetOutput(c.errOut)
-	noWait := fs.Bool("no-wait", false, "start the reconcile and return")
-	arn, err := oneArg(fs, args, "reconcile EXECUTION")
-	if err != nil {
-		return err
-	}
-	return c.start(ctx, deploy.Input{Action: deploy.ActionReconcile, Execution: arn, Source: "cli"}, !*noWait)
-}
-
-func (c *command) status(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(c.errOut)
-	app, err := oneArg(fs, args, "status APP")
-	if err != nil {
-		return err
-	}
-	op, err := c.operator(ctx)
-	if err != nil {
-		return err
-	}
-	zones := zone.NewOpener(route53.NewFromConfig(c.cfg), zone.Options{})
-	st := stacks.New(cloudformation.NewFromConfig(c.cfg), elasticloadbalancingv2.NewFromConfig(c.cfg))
-	s, err := op.Status(ctx, app, zones, st)
-	if err != nil {
-		return err
-	}
-	s.Print(c.out)
-	return nil
-}
-
-func (c *command) approve(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("approve", flag.ContinueOnError)
-	fs.SetOutput(c.errOut)
-	full := fs.Bool("full", false, "skip the remaining steps and bakes (the switch is still health checked)")
-	reason := fs.String("reason", "", "why, for the record")
-	app, err := oneArg(fs, args, "approve APP")
-	if err != nil {
-		return err
-	}
-	decision := deploy.DecisionPromote
-	if *full {
-		decision = deploy.DecisionPromoteFull
-	}
-	return c.decide(ctx, app, decision, *reason)
-}
-
-func (c *command) abort(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("abort", flag.ContinueOnError)
-	fs.SetOutput(c.errOut)
-	reason := fs.String("reason", "", "why, for the record")
-	app, err := oneArg(fs, args, "abort APP")
-	if err != nil {
-		return err
-	}
-	return c.decide(ctx, app, deploy.DecisionAbort, *reason)
-}
-
-func (c *command) decide(ctx context.Context, app, decision, reason string) error {
-	op, err := c.operator(ctx)
-	if err != nil {
-		return err
-	}
-	by := or(os.Getenv("USER"), "cli")
-	if err := op.Decide(ctx, app, deploy.Approval{Decision: decision, By: by, Reason: reason}); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.out, "%s: %s sent\n", app, decision)
-	return nil
-}
-
-func (c *command) watch(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
-	fs.SetOutput(c.errOut)
-	arn, err := oneArg(fs, args, "watch EXECUTION")
-	if err != nil {
-		return err
-	}
-	return c.follow(ctx, arn)
-}
-
-func oneArg(fs *flag.FlagSet, args []string, usage string) (string, error) {
-	pos, err := positional(fs, args, 1, usage)
-	if err != nil {
-		return "", err
-	}
-	return pos[0], nil
-}
-
-func twoArgs(fs *flag.FlagSet, args []string, usage string) (string, string, error) {
-	pos, err := positional(fs, args, 2, usage)
-	if err != nil {
-		return "", "", err
-	}
-	return pos[0], pos[1], nil
-}
-
-// positional parses flags wherever they stand among the arguments and returns exactly n positional arguments.
-func positional(fs *flag.FlagSet, args []string, n int, usage string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, usagef("%v", err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(pos) != n {
-		return nil, usagef("usage: bluegreen %s", usage)
-	}
-	return pos, nil
+	_, err = fmt.Fprintln(c.out, string(b))
+	return err
 }
 
 func or(s, def string) string {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,21 +51,67 @@ func run(m *testing.M) int {
 
 // bg runs the command line against a deployer on the local AWS, found through flags.
 type bg struct {
-	t   *testing.T
-	d   *localdeploy.Deployer
-	env map[string]string
+	t      *testing.T
+	d      *localdeploy.Deployer
+	zoneID string
+	env    map[string]string
+	// terminal, when set, says whether the output is a terminal (default: never).
+	terminal func(io.Writer) bool
+	clock    *clock
+}
+
+// clock names the executions a test starts: a second apart from 2026-12-01T10:00:00Z, so that their names, and the
+// stack ids the plan derives from them, are the same on every run.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(time.Second)
+	return c.t
 }
 
 func (b bg) run(args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
+	code := b.runTo(&out, &errOut, args...)
+	return code, out.String(), errOut.String()
+}
+
+// runTo runs the command line writing to stdout and stderr.
+func (b bg) runTo(stdout, stderr io.Writer, args ...string) int {
 	load := func(context.Context) (aws.Config, error) {
 		if b.d == nil {
 			return aws.Config{}, errors.New("no deployer in this test")
 		}
 		return b.d.AWS.Config(context.Background())
 	}
-	code := cli.Run(context.Background(), args, &out, &errOut, func(k string) string { return b.env[k] }, load)
-	return code, out.String(), errOut.String()
+	var now func() time.Time
+	if b.clock != nil {
+		now = b.clock.now
+	}
+	return cli.Run(context.Background(), args, cli.Env{Stdout: stdout, Stderr: stderr, Getenv: func(k string) string { return b.env[k] }, AWS: load,
+		Terminal: b.terminal, Poll: 50 * time.Millisecond, Now: now})
+}
+
+// syncBuffer is a buffer a test reads while a command writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func setup(t *testing.T) bg {
@@ -83,70 +130,55 @@ func setup(t *testing.T) bg {
 	if err := d.AddApp(ctx, "demoapp", cfg); err != nil {
 		t.Fatal(err)
 	}
-	return bg{t: t, d: d, env: map[string]string{
-		"BLUEGREEN_STATE_MACHINE_ARN": d.StateMachine, "BLUEGREEN_LOCK_TABLE": localdeploy.LockTable,
+	return bg{t: t, d: d, zoneID: zoneID, clock: &clock{t: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}, env: map[string]string{
+		"BLUEGREEN_STATE_MACHINE_ARN": d.StateMachine, "BLUEGREEN_LOCK_TABLE": localdeploy.LockTable, "USER": "alice",
 	}}
 }
 
-func TestDeployStatusApproveRollback(t *testing.T) {
-	b := setup(t)
-	code, out, errOut := b.run("deploy", "demoapp", "v1", "-artifact", "s3://artifacts/demoapp/v1.zip")
-	if code != 0 || !strings.Contains(out, "SUCCEEDED") || !strings.Contains(out, "Switch") {
-		t.Fatalf("deploy v1: exit %d\n%s\n%s", code, out, errOut)
+// must runs the command line and requires the exit status want; it returns stdout.
+func (b bg) must(want int, args ...string) string {
+	b.t.Helper()
+	code, out, errOut := b.run(args...)
+	if code != want {
+		b.t.Fatalf("bluegreen %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out, errOut)
 	}
-	code, out, _ = b.run("status", "demoapp")
-	if code != 0 || !strings.Contains(out, "at-rest, live: blue") || !strings.Contains(out, "demoapp-blue") || !strings.Contains(out, "100") {
-		t.Fatalf("status after v1: exit %d\n%s", code, out)
-	}
+	return out
+}
 
-	code, out, errOut = b.run("deploy", "demoapp", "v2", "-no-wait")
-	if code != 0 || !strings.Contains(out, "started arn:aws:states:") {
-		t.Fatalf("deploy -no-wait: exit %d\n%s%s", code, out, errOut)
-	}
-	arn := strings.TrimSpace(strings.TrimPrefix(out, "started "))
+// waitFor polls until cond holds, failing the test after a minute.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(time.Minute)
-	for {
-		_, out, _ = b.run("status", "demoapp")
-		if strings.Contains(out, "approval waiting at 30%") {
-			break
-		}
+	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("no approval gate in the status:\n%s", out)
+			t.Fatalf("timed out waiting until %s", what)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
-	if !strings.Contains(out, "moving") {
-		t.Errorf("status at the gate does not say moving:\n%s", out)
-	}
-	if code, out, errOut = b.run("approve", "demoapp", "-reason", "looks good"); code != 0 {
-		t.Fatalf("approve: exit %d\n%s%s", code, out, errOut)
-	}
-	if code, out, errOut = b.run("watch", arn); code != 0 || !strings.Contains(out, "SUCCEEDED") {
-		t.Fatalf("watch: exit %d\n%s%s", code, out, errOut)
-	}
-	if code, _, errOut = b.run("approve", "demoapp"); code != 1 || !strings.Contains(errOut, "no approval is waiting") {
-		t.Errorf("approve with no gate: exit %d, %s", code, errOut)
-	}
+}
 
-	code, out, errOut = b.run("rollback", "demoapp")
-	if code != 0 || !strings.Contains(out, "RolledBackToIdle") {
-		t.Fatalf("rollback: exit %d\n%s%s", code, out, errOut)
-	}
-	if _, out, _ = b.run("status", "demoapp"); !strings.Contains(out, "live: blue") {
-		t.Errorf("status after the rollback:\n%s", out)
-	}
-
-	code, out, _ = b.run("deploy", "demoapp", "v3-broken")
-	if code != 1 || !strings.Contains(out, "FAILED") || !strings.Contains(out, "HealthCheckError") {
-		t.Errorf("a failing deployment: exit %d\n%s", code, out)
-	}
+// atGate waits until an app's deployment waits at an approval gate.
+func (b bg) atGate(app string) {
+	b.t.Helper()
+	waitFor(b.t, app+" waits at an approval gate", func() bool {
+		l, err := b.d.Operator.Lock(context.Background(), app)
+		return err == nil && l != nil && l.Approval != nil
+	})
 }
 
 func TestUsageAndValidate(t *testing.T) {
 	b := bg{t: t, env: map[string]string{}}
-	for _, args := range [][]string{{}, {"nope"}, {"deploy", "demoapp"}, {"status"}, {"approve", "a", "b"}} {
-		if code, _, _ := b.run(args...); code != 2 {
-			t.Errorf("bluegreen %v: exit %d, want 2", args, code)
+	for _, args := range [][]string{{}, {"nope"}, {"deploy", "demoapp"}, {"status"}, {"approve", "a", "b"}, {"status", "demoapp", "-nope"},
+		{"status", "demoapp", "-o", "yaml"}, {"history", "demoapp", "-n", "0"}, {"repair", "demoapp", "-live", "red"}} {
+		code, out, errOut := b.run(args...)
+		if code != 2 || out != "" && len(args) > 0 || !strings.Contains(errOut, "--help") {
+			t.Errorf("bluegreen %v: exit %d, want 2 and a usage error on stderr\n%s%s", args, code, out, errOut)
+		}
+	}
+	// Help per command, and shell completion.
+	for _, args := range [][]string{{"--help"}, {"help", "status"}, {"promote", "--help"}, {"completion", "bash"}, {"completion", "zsh"}} {
+		if code, out, errOut := b.run(args...); code != 0 || out == "" {
+			t.Errorf("bluegreen %v: exit %d\n%s%s", args, code, out, errOut)
 		}
 	}
 	files, err := filepath.Glob("../../events/input/*.json")

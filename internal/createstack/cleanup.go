@@ -38,11 +38,7 @@ func (h *Handler) cleanup(ctx context.Context, req *deploy.Request, log *slog.Lo
 		log.Info("stack deleted", "stack", r.App().StackName(id))
 	}
 	s.Finish(deploy.ResultDeployed)
-	what := "live"
-	if c := s.Plan.Candidate(); c != nil {
-		what = fmt.Sprintf("live on %s stack %s", c.Color, c.Stack)
-	}
-	s.Notice = s.Describe(what + warned(s.Warnings))
+	s.Notice = s.DeployedNotice(warned(s.Warnings))
 	return s, nil
 }
 
@@ -51,9 +47,8 @@ func (h *Handler) cleanup(ctx context.Context, req *deploy.Request, log *slog.Lo
 func (h *Handler) discard(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
 	s := req.State
 	s.Finish(deploy.ResultRolledBack)
-	reason := s.Reason()
 	if s.Plan == nil || s.Plan.New == nil {
-		s.Notice = s.Describe("rolled back: " + reason)
+		s.Notice = s.RollbackNotice("")
 		return s, nil
 	}
 	n := s.Plan.New
@@ -70,7 +65,7 @@ func (h *Handler) discard(ctx context.Context, req *deploy.Request, log *slog.Lo
 		}
 		log.Info("failed stack deleted", "stack", n.Stack)
 	}
-	s.Notice = s.Describe("rolled back: " + reason + warned(s.Warnings))
+	s.Notice = s.RollbackNotice(warned(s.Warnings))
 	return s, nil
 }
 

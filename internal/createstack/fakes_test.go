@@ -50,6 +50,7 @@ type item = map[string]ddbtypes.AttributeValue
 // fakeStack is one CloudFormation stack.
 type fakeStack struct {
 	id, status, reason, execution string
+	version                       string           // the version tag
 	endpoint                      *stacks.Endpoint // nil: the endpoint output is missing
 	created                       time.Time
 }
@@ -141,7 +142,7 @@ func (f *stackFake) List(_ context.Context, app string) ([]stacks.Summary, error
 		if !ok || s.status == "DELETE_COMPLETE" {
 			continue
 		}
-		out = append(out, stacks.Summary{Name: name, StackID: id, ARN: s.id, Status: s.status, Phase: stacks.PhaseOf(s.status), Execution: s.execution, Created: s.created})
+		out = append(out, stacks.Summary{Name: name, StackID: id, ARN: s.id, Status: s.status, Phase: stacks.PhaseOf(s.status), Execution: s.execution, Version: s.version, Created: s.created})
 	}
 	slices.SortFunc(out, func(a, b stacks.Summary) int { return a.Created.Compare(b.Created) })
 	return out, nil

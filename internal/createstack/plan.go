@@ -55,6 +55,7 @@ func (h *Handler) plan(ctx context.Context, req *deploy.Request, log *slog.Logge
 	if err != nil {
 		return s, err
 	}
+	versions(p, list, s.Input.Version)
 	s.Plan, s.PlanJSON = p, p.Encode()
 	s.Step = &deploy.Step{Index: -1, More: p.Live != nil && p.New != nil && len(s.Config.Strategy.Steps) > 0}
 	// The plan, with the records as they were, goes in the lock item before any write: a reconcile of this run
@@ -256,6 +257,22 @@ func managed(app records.App, rs []records.Record) []records.Record {
 		}
 	}
 	return out
+}
+
+// versions gives the plan's slots the versions their stacks serve (their version tag), for notifications and the
+// CLI; the new stack serves the input's version.
+func versions(p *deploy.Plan, list []stacks.Summary, version string) {
+	for _, sl := range []*deploy.Slot{p.Live, p.Retire, p.Target} {
+		if sl == nil {
+			continue
+		}
+		if i := slices.IndexFunc(list, func(x stacks.Summary) bool { return x.StackID == sl.StackID }); i >= 0 {
+			sl.Version = list[i].Version
+		}
+	}
+	if p.New != nil {
+		p.New.Version = version
+	}
 }
 
 func slot(app records.App, c records.Color, id string) *deploy.Slot {

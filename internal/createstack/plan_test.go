@@ -32,14 +32,15 @@ func managedOf(rs []records.Record) []records.Record {
 func TestPlanDeploy(t *testing.T) {
 	legacy := records.Record{Name: "demoapp.example.com", Type: "A", TTL: 300, Values: []string{"192.0.2.10"}}
 	tests := []struct {
-		name    string
-		records []records.Record
-		stacks  []string // existing stack ids
-		cfg     func(*deploy.Config)
-		want    func(p *deploy.Plan, newID string) // fills the expected plan
-		more    bool
-		wantErr string
-		detail  string // in the error's message
+		name     string
+		records  []records.Record
+		stacks   []string          // existing stack ids
+		versions map[string]string // the stacks' version tags, by id
+		cfg      func(*deploy.Config)
+		want     func(p *deploy.Plan, newID string) // fills the expected plan
+		more     bool
+		wantErr  string
+		detail   string // in the error's message
 	}{
 		{
 			name: "first release goes into blue",
@@ -52,8 +53,10 @@ func TestPlanDeploy(t *testing.T) {
 		{
 			name:    "later release retires the idle stack and deletes kept ones",
 			records: append(liveIn(records.Green, liveID, idleID), endpointRec(keptID)), stacks: []string{idleID, keptID, liveID}, more: true,
+			versions: map[string]string{liveID: "v1", idleID: "v0"},
 			want: func(p *deploy.Plan, id string) {
 				p.Live, p.New, p.Retire, p.Kept = slot(records.Green, liveID), slot(records.Blue, id), slot(records.Blue, idleID), []string{keptID}
+				p.Live.Version, p.Retire.Version = "v1", "v0" // their stacks' version tags
 			},
 		},
 		{
@@ -125,7 +128,7 @@ func TestPlanDeploy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := setup(t, tt.records...)
 			for _, id := range tt.stacks {
-				e.stacks.add(id, "CREATE_COMPLETE")
+				e.stacks.add(id, "CREATE_COMPLETE").version = tt.versions[id]
 			}
 			got, err := e.call("plan", prepared(tt.cfg))
 			if e.changes() != 0 || len(e.stacks.specs) != 0 {
@@ -144,6 +147,7 @@ func TestPlanDeploy(t *testing.T) {
 			newID := records.NewStackID(me, func(id string) bool { return slices.Contains(taken, id) })
 			want := &deploy.Plan{Action: deploy.ActionDeploy, Before: managedOf(tt.records)}
 			tt.want(want, newID)
+			want.New.Version = "v2" // the input's
 			if diff := cmp.Diff(got.Plan, want); diff != "" {
 				t.Errorf("plan (-got +want):\n%s", diff)
 			}

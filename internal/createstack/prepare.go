@@ -77,6 +77,7 @@ func (h *Handler) prepare(ctx context.Context, req *deploy.Request, log *slog.Lo
 		s.Warn("app %s has no CloudFormation service role: its stacks are created with the deployer's own rights", app)
 		log.Warn("no CloudFormation service role", "app", app)
 	}
+	s.Title = s.Label()
 	s.Notice = s.Describe("started")
 	log.Info("prepared", "app", app, "action", s.Input.Action, "host", a.HostName(), "zone", zone)
 	return s, nil

@@ -260,7 +260,7 @@ func TestDelete(t *testing.T) {
 			if tt.wantWarning != "" && (len(got.Warnings) != 1 || !strings.Contains(got.Warnings[0], tt.wantWarning)) {
 				t.Errorf("warnings = %q, want %q", got.Warnings, tt.wantWarning)
 			}
-			if got.Result != tt.wantResult || !strings.Contains(got.Notice, "rolled back: HealthCheckError: stack demoapp-123456 failed its health check") {
+			if got.Result != tt.wantResult || !strings.Contains(got.Notice, "rolled back before any traffic: HealthCheckError: stack demoapp-123456 failed its health check") {
 				t.Errorf("result %q, notice %q", got.Result, got.Notice)
 			}
 		})

@@ -74,6 +74,9 @@ type State struct {
 	DrainSeconds int `json:"drainSeconds"`
 	// Notice is a one-line summary for the deployment notification (SNS).
 	Notice string `json:"notice,omitempty"`
+	// Title names the run for the state machine's own notifications (a refusal, a held lock): "<app> <version>
+	// (<action>)", set by prepare (see Title).
+	Title string `json:"title,omitempty"`
 	// Lock says how this run got the app's lock when another run held it, and what that run had recorded.
 	Lock *LockInfo `json:"lock,omitempty"`
 	// Approval is the operator's decision at an approval gate (set by the state machine from SendTaskSuccess).
@@ -93,19 +96,6 @@ type State struct {
 // Warn adds a warning, cut to MaxWarning bytes.
 func (s *State) Warn(format string, args ...any) {
 	s.Warnings = append(s.Warnings, cut(fmt.Sprintf(format, args...), MaxWarning))
-}
-
-// Describe is a one-line summary of the run for notifications: "<app> <version> (<action>): <what>", cut to
-// MaxNotice bytes.
-func (s *State) Describe(what string) string {
-	app := s.Input.App
-	if s.App != nil {
-		app = s.App.Name
-	}
-	if s.Input.Version != "" {
-		app += " " + s.Input.Version
-	}
-	return cut(fmt.Sprintf("%s (%s): %s", app, s.Input.ActionOrDefault(), what), MaxNotice)
 }
 
 // The results a run ends with (State.Result).
@@ -220,6 +210,8 @@ type Slot struct {
 	StackID string        `json:"stackId"`
 	// Stack is the CloudFormation stack name, <app>-<stackId>.
 	Stack string `json:"stack"`
+	// Version is the release the stack serves (its version tag), when known.
+	Version string `json:"version,omitempty"`
 }
 
 // Progress is how far a run got, recorded in the lock item after each step.

@@ -93,5 +93,5 @@ func TestApprovalGates(t *testing.T) {
 
 // approvalNotice reports whether a notification announces the gate at 10 %, saying how to answer it.
 func approvalNotice(m string) bool {
-	return strings.Contains(m, "approval waiting at 10%") && strings.Contains(m, "bluegreen approve demoapp")
+	return strings.Contains(m, "approval waiting at 10%") && strings.Contains(m, "bluegreen promote demoapp") && strings.Contains(m, "bluegreen abort demoapp")
 }

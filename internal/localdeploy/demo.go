@@ -6,13 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/internal/cli"
 	"github.com/bluegreen-aws/bluegreen/internal/functions"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws"
-	"github.com/bluegreen-aws/bluegreen/internal/operator"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 )
 
@@ -28,7 +28,9 @@ type DemoOptions struct {
 
 // Demo runs the whole flow on a local AWS it starts and stops: the real bootstraps under aws-lambda-rie, the real
 // state machine in moto's interpreter; a first release, a weighted blue → green release and a failing release that
-// rolls back, printing the DNS records at each stage. It returns an error when a stage ends other than expected.
+// rolls back, each started and watched with the operator's command line (internal/cli) as an operator would type it,
+// then the app's status (the records once) and its history. It returns an error when a stage ends other than
+// expected.
 func Demo(ctx context.Context, w io.Writer, o DemoOptions) (err error) {
 	say := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	bootstraps := filepath.Join(o.WorkDir, "host")
@@ -72,71 +74,43 @@ func Demo(ctx context.Context, w io.Writer, o DemoOptions) (err error) {
 	}
 	say("   state machine %s, hosted zone example.com (%s), app demoapp at demoapp.example.com", d.StateMachine, zoneID)
 
-	stage := func(title string, in deploy.Input, want string, during func(operator.Step)) error {
+	env := map[string]string{"BLUEGREEN_STATE_MACHINE_ARN": d.StateMachine, "BLUEGREEN_LOCK_TABLE": LockTable, "USER": "demo"}
+	// bluegreen runs the operator's command line as an operator would type it, and checks its exit status.
+	bluegreen := func(want int, args ...string) error {
+		say("$ bluegreen %s", strings.Join(args, " "))
+		code := cli.Run(ctx, args, cli.Env{Stdout: w, Stderr: w, Getenv: func(k string) string { return env[k] }, AWS: a.Config, Poll: 200 * time.Millisecond})
+		if code != want {
+			return fmt.Errorf("bluegreen %s: exit status %d, want %d", strings.Join(args, " "), code, want)
+		}
+		return nil
+	}
+	stage := func(title string, live records.Color, cmds ...[]string) error {
 		say("\n== %s", title)
-		_, r, err := d.Run(ctx, in, func(s operator.Step) {
-			line := "   → " + s.Name
-			if s.Failed {
-				line += fmt.Sprintf("  (%s: %s)", s.Error, deploy.CauseMessage(s.Cause))
+		for _, c := range cmds {
+			want := 0
+			if slices.Contains(c, "v3-broken") {
+				want = cli.ExitFailed // a rolled-back release is a failed one
 			}
-			say("%s", line)
-			if during != nil {
-				during(s)
+			if err := bluegreen(want, c...); err != nil {
+				return err
 			}
-		})
-		if err != nil {
-			return err
 		}
-		say("   execution %s", r.Status)
-		if r.Status != want {
-			return fmt.Errorf("%s: the execution ended %s (%s: %s), want %s", title, r.Status, r.Error, deploy.CauseMessage(r.Cause), want)
-		}
-		if r.Status == "FAILED" {
-			say("   rolled back: %s: %s", r.Error, deploy.CauseMessage(r.Cause))
-		}
-		return printRecords(ctx, w, d)
+		return expect(ctx, d, live)
 	}
-	steps := func(s operator.Step) {
-		// Entered once the stack is published, and once each step's shift is INSYNC.
-		if s.Name == "PreTrafficHealth" || s.Name == "Bake" {
-			say("")
-			_ = printRecords(ctx, w, d)
-			say("")
-		}
-	}
-	if err := stage("first release: demoapp v1 (empty zone → blue live)", deploy.Input{App: "demoapp", Version: "v1", Artifact: "s3://artifacts/demoapp/v1.zip"}, "SUCCEEDED", nil); err != nil {
+	if err := stage("first release: demoapp v1 (empty zone → blue live)", records.Blue,
+		[]string{"deploy", "demoapp", "v1", "--artifact", "s3://artifacts/demoapp/v1.zip"}, []string{"status", "demoapp"}); err != nil {
 		return err
 	}
-	if err := expect(ctx, d, records.Blue); err != nil {
+	if err := stage("weighted release: demoapp v2 (blue → green: 10 %, 30 %, 60 %, switch)", records.Green,
+		[]string{"deploy", "demoapp", "v2", "--artifact", "s3://artifacts/demoapp/v2.zip"}, []string{"status", "demoapp", "-o", "wide"}); err != nil {
 		return err
 	}
-	if err := stage("weighted release: demoapp v2 (blue → green: 10 %, 30 %, 60 %, switch)", deploy.Input{App: "demoapp", Version: "v2", Artifact: "s3://artifacts/demoapp/v2.zip"}, "SUCCEEDED", steps); err != nil {
-		return err
-	}
-	if err := expect(ctx, d, records.Green); err != nil {
-		return err
-	}
-	if err := stage("failing release: demoapp v3-broken (health check fails → rollback, green stays live)", deploy.Input{App: "demoapp", Version: "v3-broken", Artifact: "s3://artifacts/demoapp/v3-broken.zip"}, "FAILED", nil); err != nil {
-		return err
-	}
-	if err := expect(ctx, d, records.Green); err != nil {
+	if err := stage("failing release: demoapp v3-broken (health check fails → rollback, green stays live)", records.Green,
+		[]string{"deploy", "demoapp", "v3-broken", "--artifact", "s3://artifacts/demoapp/v3-broken.zip"}, []string{"status", "demoapp"},
+		[]string{"history", "demoapp"}); err != nil {
 		return err
 	}
 	say("\n== done: v1 went live, v2 replaced it through weighted steps, v3-broken was rolled back; v2 is live")
-	return nil
-}
-
-// printRecords prints demoapp's status and records.
-func printRecords(ctx context.Context, w io.Writer, d *Deployer) error {
-	s, err := d.Status(ctx, "demoapp")
-	if err != nil {
-		return err
-	}
-	var b strings.Builder
-	s.Print(&b)
-	for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
-		fmt.Fprintln(w, "   "+line)
-	}
 	return nil
 }
 

@@ -1,7 +1,7 @@
 // Package operator is what an operator does with the deployer, for the CLI and the demo: start a deployment, a
-// rollback or a reconcile (the input validated before StartExecution), follow an execution's path, read an app's
-// status (its records as a table, the state the records say, the lock, a pending approval, stacks no slot names),
-// and answer an approval gate.
+// rollback or a reconcile (the input validated before StartExecution), follow an execution as it runs (Follower),
+// list an app's past executions (History), read an app's status (the state its records say, the traffic, the
+// stacks and their versions, the lock, a pending approval, stacks no slot names), and answer an approval gate.
 package operator
 
 import (
@@ -30,6 +30,7 @@ type sfnAPI interface {
 	StartExecution(ctx context.Context, params *sfn.StartExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
 	DescribeExecution(ctx context.Context, params *sfn.DescribeExecutionInput, optFns ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
 	GetExecutionHistory(ctx context.Context, params *sfn.GetExecutionHistoryInput, optFns ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error)
+	ListExecutions(ctx context.Context, params *sfn.ListExecutionsInput, optFns ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error)
 	SendTaskSuccess(ctx context.Context, params *sfn.SendTaskSuccessInput, optFns ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
 }
 
@@ -58,29 +59,58 @@ type Operator struct {
 	ConfigPrefix string
 	// Warn, when set, hears what a check could not do (the stored configuration unreadable here, say).
 	Warn func(string)
+	// Now is the clock executions are named by (nil: time.Now).
+	Now func() time.Time
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 
-// ExecutionName is a readable, unique execution name for an input: app, action, version and the time.
+// maxName is the longest execution name Step Functions accepts.
+const maxName = 80
+
+// ExecutionName is a readable, unique execution name for an input: app, action, version and the time. It begins
+// with the app's name and a hyphen (History finds an app's executions by that prefix; app names have no hyphen), so
+// a long version is shortened, never the app or the time.
 func ExecutionName(in deploy.Input, now time.Time) string {
 	app := in.App
 	if app == "" {
 		app = "app"
 	}
-	parts := []string{app, string(in.ActionOrDefault()), in.Version, now.UTC().Format("20060102T150405.000")}
-	name := strings.Join(slices.DeleteFunc(parts, func(p string) bool { return p == "" }), "-")
-	name = strings.Trim(unsafeName.ReplaceAllString(name, "-"), "-")
-	if len(name) > 80 {
-		name = name[len(name)-80:]
+	safe := func(s string) string { return strings.Trim(unsafeName.ReplaceAllString(s, "-"), "-") }
+	head := safe(app) + "-" + string(in.ActionOrDefault()) + "-"
+	tail := now.UTC().Format("20060102T150405.000")
+	tail = safe(tail)
+	version := safe(in.Version)
+	if room := maxName - len(head) - len(tail) - 1; len(version) > room {
+		version = strings.TrimRight(version[:max(room, 0)], "-")
 	}
-	return name
+	parts := []string{strings.TrimSuffix(head, "-"), version, tail}
+	return strings.Join(slices.DeleteFunc(parts, func(p string) bool { return p == "" }), "-")
+}
+
+// ExecutionARN is the ARN of an execution of the operator's state machine named by its ARN or its name.
+func (o *Operator) ExecutionARN(ref string) string {
+	if strings.HasPrefix(ref, "arn:") {
+		return ref
+	}
+	return strings.Replace(o.StateMachine, ":stateMachine:", ":execution:", 1) + ":" + ref
 }
 
 // Start validates an execution input and starts it under ExecutionName, so the console lists runs readably. A
-// malformed input never reaches StartExecution.
+// malformed input never reaches StartExecution. A reconcile, whose input need not name its app, is named after the
+// app of the execution it reconciles, so that the app's history lists it.
 func (o *Operator) Start(ctx context.Context, in deploy.Input) (string, error) {
-	return o.StartNamed(ctx, ExecutionName(in, time.Now()), in)
+	named := in
+	if named.App == "" && named.Action == deploy.ActionReconcile {
+		if r, err := o.Execution(ctx, in.Execution); err == nil && r.Input != nil {
+			named.App = r.Input.App
+		}
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	return o.StartNamed(ctx, ExecutionName(named, now()), in)
 }
 
 // StartNamed is Start with the execution's name given.
@@ -114,16 +144,24 @@ type Step struct {
 
 // Result is where an execution stands.
 type Result struct {
-	Status string // RUNNING, SUCCEEDED, FAILED, ABORTED, TIMED_OUT
-	Error  string
-	Cause  string
-	Output *deploy.State
-	Path   []Step
+	ARN, Name string
+	Status    string // RUNNING, SUCCEEDED, FAILED, ABORTED, TIMED_OUT
+	Error     string
+	Cause     string
+	// Input is the execution's input as Prepare reads it (a trigger's event made into version, artifact and
+	// source); nil when it does not decode.
+	Input            *deploy.Input
+	Output           *deploy.State
+	Started, Stopped time.Time // Stopped is zero while it runs
+	Path             []Step
 }
+
+// Running reports whether the execution is still running.
+func (r Result) Running() bool { return r.Status == string(sfntypes.ExecutionStatusRunning) }
 
 // Describe returns an execution's status and output, and its path (every state entered, in order).
 func (o *Operator) Describe(ctx context.Context, arn string) (Result, error) {
-	r, err := o.status(ctx, arn)
+	r, err := o.Execution(ctx, arn)
 	if err != nil {
 		return r, err
 	}
@@ -131,13 +169,23 @@ func (o *Operator) Describe(ctx context.Context, arn string) (Result, error) {
 	return r, err
 }
 
-// status returns an execution's status and output, without its path (one call, however long its history).
-func (o *Operator) status(ctx context.Context, arn string) (Result, error) {
+// Execution returns an execution's status, input and output, without its path: one DescribeExecution, however
+// long its history.
+func (o *Operator) Execution(ctx context.Context, arn string) (Result, error) {
 	d, err := o.SFN.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
 	if err != nil {
 		return Result{}, fmt.Errorf("describe %s: %w", arn, err)
 	}
-	r := Result{Status: string(d.Status), Error: aws.ToString(d.Error), Cause: aws.ToString(d.Cause)}
+	r := Result{
+		ARN: aws.ToString(d.ExecutionArn), Name: aws.ToString(d.Name), Status: string(d.Status),
+		Error: aws.ToString(d.Error), Cause: aws.ToString(d.Cause), Started: aws.ToTime(d.StartDate), Stopped: aws.ToTime(d.StopDate),
+	}
+	if r.ARN == "" {
+		r.ARN = arn
+	}
+	if d.Input != nil {
+		r.Input = inputOf([]byte(*d.Input))
+	}
 	if d.Output != nil {
 		var s deploy.State
 		if json.Unmarshal([]byte(*d.Output), &s) == nil {
@@ -145,6 +193,19 @@ func (o *Operator) status(ctx context.Context, arn string) (Result, error) {
 		}
 	}
 	return r, nil
+}
+
+// inputOf reads an execution's input as Prepare does, or, when Prepare would refuse it, as plain JSON (an operator
+// still wants to see what a refused run was given); nil when it is not JSON of an input.
+func inputOf(raw []byte) *deploy.Input {
+	if in, err := deploy.CheckInput(raw); err == nil {
+		return &in
+	}
+	var in deploy.Input
+	if json.Unmarshal(raw, &in) != nil {
+		return nil
+	}
+	return &in
 }
 
 // Path returns the states an execution entered, in order, marking the tasks that failed.
@@ -186,11 +247,11 @@ func Names(path []Step) []string {
 func (o *Operator) Wait(ctx context.Context, arn string, every time.Duration, progress func(Step)) (Result, error) {
 	seen := 0
 	for {
-		r, err := o.status(ctx, arn)
+		r, err := o.Execution(ctx, arn)
 		if err != nil {
 			return r, err
 		}
-		done := r.Status != string(sfntypes.ExecutionStatusRunning)
+		done := !r.Running()
 		if progress != nil || done {
 			if r.Path, err = o.Path(ctx, arn); err != nil {
 				return r, err

@@ -12,8 +12,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/google/go-cmp/cmp"
@@ -25,34 +23,6 @@ import (
 )
 
 const stateMachine = "arn:aws:states:us-east-1:123456789012:stateMachine:bluegreen"
-
-// stepFunctions records StartExecution and SendTaskSuccess; a token in expired is timed out.
-type stepFunctions struct {
-	started []*sfn.StartExecutionInput
-	sent    []*sfn.SendTaskSuccessInput
-	expired map[string]bool
-}
-
-func (f *stepFunctions) StartExecution(_ context.Context, in *sfn.StartExecutionInput, _ ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
-	f.started = append(f.started, in)
-	return &sfn.StartExecutionOutput{ExecutionArn: aws.String("arn:aws:states:us-east-1:123456789012:execution:bluegreen:" + aws.ToString(in.Name))}, nil
-}
-
-func (f *stepFunctions) DescribeExecution(context.Context, *sfn.DescribeExecutionInput, ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
-	return nil, &sfntypes.ExecutionDoesNotExist{Message: aws.String("no execution")}
-}
-
-func (f *stepFunctions) GetExecutionHistory(context.Context, *sfn.GetExecutionHistoryInput, ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error) {
-	return &sfn.GetExecutionHistoryOutput{}, nil
-}
-
-func (f *stepFunctions) SendTaskSuccess(_ context.Context, in *sfn.SendTaskSuccessInput, _ ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
-	if f.expired[aws.ToString(in.TaskToken)] {
-		return nil, &sfntypes.TaskTimedOut{Message: aws.String("Task Timed Out")}
-	}
-	f.sent = append(f.sent, in)
-	return &sfn.SendTaskSuccessOutput{}, nil
-}
 
 // locks are lock items by app, stored in the shared lock-table fake by newOperator.
 type locks map[string]map[string]ddbtypes.AttributeValue
@@ -68,7 +38,7 @@ func (p params) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...
 }
 
 func newOperator(l locks) (*operator.Operator, *stepFunctions) {
-	f := &stepFunctions{expired: map[string]bool{"old-token": true}}
+	f := newStepFunctions()
 	table := applocktest.New("bluegreen-locks")
 	for app, it := range l {
 		it = maps.Clone(it)
@@ -90,12 +60,18 @@ func TestExecutionName(t *testing.T) {
 		{deploy.Input{App: "demoapp", Version: "2026.11.25+build/7"}, "demoapp-deploy-2026-11-25-build-7-20261125T101500-123"},
 		{deploy.Input{Action: deploy.ActionReconcile}, "app-reconcile-20261125T101500-123"},
 		{deploy.Input{Action: deploy.ActionRollback, App: "demoapp"}, "demoapp-rollback-20261125T101500-123"},
-		{deploy.Input{App: "demoapp", Version: strings.Repeat("v", 120)}, ""},
+		{deploy.Input{App: "demoapp", Version: strings.Repeat("v", 120)}, "demoapp-deploy-" + strings.Repeat("v", 45) + "-20261125T101500-123"},
+		{deploy.Input{App: strings.Repeat("a", 24), Version: strings.Repeat("-", 60)}, strings.Repeat("a", 24) + "-deploy-20261125T101500-123"},
 	}
 	for _, tt := range tests {
 		got := operator.ExecutionName(tt.in, at)
-		if !safe.MatchString(got) || (tt.want != "" && got != tt.want) || !strings.HasSuffix(got, "20261125T101500-123") {
-			t.Errorf("ExecutionName(%+v) = %q, want %q: at most 80 letters, digits, - and _, ending in the time", tt.in, got, tt.want)
+		app := tt.in.App
+		if app == "" {
+			app = "app"
+		}
+		// The name begins with the app and a hyphen (the app's history finds it by that) and ends in the time.
+		if !safe.MatchString(got) || got != tt.want || !strings.HasPrefix(got, app+"-") || !strings.HasSuffix(got, "20261125T101500-123") {
+			t.Errorf("ExecutionName(%+v) = %q, want %q: at most 80 letters, digits, - and _, from the app's name to the time", tt.in, got, tt.want)
 		}
 	}
 }

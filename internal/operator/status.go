@@ -2,11 +2,7 @@ package operator
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"strconv"
-	"strings"
-	"text/tabwriter"
+	"slices"
 
 	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
@@ -23,9 +19,12 @@ var _ stackLister = (*stacks.Manager)(nil)
 
 // Status is an app's status as an operator sees it.
 type Status struct {
-	App    records.App
-	State  records.State
+	App   records.App
+	State records.State
+	// Lock is the app's lock item, nil when unlocked; Holder the execution holding it (its status says whether it
+	// still runs).
 	Lock   *applock.Item
+	Holder *Result
 	Stacks []stacks.Summary
 	// Unslotted are stacks no slot names: kept failed stacks and leftovers the next clean-up deletes (and, while a
 	// deployment runs, its new stack before it is published).
@@ -51,11 +50,13 @@ func (o *Operator) Status(ctx context.Context, app string, zones traffic.Zones, 
 	if err != nil {
 		return Status{}, err
 	}
-	running := false
+	var holder *Result
 	if l != nil {
-		d, err := o.status(ctx, l.Execution)
-		running = err == nil && d.Status == "RUNNING"
+		if d, err := o.Execution(ctx, l.Execution); err == nil {
+			holder = &d
+		}
 	}
+	running := holder != nil && holder.Running()
 	list, err := sl.List(ctx, app)
 	if err != nil {
 		return Status{}, err
@@ -70,59 +71,47 @@ func (o *Operator) Status(ctx context.Context, app string, zones traffic.Zones, 
 	}
 	st := records.Read(a, listed.Records, records.Facts{OtherRunning: running, Stacks: ids})
 	return Status{
-		App: a, State: st, Lock: l, Stacks: list,
+		App: a, State: st, Lock: l, Holder: holder, Stacks: list,
 		Unslotted: stacks.Unslotted(list, st.Slots[records.Blue], st.Slots[records.Green]),
 	}, nil
 }
 
-// Print writes the status: the phase, the live stack, the lock and any approval waiting, the records table and the
-// problems.
-func (s Status) Print(w io.Writer) {
-	live := "none"
-	if s.State.ActiveColor.Valid() {
-		live = fmt.Sprintf("%s stack %s (%s)", s.State.ActiveColor, s.State.Active, s.App.StackName(s.State.Active))
+// Live is the color holding the traffic: the one whose weighted record has the larger weight (while a deployment
+// shifts, the one with most of it). It is "" when no color holds more than the other (no weighted records, or
+// equal weights) — stack.active may say otherwise; the state's problems then say why.
+func (s Status) Live() records.Color {
+	b, g := s.State.Weight(records.Blue), s.State.Weight(records.Green)
+	switch {
+	case b > g:
+		return records.Blue
+	case g > b:
+		return records.Green
 	}
-	fmt.Fprintf(w, "app %s at %s: %s, live: %s\n", s.App.Name, s.App.HostName(), s.State.Phase, live)
-	if s.Lock != nil {
-		fmt.Fprintf(w, "locked by %s (%s, progress %s)\n", s.Lock.Execution, s.Lock.Action, s.Lock.Progress)
-		if g := s.Lock.Approval; g != nil {
-			fmt.Fprintf(w, "approval waiting at %d%%: %s\n", g.Step, g.Verdict)
-		}
-	}
-	rs := s.State.Records
-	if f := s.State.Fence; f != nil {
-		rs = append(append([]records.Record{}, rs...), *f)
-	}
-	PrintRecords(w, rs)
-	for _, u := range s.Unslotted {
-		fmt.Fprintf(w, "stack %s (%s) is in no slot: the next deployment's clean-up deletes it\n", u.Name, u.Status)
-	}
-	for _, p := range s.State.Problems {
-		fmt.Fprintf(w, "problem: %s\n", p)
-	}
+	return ""
 }
 
-// PrintRecords writes records as a table: name, type, SetIdentifier, weight, value.
-func PrintRecords(w io.Writer, rs []records.Record) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tTYPE\tSET-ID\tWEIGHT\tVALUE")
-	if len(rs) == 0 {
-		fmt.Fprintln(tw, "(no records)\t\t\t\t")
+// Share is a color's share of the traffic, in percent of the weights (0 when no color has any weight).
+func (s Status) Share(c records.Color) int {
+	total := s.State.Weight(records.Blue) + s.State.Weight(records.Green)
+	if total == 0 {
+		return 0
 	}
-	for _, r := range rs {
-		weight := "-"
-		if r.Weight != nil {
-			weight = strconv.FormatInt(*r.Weight, 10)
-		}
-		value := strings.Join(r.Values, " ")
-		if r.Alias != nil {
-			value = "alias " + r.Alias.DNSName
-		}
-		set := r.SetIdentifier
-		if set == "" {
-			set = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Type, set, weight, value)
+	return int((s.State.Weight(c)*100 + total/2) / total)
+}
+
+// Stack returns the app's stack with the id, nil when it is not among the app's stacks.
+func (s Status) Stack(id string) *stacks.Summary {
+	i := slices.IndexFunc(s.Stacks, func(x stacks.Summary) bool { return x.StackID == id })
+	if i < 0 {
+		return nil
 	}
-	tw.Flush()
+	return &s.Stacks[i]
+}
+
+// Running reports whether a running execution holds the app's lock.
+func (s Status) Running() bool { return s.Holder != nil && s.Holder.Running() }
+
+// Settled reports whether the app is at rest (or has no release yet) and unlocked: nothing is under way.
+func (s Status) Settled() bool {
+	return s.Lock == nil && (s.State.Phase == records.PhaseAtRest || s.State.Phase == records.PhaseEmpty)
 }

@@ -81,7 +81,8 @@ func (h *Handler) restore(ctx context.Context, req *deploy.Request, log *slog.Lo
 		s.Notice = s.Describe("restored the records of " + s.Reconcile.Execution)
 	} else {
 		s.Failure = deploy.FailureOf(s.Error)
-		s.Notice = s.Describe("rolled back: " + s.Reason())
+		s.Failure.Cause = s.RollbackCause(s.Failure.Cause)
+		s.Notice = s.RollbackNotice("")
 	}
 	log.Info("records restored", "changes", len(b.Changes), "pending", s.Change.Pending, "drainSeconds", s.DrainSeconds)
 	return s, nil
@@ -123,7 +124,7 @@ func (h *Handler) manual(ctx context.Context, req *deploy.Request, log *slog.Log
 		return s, err
 	}
 	s.Result = deploy.ResultRolledBack
-	s.Notice = s.Describe(fmt.Sprintf("%s stack %s is live again", t.Color, t.Stack))
+	s.Notice = s.ManualRollbackNotice()
 	log.Info("rolled back to the idle stack", "pending", s.Change.Pending)
 	return s, nil
 }

@@ -134,8 +134,7 @@ func (h *Handler) announce(ctx context.Context, s *deploy.State, summary string,
 		return
 	}
 	app := s.App.Name
-	msg := s.Describe(fmt.Sprintf("approval waiting at %d%% (%s). Answer with `bluegreen approve %s` (-full to skip the remaining steps) or `bluegreen abort %s` within %d s, or the deployment rolls back.",
-		s.Step.Percent, summary, app, app, s.Config.Strategy.ApprovalTimeoutSeconds))
+	msg := s.ApprovalNotice(summary)
 	_, err := h.notify.Publish(ctx, &sns.PublishInput{
 		TopicArn: aws.String(h.topic),
 		Subject:  aws.String("bluegreen: approval waiting"),
