@@ -23,6 +23,21 @@ func TestCommittedDefinitionIsTheBuildersOutput(t *testing.T) {
 	}
 }
 
+// The committed sweeper is the builder's output too.
+func TestCommittedSweeperIsTheBuildersOutput(t *testing.T) {
+	m, err := statemachine.Sweeper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != statemachine.SweepDefinition {
+		t.Errorf("sweep.asl.json is not the builder's output: run go generate ./statemachine/ (and never edit the JSON by hand)")
+	}
+}
+
 // The README's diagram is the builder's: regenerate it with `go generate ./statemachine/`.
 func TestREADMEDiagramIsTheBuilders(t *testing.T) {
 	m, err := statemachine.Workflow()
