@@ -5,7 +5,9 @@
 // injects the faults tests ask for: throttling, server errors, held calls, failed stack
 // statuses and unhealthy targets. When a Route 53 model is in force (package r53model),
 // it answers Route 53 calls as Route 53's limits would: Throttling,
-// PriorRequestNotComplete, and changes PENDING until propagated (route53.go).
+// PriorRequestNotComplete, and changes PENDING until propagated (route53.go). It runs
+// EventBridge's default bus (eventbridge.go, package eventbus): PutEvents, the AWS services'
+// events, and rules whose state machine targets start executions.
 //
 // moto's Step Functions interpreter makes its Lambda invokes and SDK integrations
 // (dynamodb:putItem, sns:publish, aws-sdk:*) as HTTP calls to localhost:MOTO_PORT;
