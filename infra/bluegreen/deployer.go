@@ -31,12 +31,12 @@ type Deployer struct {
 	StateMachineRole awsiam.Role
 	// Sweeper is the state machine that starts the reconciles of stopped runs (on a schedule and on their status
 	// events); SweeperRole its role.
-	Sweeper     awsstepfunctions.StateMachine
-	SweeperRole awsiam.Role
-	LockTable        awsdynamodb.Table
-	ArtifactBucket   awss3.Bucket
-	AccessLogBucket  awss3.Bucket
-	Topic            awssns.Topic
+	Sweeper         awsstepfunctions.StateMachine
+	SweeperRole     awsiam.Role
+	LockTable       awsdynamodb.Table
+	ArtifactBucket  awss3.Bucket
+	AccessLogBucket awss3.Bucket
+	Topic           awssns.Topic
 	// Parameters are the apps' configuration parameters, by app name.
 	Parameters map[string]awsssm.StringParameter
 	// EventsRole is the role of the rules that start executions.
