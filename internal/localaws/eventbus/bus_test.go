@@ -198,3 +198,28 @@ func TestParseRate(t *testing.T) {
 		}
 	}
 }
+
+// In real time the schedules' clock follows Now, checked every second (here a clock five minutes faster a call).
+func TestSchedulesInRealTime(t *testing.T) {
+	s := &starter{}
+	var mu sync.Mutex
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(5 * time.Minute)
+		return now
+	}
+	rules := []eventbus.Rule{{Name: "sweep", ARN: "arn:aws:events:us-east-1:123456789012:rule/sweep", ScheduleExpression: "rate(5 minutes)",
+		Enabled: true, Targets: []eventbus.Target{{ID: "1", ARN: machine, Input: `{}`}}}}
+	b := eventbus.New(eventbus.Config{Account: "123456789012", Region: "us-east-1", Starter: s, Now: clock, RealTime: true,
+		Rules: func(context.Context) ([]eventbus.Rule, error) { return rules, nil }})
+	defer b.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(s.all()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(s.all()) == 0 {
+		t.Error("no scheduled start in real time")
+	}
+}
