@@ -48,11 +48,16 @@ func (d *Deployer) addStateMachine() {
 		Retention:     d.props.LogRetention,
 		RemovalPolicy: d.props.RemovalPolicy,
 	})
-	subs := d.substitutions()
-	d.StateMachine = awsstepfunctions.NewStateMachine(d.Construct, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
-		StateMachineName:        jsii.String(d.props.StateMachineName),
+	d.StateMachine = newStateMachine(d, "StateMachine", d.props.StateMachineName, statemachine.Definition, d.substitutions(), role, logs)
+}
+
+// newStateMachine is a standard state machine of an inlined definition, traced, logging at level ALL without
+// execution data.
+func newStateMachine(d *Deployer, id, name, definition string, subs map[string]*string, role awsiam.Role, logs awslogs.LogGroup) awsstepfunctions.StateMachine {
+	return awsstepfunctions.NewStateMachine(d.Construct, jsii.String(id), &awsstepfunctions.StateMachineProps{
+		StateMachineName:        jsii.String(name),
 		StateMachineType:        awsstepfunctions.StateMachineType_STANDARD,
-		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(statemachine.Definition)),
+		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(definition)),
 		DefinitionSubstitutions: &subs,
 		Role:                    role,
 		TracingEnabled:          jsii.Bool(true),
@@ -87,19 +92,7 @@ func (d *Deployer) addSweeper() {
 		statemachine.CreateStackFunction: d.Functions["createstack"].FunctionArn(),
 		statemachine.StateMachine:        d.StateMachine.StateMachineArn(),
 	}
-	d.Sweeper = awsstepfunctions.NewStateMachine(d.Construct, jsii.String("Sweeper"), &awsstepfunctions.StateMachineProps{
-		StateMachineName:        jsii.String(name),
-		StateMachineType:        awsstepfunctions.StateMachineType_STANDARD,
-		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(statemachine.SweepDefinition)),
-		DefinitionSubstitutions: &subs,
-		Role:                    role,
-		TracingEnabled:          jsii.Bool(true),
-		Logs: &awsstepfunctions.LogOptions{
-			Destination:          logs,
-			Level:                awsstepfunctions.LogLevel_ALL,
-			IncludeExecutionData: jsii.Bool(false),
-		},
-	})
+	d.Sweeper = newStateMachine(d, "Sweeper", name, statemachine.SweepDefinition, subs, role, logs)
 }
 
 // StateMachineLogPrefix starts the state machine's log group name. Step Functions adds every log group it delivers

@@ -134,12 +134,8 @@ func (t *Table) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(
 	if err := t.begin("GetItem", in.TableName); err != nil {
 		return nil, err
 	}
-	e := newExpr(in.ExpressionAttributeNames, nil)
-	project, err := e.projection(aws.ToString(in.ProjectionExpression))
+	project, err := readExpr(in.ExpressionAttributeNames, aws.ToString(in.ProjectionExpression))
 	if err != nil {
-		return nil, err
-	}
-	if err := e.unused(); err != nil {
 		return nil, err
 	}
 	t.mu.Lock()
@@ -169,12 +165,8 @@ func (t *Table) Scan(_ context.Context, in *dynamodb.ScanInput, _ ...func(*dynam
 	if in.Limit != nil && *in.Limit < 1 {
 		return nil, validation("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1", *in.Limit)
 	}
-	e := newExpr(in.ExpressionAttributeNames, nil)
-	project, err := e.projection(aws.ToString(in.ProjectionExpression))
+	project, err := readExpr(in.ExpressionAttributeNames, aws.ToString(in.ProjectionExpression))
 	if err != nil {
-		return nil, err
-	}
-	if err := e.unused(); err != nil {
 		return nil, err
 	}
 	after := ""
@@ -381,6 +373,16 @@ func (e *expr) value(kind, v string) (ddbtypes.AttributeValue, error) {
 	}
 	e.usedValues[v] = true
 	return av, nil
+}
+
+// readExpr compiles a read's ProjectionExpression with its names, refusing unused ones.
+func readExpr(names map[string]string, projection string) (func(Item) Item, error) {
+	e := newExpr(names, nil)
+	project, err := e.projection(projection)
+	if err != nil {
+		return nil, err
+	}
+	return project, e.unused()
 }
 
 // projection compiles a ProjectionExpression (top-level names, comma-separated) into a function returning a copy
