@@ -72,7 +72,7 @@ size: build-aws ## check that every AWS bootstrap is at most 12 MiB
 		if [ $$s -gt $(MAX_BOOTSTRAP_BYTES) ]; then echo "$$f is over 12 MiB" >&2; exit 1; fi; \
 	done
 
-demo: deps ## the whole flow on the local AWS: first release, weighted release, failing release rolled back
+demo: deps ## the product on the local AWS: a release, one started by an upload, one rolled back at 30 %, a manual rollback, a stopped one reconciled
 	$(GO) run ./cmd/demo
 
 localaws: deps ## run the local AWS with the deployer and a demo app installed (prints the environment to use it)

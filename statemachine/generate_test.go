@@ -10,16 +10,24 @@ import (
 
 // The committed definition is the builder's output: regenerate it with `go generate ./statemachine/`.
 func TestCommittedDefinitionIsTheBuildersOutput(t *testing.T) {
-	m, err := statemachine.Workflow()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := m.JSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != statemachine.Definition {
-		t.Errorf("bluegreen.asl.json is not the builder's output: run go generate ./statemachine/ (and never edit the JSON by hand)")
+	for file, c := range map[string]struct {
+		build     func() (*statemachine.Machine, error)
+		committed string
+	}{
+		"bluegreen.asl.json": {statemachine.Workflow, statemachine.Definition},
+		"sweep.asl.json":     {statemachine.Sweeper, statemachine.SweepDefinition},
+	} {
+		m, err := c.build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != c.committed {
+			t.Errorf("%s is not the builder's output: run go generate ./statemachine/ (and never edit the JSON by hand)", file)
+		}
 	}
 }
 

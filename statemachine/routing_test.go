@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/statemachine"
 )
 
 // Where every error of every task must lead, written by hand from the design, not derived from the builder, so
@@ -150,10 +151,13 @@ var routing = []expectation{
 	to("RepairSync", lambdaErrors, "MarkDirty"),
 }
 
+// The sweeper: a failed sweep fails, the error where SweepFailed reads it; the next sweep tries again.
+var sweepRouting = []expectation{to("Sweep", lambdaErrors, "SweepFailed")}
+
 // errorAt is where the states a failure leads to read the caught error.
 var errorAt = map[string]string{
 	"Rollback": `"$.error"`, "UnlockRefused": `"$.error"`, "MarkDirty": `"$.rollbackError"`,
-	"NotifyInvalid": `"$.error"`, "NotifyNotStarted": `"$.error"`, "NotifyLocked": `"$.error"`,
+	"NotifyInvalid": `"$.error"`, "NotifyNotStarted": `"$.error"`, "NotifyLocked": `"$.error"`, "SweepFailed": `"$.error"`,
 }
 
 // outcome is what becomes of an error raised by a task: retried or not, then caught by a catcher going to a
@@ -257,6 +261,9 @@ func checkRouting(m machine, table []expectation) []string {
 func TestEveryErrorOfEveryTaskGoesWhereTheDesignSays(t *testing.T) {
 	for _, p := range checkRouting(load(t), routing) {
 		t.Error(p)
+	}
+	for _, p := range checkRouting(loadDefinition(t, statemachine.SweepDefinition), sweepRouting) {
+		t.Error("sweeper: " + p)
 	}
 }
 

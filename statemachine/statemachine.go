@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -66,8 +67,13 @@ func Used() []string {
 
 // Render substitutes every placeholder and checks that none is missing or left over and that the result is JSON.
 func Render(values map[string]string) (string, error) {
+	return render(Definition, Placeholders, values)
+}
+
+// render substitutes a definition's placeholders (each listed one must have a value), as JSON string content.
+func render(definition string, placeholders []string, values map[string]string) (string, error) {
 	var missing []string
-	for _, p := range Placeholders {
+	for _, p := range placeholders {
 		if values[p] == "" {
 			missing = append(missing, p)
 		}
@@ -75,9 +81,10 @@ func Render(values map[string]string) (string, error) {
 	if len(missing) > 0 {
 		return "", fmt.Errorf("state machine: no value for %s", strings.Join(missing, ", "))
 	}
-	out := placeholderRE.ReplaceAllStringFunc(Definition, func(m string) string {
-		v, ok := values[m[2:len(m)-1]]
-		if !ok {
+	out := placeholderRE.ReplaceAllStringFunc(definition, func(m string) string {
+		name := m[2 : len(m)-1]
+		v, ok := values[name]
+		if !ok || !slices.Contains(placeholders, name) {
 			return m
 		}
 		b, _ := json.Marshal(v) // placeholders sit inside JSON strings: escape the value as a string's content

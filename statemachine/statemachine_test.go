@@ -2,6 +2,7 @@ package statemachine_test
 
 import (
 	"encoding/json"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -45,10 +46,12 @@ type machine struct {
 	States  map[string]state `json:"States"`
 }
 
-func load(t *testing.T) machine {
+func load(t *testing.T) machine { return loadDefinition(t, statemachine.Definition) }
+
+func loadDefinition(t *testing.T, def string) machine {
 	t.Helper()
 	var m machine
-	if err := json.Unmarshal([]byte(statemachine.Definition), &m); err != nil {
+	if err := json.Unmarshal([]byte(def), &m); err != nil {
 		t.Fatalf("the ASL file is not JSON: %v", err)
 	}
 	return m
@@ -68,8 +71,16 @@ func choiceTargets(t *testing.T, raw []json.RawMessage) []string {
 	return out
 }
 
+// definitions are the committed definitions: the deployer's and the sweeper's.
+var definitions = map[string]string{"bluegreen": statemachine.Definition, "sweep": statemachine.SweepDefinition}
+
 func TestEveryTransitionTargetExistsAndEveryStateIsReachable(t *testing.T) {
-	m := load(t)
+	for name, def := range definitions {
+		t.Run(name, func(t *testing.T) { checkReachable(t, loadDefinition(t, def)) })
+	}
+}
+
+func checkReachable(t *testing.T, m machine) {
 	if _, ok := m.States[m.StartAt]; !ok {
 		t.Fatalf("StartAt %q is not a state", m.StartAt)
 	}
@@ -134,13 +145,17 @@ func TestErrorNamesAreTheContractsOrServiceNames(t *testing.T) {
 
 func TestLambdaTasksCallKnownOperations(t *testing.T) {
 	ops := map[string][]string{
-		"${" + statemachine.CreateStackFunction + "}": {"prepare", "lock", "plan", "create", "status", "publish", "sync", "cleanup", "delete"},
+		"${" + statemachine.CreateStackFunction + "}": {"prepare", "lock", "plan", "create", "status", "publish", "sync", "cleanup", "delete", "sweep"},
 		"${" + statemachine.HealthCheckFunction + "}": {"pretraffic", "step", "watch"},
 		"${" + statemachine.ShiftWeightFunction + "}": {"shift", "sync", "approval"},
 		"${" + statemachine.SwitchFunction + "}":      {"switch", "sync"},
 		"${" + statemachine.RollbackFunction + "}":    {"restore", "manual", "repair", "reconcile", "sync"},
 	}
-	for name, s := range load(t).States {
+	states := load(t).States
+	for name, s := range loadDefinition(t, statemachine.SweepDefinition).States {
+		states["sweep."+name] = s
+	}
+	for name, s := range states {
 		if !strings.HasPrefix(s.Resource, "arn:aws:states:::lambda:invoke") {
 			continue
 		}
@@ -210,5 +225,34 @@ func TestDynamoDBTasksRetry(t *testing.T) {
 		if slices.ContainsFunc(s.Retry, func(r rule) bool { return slices.Contains(r.ErrorEquals, "DynamoDB.ConditionalCheckFailedException") }) {
 			t.Errorf("DynamoDB task %s retries a failed condition (the lock is not this run's)", name)
 		}
+	}
+}
+
+// The sweeper's placeholders are exactly SweepPlaceholders, and RenderSweep fills them all.
+func TestRenderSweep(t *testing.T) {
+	values := map[string]string{
+		statemachine.CreateStackFunction: "arn:aws:lambda:us-east-1:123456789012:function:createstack",
+		statemachine.StateMachine:        "arn:aws:states:us-east-1:123456789012:stateMachine:bluegreen",
+	}
+	out, err := statemachine.RenderSweep(values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "${") || !strings.Contains(out, values[statemachine.StateMachine]) {
+		t.Errorf("rendered sweeper:\n%s", out)
+	}
+	delete(values, statemachine.StateMachine)
+	if _, err := statemachine.RenderSweep(values); err == nil {
+		t.Error("a missing placeholder was rendered")
+	}
+	var used []string
+	for _, m := range regexp.MustCompile(`\$\{([A-Za-z0-9]+)\}`).FindAllStringSubmatch(statemachine.SweepDefinition, -1) {
+		if !slices.Contains(used, m[1]) {
+			used = append(used, m[1])
+		}
+	}
+	sort.Strings(used)
+	if want := slices.Sorted(slices.Values(statemachine.SweepPlaceholders)); !slices.Equal(used, want) {
+		t.Errorf("the sweeper uses %v, SweepPlaceholders lists %v", used, want)
 	}
 }

@@ -6,7 +6,9 @@
 //
 // With -bootstraps, Lambda invokes of <dir>/<name>/bootstrap run under aws-lambda-rie. With -deployer, the five
 // functions are served in-process (unless -bootstraps is given) and the deployer is installed as the infra would
-// install it, with a demo app: try `go run ./cmd/bluegreen deploy demoapp v1` in another shell, after the exports.
+// install it, with a demo app and its triggers (package triggers: uploads to the artifact bucket and pushes to ECR
+// repository demoapp start releases; scheduled rules fire in real time): try `go run ./cmd/bluegreen deploy demoapp
+// v1` in another shell, after the exports.
 // Faults are injected over HTTP under /_localaws/ (see package gateway). -route53-limits puts Route 53's documented
 // token buckets in force (for the functions' calls only, with -deployer), -route53-propagation keeps each change
 // PENDING for that long, -route53-prior-request makes a hosted zone answer PriorRequestNotComplete for that long
@@ -25,6 +27,7 @@ import (
 	"github.com/bluegreen-aws/bluegreen/internal/localaws"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/r53model"
 	"github.com/bluegreen-aws/bluegreen/internal/localdeploy"
+	"github.com/bluegreen-aws/bluegreen/internal/triggers"
 )
 
 func main() {
@@ -61,7 +64,7 @@ func route53Model(limits bool, propagation, prior time.Duration, deployer bool) 
 func run(port int, bootstraps, logDir string, deployer bool, r53 *r53model.Config) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := localaws.Options{Port: port, BootstrapDir: bootstraps, LogDir: logDir, Route53: r53}
+	opts := localaws.Options{Port: port, BootstrapDir: bootstraps, LogDir: logDir, Route53: r53, RealTimeSchedules: true}
 	start := localaws.Start
 	if deployer {
 		opts.FunctionEnv = localdeploy.FunctionEnv()
@@ -106,9 +109,13 @@ func install(ctx context.Context, a *localaws.AWS) error {
 	if err := d.AddApp(ctx, "demoapp", d.AppConfig(zoneID)); err != nil {
 		return err
 	}
+	if err := d.InstallTriggers(ctx, localdeploy.Triggers{Apps: []triggers.App{{Name: "demoapp", EcrRepository: "demoapp"}}}); err != nil {
+		return err
+	}
 	fmt.Printf("export BLUEGREEN_STATE_MACHINE_ARN=%s\nexport BLUEGREEN_LOCK_TABLE=%s\n", d.StateMachine, localdeploy.LockTable)
 	fmt.Printf("# the stacks' health checks go to the app server (the local load balancers serve no HTTP): an app's HealthBase\nexport BLUEGREEN_APP_SERVER=%s\n", apps.URL())
 	fmt.Printf("# deployer installed: app demoapp in example.com (%s); versions containing \"broken\" fail their health check\n", zoneID)
 	fmt.Println("# try: go run ./cmd/bluegreen deploy demoapp v1 && go run ./cmd/bluegreen status demoapp")
+	fmt.Printf("# or:  aws s3 cp release.zip s3://%s/demoapp/v2.zip (the upload rule starts the release); the sweep runs every 5 minutes\n", localdeploy.ArtifactBucket)
 	return nil
 }

@@ -1,5 +1,5 @@
-// Package bluegreen is the deployer as a reusable CDK construct: the five Lambdas, the state machine, the lock table,
-// the artifact bucket and the rules that start deployments, the notification topic, each app's stored
+// Package bluegreen is the deployer as a reusable CDK construct: the five Lambdas, the state machine and the sweeper,
+// the lock table, the artifact bucket and the rules that start deployments and sweeps (package triggers), the notification topic, each app's stored
 // configuration, an optional example CodePipeline, and IAM scoped to the configured apps' record names, stack names,
 // service roles and templates. NewBlueGreenStack wraps it in a stack checked by cdk-nag's AwsSolutions pack.
 //
@@ -29,10 +29,14 @@ type Deployer struct {
 	Roles            map[string]awsiam.Role
 	StateMachine     awsstepfunctions.StateMachine
 	StateMachineRole awsiam.Role
-	LockTable        awsdynamodb.Table
-	ArtifactBucket   awss3.Bucket
-	AccessLogBucket  awss3.Bucket
-	Topic            awssns.Topic
+	// Sweeper is the state machine that starts the reconciles of stopped runs (on a schedule and on their status
+	// events); SweeperRole its role.
+	Sweeper         awsstepfunctions.StateMachine
+	SweeperRole     awsiam.Role
+	LockTable       awsdynamodb.Table
+	ArtifactBucket  awss3.Bucket
+	AccessLogBucket awss3.Bucket
+	Topic           awssns.Topic
 	// Parameters are the apps' configuration parameters, by app name.
 	Parameters map[string]awsssm.StringParameter
 	// EventsRole is the role of the rules that start executions.
@@ -69,6 +73,7 @@ func NewDeployer(scope constructs.Construct, id string, props *DeployerProps) *D
 	d.addFunctions()
 	d.grantFunctions()
 	d.addStateMachine()
+	d.addSweeper()
 	d.addTriggers()
 	if p.Pipeline != nil {
 		d.addPipeline()

@@ -29,7 +29,7 @@ var functionIDs = map[string]string{
 
 // functionDescriptions say what each function does, in the console.
 var functionDescriptions = map[string]string{
-	"createstack": "bluegreen: prepare, lock take-over, plan, create/check/publish/delete stacks, clean-up",
+	"createstack": "bluegreen: prepare, lock take-over, plan, create/check/publish/delete stacks, clean-up, sweep",
 	"healthcheck": "bluegreen: health checks (HTTP probes, ELB target health, CloudWatch alarms)",
 	"shiftweight": "bluegreen: weight steps and approval gates",
 	"switch":      "bluegreen: the switch batch (weights and active TXT)",

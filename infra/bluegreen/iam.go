@@ -47,9 +47,10 @@ func (d *Deployer) grantFunctions() {
 	}
 	// createstack: prepare (SSM, Route 53 GetHostedZone, states:DescribeExecution), lock take-over (DynamoDB,
 	// states:DescribeExecution), plan (Route 53 list, CloudFormation list), create/status/publish/delete/clean-up
-	// (CloudFormation, ELBv2 describe, Route 53 change).
-	add("createstack", d.paramStatement(), d.executionsStatement(),
-		statement("LockTable", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, []*string{d.LockTable.TableArn()}, nil))
+	// (CloudFormation, ELBv2 describe, Route 53 change), the sweep (DynamoDB Scan, states:DescribeExecution and
+	// StartExecution of the deployer's state machine).
+	add("createstack", d.paramStatement(), d.executionsStatement(), d.startReconcilesStatement(),
+		statement("LockTable", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Scan"}, []*string{d.LockTable.TableArn()}, nil))
 	add("createstack", route53...)
 	add("createstack", d.createStackStatements()...)
 	add("createstack", d.stackReadStatement("ReadStacks", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"),
@@ -178,6 +179,14 @@ func (d *Deployer) paramStatement() awsiam.PolicyStatement {
 func (d *Deployer) executionsStatement() awsiam.PolicyStatement {
 	arn := d.arn("states", "execution", d.props.StateMachineName+":*", awscdk.ArnFormat_COLON_RESOURCE_NAME)
 	return statement("DescribeExecutions", []string{"states:DescribeExecution"}, []*string{arn}, nil)
+}
+
+// startReconcilesStatement allows starting executions of the deployer's state machine (the reconciles a sweep
+// starts), by an ARN built from its fixed name: a reference would make the function depend on the state machine,
+// which depends on the function.
+func (d *Deployer) startReconcilesStatement() awsiam.PolicyStatement {
+	arn := d.arn("states", "stateMachine", d.props.StateMachineName, awscdk.ArnFormat_COLON_RESOURCE_NAME)
+	return statement("StartReconciles", []string{"states:StartExecution"}, []*string{arn}, nil)
 }
 
 // templateStatement allows reading the apps' S3 templates (CloudFormation reads a TemplateURL with the caller's

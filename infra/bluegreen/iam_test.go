@@ -18,9 +18,9 @@ func TestFunctionActions(t *testing.T) {
 	want := map[string][]string{
 		"createstack": append(append([]string{
 			"cloudformation:CreateStack", "cloudformation:DeleteStack", "cloudformation:DescribeStackEvents",
-			"cloudformation:DescribeStacks", "cloudformation:ListStacks", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+			"cloudformation:DescribeStacks", "cloudformation:ListStacks", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem",
 			"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups", "iam:PassRole",
-			"s3:GetObject", "s3:GetObjectVersion", "ssm:GetParameter", "states:DescribeExecution",
+			"s3:GetObject", "s3:GetObjectVersion", "ssm:GetParameter", "states:DescribeExecution", "states:StartExecution",
 		}, route53...), common...),
 		"healthcheck": append([]string{
 			"cloudformation:DescribeStackEvents", "cloudformation:DescribeStacks", "cloudwatch:DescribeAlarms", "elasticloadbalancing:DescribeLoadBalancers",
@@ -54,21 +54,28 @@ func TestStateMachineRole(t *testing.T) {
 		"dynamodb:DeleteItem":   {"{" + s.ids.table + ".Arn}"},
 		"sns:Publish":           {"{Ref:" + s.ids.topic + "}"},
 	}
+	if diff := cmp.Diff(stateMachineGrants(t, "state machine role", s.policies()[s.ids.smRole]), want); diff != "" {
+		t.Errorf("state machine role (-got +want):\n%s", diff)
+	}
+}
+
+// stateMachineGrants returns a state machine role's resources by action, failing the test on an action on * that is
+// not the CDK's logging and tracing.
+func stateMachineGrants(t *testing.T, role string, statements []stmt) map[string][]string {
+	t.Helper()
 	got := map[string][]string{}
-	for _, st := range s.policies()[s.ids.smRole] {
+	for _, st := range statements {
 		for _, a := range st.Actions {
 			if slices.Equal(st.Resources, []string{"*"}) {
 				if !slices.Contains(sfnWildcardActions, a) {
-					t.Errorf("state machine role: %s on *", a)
+					t.Errorf("%s: %s on *", role, a)
 				}
 				continue
 			}
 			got[a] = append(got[a], st.Resources...)
 		}
 	}
-	if diff := cmp.Diff(got, want); diff != "" {
-		t.Errorf("state machine role (-got +want):\n%s", diff)
-	}
+	return got
 }
 
 // sfnWildcardActions are what the CDK grants a state machine for logging and tracing.
@@ -230,11 +237,35 @@ func TestWildcardResourcesAllowListed(t *testing.T) {
 	}
 }
 
-// The rules' role may start executions of this state machine and nothing else.
+// The rules' role may start executions of the deployer's state machine and of the sweeper, nothing else.
 func TestEventsRole(t *testing.T) {
 	got := base.policies()[base.ids.eventsRole]
-	want := []stmt{{Actions: []string{"states:StartExecution"}, Resources: []string{"{Ref:" + base.ids.stateMachine + "}"}}}
+	want := []stmt{{Actions: []string{"states:StartExecution"}, Resources: []string{"{Ref:" + base.ids.stateMachine + "}", "{Ref:" + base.ids.sweeper + "}"}}}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("events role (-got +want):\n%s", diff)
+	}
+}
+
+// The sweep: the create-stack function may start executions of the deployer's state machine only (the reconciles,
+// by its fixed name: no dependency on it) and scan the lock table; the sweeper may invoke that function only.
+func TestSweepRights(t *testing.T) {
+	s := base
+	starts := map[string][]string{}
+	for _, st := range s.policies()[s.ids.roles["createstack"]] {
+		for _, a := range st.Actions {
+			if a == "states:StartExecution" || a == "dynamodb:Scan" {
+				starts[a] = append(starts[a], st.Resources...)
+			}
+		}
+	}
+	want := map[string][]string{
+		"states:StartExecution": {"arn:aws:states:us-east-1:123456789012:stateMachine:" + DefaultStateMachineName},
+		"dynamodb:Scan":         {"{" + s.ids.table + ".Arn}"},
+	}
+	if diff := cmp.Diff(starts, want); diff != "" {
+		t.Errorf("createstack's sweep rights (-got +want):\n%s", diff)
+	}
+	if diff := cmp.Diff(stateMachineGrants(t, "sweeper role", s.policies()[s.ids.sweeperRole]), map[string][]string{"lambda:InvokeFunction": {"{" + s.ids.functions["createstack"] + ".Arn}"}}); diff != "" {
+		t.Errorf("sweeper role (-got +want):\n%s", diff)
 	}
 }

@@ -99,7 +99,7 @@ func findCfnLint(t *testing.T) string {
 	return ""
 }
 
-// asl-validator passes on the state machine as written (placeholders in strings) and as rendered with ARNs. It
+// asl-validator passes on the state machine and the sweeper as written (placeholders in strings) and as rendered with ARNs. It
 // catches what cfn-lint does not (a missing Next, an unreachable state).
 func TestASLValidator(t *testing.T) {
 	bin := filepath.Join(repoRoot(), ".tools", "node_modules", ".bin", "asl-validator")
@@ -117,11 +117,19 @@ func TestASLValidator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := filepath.Join(t.TempDir(), "rendered.asl.json")
-	if err := os.WriteFile(f, []byte(rendered), 0o644); err != nil {
+	values[statemachine.StateMachine] = "arn:aws:states:us-east-1:123456789012:stateMachine:bluegreen"
+	sweeper, err := statemachine.RenderSweep(values)
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{filepath.Join(repoRoot(), "statemachine", "bluegreen.asl.json"), f} {
+	dir := t.TempDir()
+	f, g := filepath.Join(dir, "rendered.asl.json"), filepath.Join(dir, "rendered-sweep.asl.json")
+	for path, def := range map[string]string{f: rendered, g: sweeper} {
+		if err := os.WriteFile(path, []byte(def), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, path := range []string{filepath.Join(repoRoot(), "statemachine", "bluegreen.asl.json"), filepath.Join(repoRoot(), "statemachine", "sweep.asl.json"), f, g} {
 		out, err := exec.Command(bin, "--json-path", path).CombinedOutput()
 		if err != nil {
 			t.Errorf("asl-validator %s: %v\n%s", filepath.Base(path), err, out)

@@ -38,6 +38,7 @@ type logicalIDs struct {
 	functions, roles, params map[string]string
 	serviceRoles             map[string]string
 	stateMachine, smRole     string
+	sweeper, sweeperRole     string
 	table, topic, bucket     string
 	eventsRole               string
 }
@@ -107,6 +108,7 @@ func synthesize(s *BlueGreenStack) *synthesized {
 		ids.params[name] = res(p)
 	}
 	ids.stateMachine, ids.smRole = res(d.StateMachine), res(d.StateMachineRole)
+	ids.sweeper, ids.sweeperRole = res(d.Sweeper), res(d.SweeperRole)
 	ids.table, ids.topic, ids.bucket, ids.eventsRole = res(d.LockTable), res(d.Topic), res(d.ArtifactBucket), res(d.EventsRole)
 	return &synthesized{stack: s, template: t, json: *t.ToJSON(), ids: ids}
 }

@@ -48,6 +48,7 @@ func (d *Deployer) suppressNagFindings() {
 	suppress(d.Roles["switch"], iam5(reasonXRay, star), iam5(reasonChange, change))
 	suppress(d.Roles["rollback"], iam5(reasonXRay, star), iam5(reasonChange, change), iam5(reasonStacks, stacks...))
 	suppress(d.StateMachineRole, iam5(reasonSFNLogsXRay, star))
+	suppress(d.SweeperRole, iam5(reasonSFNLogsXRay, star))
 	if d.Pipeline != nil {
 		suppress(d.Pipeline,
 			iam5(reasonPipelineS3, "Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:DeleteObject*", "Action::s3:Abort*"),

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,8 +18,9 @@ import (
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 )
 
-// API is the part of DynamoDB's API the lock table needs.
+// API is the part of DynamoDB's API the lock table needs (Scan through the SDK's paginator).
 type API interface {
+	dynamodb.ScanAPIClient
 	GetItem(ctx context.Context, params *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(ctx context.Context, params *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	UpdateItem(ctx context.Context, params *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
@@ -67,6 +69,31 @@ func (t *Table) Get(ctx context.Context, app string) (*Item, error) {
 	}
 	it := Decode(out.Item)
 	return &it, nil
+}
+
+// listProjection is what List reads of each lock item: not the plan, which can be large.
+var listProjection = strings.Join([]string{AttrApp, AttrExecution, AttrProgress, nameAction, AttrStartedAt, AttrUpdatedAt, AttrTakenOverFrom}, ", ")
+
+// List reads every app's lock item — who holds it, for what, how far it got, since when; not the plan or the
+// approval gate — with a strongly consistent Scan, page after page. Items come in no particular order.
+func (t *Table) List(ctx context.Context) ([]Item, error) {
+	p := dynamodb.NewScanPaginator(t.api, &dynamodb.ScanInput{
+		TableName:                aws.String(t.name),
+		ConsistentRead:           aws.Bool(true),
+		ProjectionExpression:     aws.String(listProjection),
+		ExpressionAttributeNames: map[string]string{nameAction: AttrAction},
+	})
+	var out []Item
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list the locks (table %s): %w", t.name, err)
+		}
+		for _, av := range page.Items {
+			out = append(out, Decode(av))
+		}
+	}
+	return out, nil
 }
 
 // Held returns nil when execution holds app's lock, and a LockLostError otherwise. The read is strongly consistent.

@@ -265,3 +265,38 @@ func TestFormatTimeSortsAsTime(t *testing.T) {
 		}
 	}
 }
+
+// List reads every lock across the table's pages (the fake's hold three items each; six locks make a full second
+// page and an empty third), strongly consistent, without the plans.
+func TestList(t *testing.T) {
+	var items []applocktest.Item
+	want := map[string]string{}
+	for _, app := range []string{"alpha", "beta", "gamma", "delta", "eps", "zeta"} {
+		it := lock(app, me+app)
+		it["plan"], it["action"] = s(`{"big":"plan"}`), s("deploy")
+		items = append(items, it)
+		want[app] = me + app
+	}
+	f, tbl := newTable(items...)
+	got, err := tbl.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := map[string]string{}
+	for _, it := range got {
+		held[it.App] = it.Execution
+		if it.Plan != "" || it.Progress != deploy.ProgressShifting || it.Action != deploy.ActionDeploy {
+			t.Errorf("%s: plan %q, progress %s, action %s; want no plan, shifting, deploy", it.App, it.Plan, it.Progress, it.Action)
+		}
+	}
+	if diff := cmp.Diff(held, want); diff != "" {
+		t.Errorf("locks (-got +want):\n%s", diff)
+	}
+	if calls := f.Calls(); len(calls) != 3 || f.EventualReads() != 0 {
+		t.Errorf("calls %v, %d eventually consistent; want three strongly consistent Scans", calls, f.EventualReads())
+	}
+	f.Err = errors.New("boom")
+	if _, err := tbl.List(context.Background()); err == nil || !strings.Contains(err.Error(), "list the locks") {
+		t.Errorf("a failed scan: %v", err)
+	}
+}

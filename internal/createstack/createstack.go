@@ -1,7 +1,7 @@
 // Package createstack is the create-stack Lambda: it prepares a run (stored configuration merged with the input,
 // everything validated, reads only), takes over a lock a stopped run left, plans under the lock, creates the new
 // stack and checks it once per call, publishes it in DNS, and deletes stacks (the clean-up after a release, the new
-// stack after a rollback).
+// stack after a rollback). It also sweeps: it starts the reconcile of every lock a stopped run holds (sweep.go).
 package createstack
 
 import (
@@ -24,13 +24,17 @@ type paramStore interface {
 	GetParameter(ctx context.Context, params *ssm.GetParameterInput, optFns ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
 }
 
-// executions describes executions: the one a reconcile repairs, and a lock's holder.
+// executions describes executions (the one a reconcile repairs, a lock's holder) and starts the reconciles a
+// sweep finds due.
 type executions interface {
 	DescribeExecution(ctx context.Context, params *sfn.DescribeExecutionInput, optFns ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
+	StartExecution(ctx context.Context, params *sfn.StartExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
 }
 
-// lockTable reads, takes and takes over an app's lock, and records the progress of the run holding it.
+// lockTable lists the locks, reads, takes and takes over an app's lock, and records the progress of the run holding
+// it.
 type lockTable interface {
+	List(ctx context.Context) ([]applock.Item, error)
 	Get(ctx context.Context, app string) (*applock.Item, error)
 	Take(ctx context.Context, app, execution string, action deploy.Action) error
 	TakeOver(ctx context.Context, app string, o applock.Takeover) error
@@ -95,5 +99,6 @@ func (h *Handler) Function(log *slog.Logger) *invoke.Function {
 		"sync":    traffic.SyncOp(h.writers),
 		"cleanup": h.cleanup,
 		"delete":  h.discard,
+		"sweep":   h.sweep,
 	}, Writes: []string{"create", "publish", "cleanup", "delete"}, Guard: h.d.Guard}
 }

@@ -45,6 +45,21 @@ func (e executions) DescribeExecution(_ context.Context, in *sfn.DescribeExecuti
 	return &sfn.DescribeExecutionOutput{ExecutionArn: in.ExecutionArn, Status: x.status, Input: aws.String(x.input)}, nil
 }
 
+// StartExecution starts an execution RUNNING, as Step Functions starts a standard one: a name is an execution's for
+// good — a second start with the same name and input while it runs answers with the same ARN, anything else is
+// ExecutionAlreadyExists ("StartExecution", Step Functions API Reference).
+func (e executions) StartExecution(_ context.Context, in *sfn.StartExecutionInput, _ ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
+	arn := strings.Replace(aws.ToString(in.StateMachineArn), ":stateMachine:", ":execution:", 1) + ":" + aws.ToString(in.Name)
+	if x, ok := e[arn]; ok {
+		if x.status == sfntypes.ExecutionStatusRunning && x.input == aws.ToString(in.Input) {
+			return &sfn.StartExecutionOutput{ExecutionArn: aws.String(arn)}, nil
+		}
+		return nil, &sfntypes.ExecutionAlreadyExists{Message: aws.String("Execution Already Exists: '" + arn + "'")}
+	}
+	e[arn] = execution{status: sfntypes.ExecutionStatusRunning, input: aws.ToString(in.Input)}
+	return &sfn.StartExecutionOutput{ExecutionArn: aws.String(arn)}, nil
+}
+
 type item = map[string]ddbtypes.AttributeValue
 
 // fakeStack is one CloudFormation stack.

@@ -65,6 +65,9 @@ type State struct {
 	Fence *FenceState `json:"fence,omitempty"`
 	// Repair is what a repair found and changed.
 	Repair *Repair `json:"repair,omitempty"`
+	// Sweep is a sweep's state machine and what it found: the sweeper's state document (set by the sweeper, which
+	// takes nothing from its input).
+	Sweep *Sweep `json:"sweep,omitempty"`
 	// Warnings are things an operator should know; the run still succeeded. Added by Warn.
 	Warnings []string `json:"warnings,omitempty"`
 	// Result says how the run ended: "deployed", "rolled-back", "reconciled", ...
@@ -104,6 +107,7 @@ const (
 	ResultRolledBack = "rolled-back"
 	ResultReconciled = "reconciled"
 	ResultRepaired   = "repaired"
+	ResultSwept      = "swept"
 )
 
 // Finish records how the run ended: result, or ResultReconciled when the run is a reconcile (whose clean-up,
@@ -325,6 +329,31 @@ type Reconcile struct {
 	Skip string `json:"skip,omitempty"`
 	// Foreign: the lock is another run's; this run neither holds nor releases it (the state machine ends at once).
 	Foreign bool `json:"foreign,omitempty"`
+}
+
+// Sweep is a sweep: the state machine whose stopped runs it reconciles, and what it found and did, lock by lock.
+type Sweep struct {
+	// StateMachine is the deployer's state machine's ARN (set by the sweeper).
+	StateMachine string `json:"stateMachine"`
+	// Locks is each lock found, in the order of the apps' names.
+	Locks []SweptLock `json:"locks,omitempty"`
+}
+
+// SweptLock is one lock a sweep found.
+type SweptLock struct {
+	App string `json:"app"`
+	// Holder is the execution the lock names; Status its status ("" when it no longer exists); Progress and Action
+	// what the lock records of it.
+	Holder   string   `json:"holder"`
+	Status   string   `json:"status,omitempty"`
+	Progress Progress `json:"progress,omitempty"`
+	Action   Action   `json:"action,omitempty"`
+	// Reconcile is the holder's reconcile: started by this sweep (Started), or found under its name, started by an
+	// earlier one.
+	Reconcile string `json:"reconcile,omitempty"`
+	Started   bool   `json:"started,omitempty"`
+	// Left says why the sweep left the lock as it was.
+	Left string `json:"left,omitempty"`
 }
 
 // FenceState is the fence a run expects: Expect nil when the app has none yet.

@@ -18,9 +18,9 @@ import (
 	"time"
 )
 
-// launcherFiles are the launcher (launcher.py) and the module of its Route 53 fixes.
+// launcherFiles are the launcher (launcher.py) and the modules of its Route 53 fixes and of the services' events.
 //
-//go:embed launcher.py launcher_route53.py
+//go:embed launcher.py launcher_route53.py launcher_events.py
 var launcherFiles embed.FS
 
 // The launcher's fixes of moto defects, by name, for Options.DisablePatches.
@@ -45,6 +45,14 @@ const (
 	// PatchListOrder makes ListResourceRecordSets list in Route 53's order (names with the labels reversed and the
 	// trailing dot) and page by StartRecordIdentifier/NextRecordIdentifier too.
 	PatchListOrder = "route53_list_order"
+	// PatchS3Events makes S3 send one "Object Created" event, in the documented shape, per PutObject, POST Object,
+	// CopyObject or CompleteMultipartUpload into a bucket with EventBridge notifications, to the local event bus.
+	PatchS3Events = "s3_object_created_events"
+	// PatchECREvents makes ECR's PutImage send "ECR Image Action" (SUCCESS or FAILURE) to the local event bus.
+	PatchECREvents = "ecr_image_action_events"
+	// PatchSFNEvents makes every standard execution send "Step Functions Execution Status Change" when it starts
+	// and when it ends, to the local event bus.
+	PatchSFNEvents = "sfn_execution_status_events"
 )
 
 // stepFunctionsConfig switches moto's Step Functions interpreter on.
@@ -62,7 +70,7 @@ type launcher struct {
 // socket so that no other process can take the port first. Its Step Functions
 // interpreter calls AWS at localhost:gatewayPort.
 func startLauncher(py Python, dir string, gatewayPort int, log *os.File, disabledPatches []string) (*launcher, error) {
-	for _, name := range []string{"launcher.py", "launcher_route53.py"} {
+	for _, name := range []string{"launcher.py", "launcher_route53.py", "launcher_events.py"} {
 		b, err := launcherFiles.ReadFile(name)
 		if err == nil {
 			err = os.WriteFile(filepath.Join(dir, name), b, 0o644)

@@ -2,8 +2,9 @@
 // Functions interpreter on and a few of its defects fixed by an embedded launcher
 // (launcher.py), behind a Go gateway (package gateway) that runs the project's Lambda
 // handlers (an instance per concurrent invocation, as Lambda scales out), logs every call,
-// injects faults and, when Options.Route53 says so, enforces Route 53's limits (package
-// r53model).
+// injects faults, runs EventBridge's default bus (package eventbus: rules that start
+// executions, with the S3, ECR and Step Functions events launcher_events.py sends) and,
+// when Options.Route53 says so, enforces Route 53's limits (package r53model).
 //
 // Everything listens on 127.0.0.1. Start needs a Python with moto (see FindPython) and,
 // for bootstraps, aws-lambda-rie (see gateway.FindRIE); it fails, saying where it
@@ -68,6 +69,9 @@ type Options struct {
 	// has AWS's figures), PriorRequestNotComplete and change propagation. Reset puts it in force afresh; a test
 	// may change it for a while with Gateway.SetRoute53. Nil: moto's Route 53 as it is (no limits, INSYNC at once).
 	Route53 *r53model.Config
+	// RealTimeSchedules makes the local EventBridge's scheduled rules fire as real time passes; otherwise their
+	// clock moves only when Gateway.Events().Advance moves it (tests).
+	RealTimeSchedules bool
 }
 
 // AWS is a running local AWS.
@@ -134,14 +138,16 @@ func Start(ctx context.Context, opts Options) (_ *AWS, err error) {
 		return nil, err
 	}
 	a.Gateway, err = gateway.New(gateway.Config{
-		Backend:         a.launcher.url,
-		Functions:       opts.Functions,
-		Handlers:        opts.Handlers,
-		Bootstraps:      bootstraps,
-		FunctionEnv:     append(a.Env(), opts.FunctionEnv...),
-		FunctionTimeout: opts.FunctionTimeout,
-		LogDir:          a.LogDir,
-		Route53:         opts.Route53,
+		Backend:           a.launcher.url,
+		Functions:         opts.Functions,
+		Handlers:          opts.Handlers,
+		Bootstraps:        bootstraps,
+		FunctionEnv:       append(a.Env(), opts.FunctionEnv...),
+		FunctionTimeout:   opts.FunctionTimeout,
+		LogDir:            a.LogDir,
+		Route53:           opts.Route53,
+		Region:            Region,
+		RealTimeSchedules: opts.RealTimeSchedules,
 	})
 	if err != nil {
 		ln.Close()
@@ -196,13 +202,19 @@ func (a *AWS) Config(ctx context.Context) (aws.Config, error) {
 }
 
 // Reset clears all of moto's state, switches its Step Functions interpreter on again,
-// clears the gateway's faults and request log, and puts the configured Route 53 model in force afresh.
+// clears the gateway's faults and request log and the event bus's record, rules and schedules (after letting the
+// events already sent be delivered, for a few seconds at most), and puts the configured Route 53 model in force
+// afresh.
 func (a *AWS) Reset(ctx context.Context) error {
 	a.Gateway.ClearFaults()
 	a.Gateway.ResetRoute53()
+	settle, cancel := context.WithTimeout(ctx, 3*time.Second)
+	_ = a.Gateway.Events().WaitIdle(settle) // events of the last test's executions, delivered before the reset
+	cancel()
 	if err := a.launcher.reset(ctx); err != nil {
 		return err
 	}
+	a.Gateway.Events().Reset()
 	a.Gateway.ResetLog()
 	return nil
 }

@@ -88,7 +88,8 @@ func TestMotoDefectsWithoutPatches(t *testing.T) {
 	opts := testOptions()
 	opts.DisablePatches = []string{localaws.PatchStateMachineCopy, localaws.PatchJSONPathCache,
 		localaws.PatchTemplateTargets, localaws.PatchStopTaskTokenWait, localaws.PatchStopAtOnce,
-		localaws.PatchExactDelete, localaws.PatchAtomicBatches, localaws.PatchListOrder}
+		localaws.PatchExactDelete, localaws.PatchAtomicBatches, localaws.PatchListOrder,
+		localaws.PatchS3Events, localaws.PatchECREvents, localaws.PatchSFNEvents}
 	a := localawstest.Start(t, opts)
 	c := sfnClient(t, a)
 
@@ -180,6 +181,45 @@ func TestMotoDefectsWithoutPatches(t *testing.T) {
 		}
 		if paged := listAll(t, c, zone, 1); len(paged) == len(routeOrder) {
 			t.Errorf("without the fix, pages of one went through the weighted group once: %v", paged)
+		}
+	})
+
+	// Without the event patches, moto's services send the local bus nothing, and no rule starts an execution.
+	t.Run(localaws.PatchS3Events, func(t *testing.T) {
+		reset(t)
+		c := eventClients(t, a)
+		machine := createStateMachine(t, c.sfn, "deploy", passMachine)
+		c.eventBucket(t, "artifacts", true)
+		c.rule(t, "upload", s3Pattern, machine, nil)
+		c.put(t, "artifacts", "app/v1.zip", "release one")
+		c.multipart(t, "artifacts", "app/big.zip")
+		settle(t, a)
+		if got := a.Gateway.Events().Records(); len(got) != 0 {
+			t.Errorf("without the fix, the bus received %+v", got)
+		}
+		if got := c.executions(t, machine); len(got) != 0 {
+			t.Errorf("without the fix, the uploads started %v", got)
+		}
+	})
+	t.Run(localaws.PatchECREvents, func(t *testing.T) {
+		reset(t)
+		c := eventClients(t, a)
+		c.repository(t, "demoapp", false)
+		if _, err := c.push("demoapp", "1.0", strings.Repeat("1", 64)); err != nil {
+			t.Fatal(err)
+		}
+		settle(t, a)
+		if got := a.Gateway.Events().Records(); len(got) != 0 {
+			t.Errorf("without the fix, the bus received %+v", got)
+		}
+	})
+	t.Run(localaws.PatchSFNEvents, func(t *testing.T) {
+		reset(t)
+		machine := createStateMachine(t, c, "quick", passMachine)
+		waitExecution(t, c, startExecution(t, c, machine, "quick", `{}`), 10*time.Second)
+		settle(t, a)
+		if got := a.Gateway.Events().Records(); len(got) != 0 {
+			t.Errorf("without the fix, the bus received %+v", got)
 		}
 	})
 

@@ -2,6 +2,7 @@ package localaws_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,4 +90,41 @@ func historyTypes(ctx context.Context, t *testing.T, c *sfn.Client, arn string) 
 		types = append(types, e.Type)
 	}
 	return types
+}
+
+// startTogether starts n executions of one name and input at once and returns how many executions have that name.
+func startTogether(t *testing.T, c *sfn.Client, machine, name string, n int) int {
+	t.Helper()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: aws.String(machine), Name: aws.String(name), Input: aws.String(`{"same": true}`)})
+		}()
+	}
+	wg.Wait()
+	out, err := c.ListExecutions(t.Context(), &sfn.ListExecutionsInput{StateMachineArn: aws.String(machine)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := 0
+	for _, e := range out.Executions {
+		if aws.ToString(e.Name) == name {
+			count++
+		}
+	}
+	return count
+}
+
+// stopAll stops a state machine's running executions.
+func stopAll(t *testing.T, c *sfn.Client, machine string) {
+	t.Helper()
+	out, err := c.ListExecutions(t.Context(), &sfn.ListExecutionsInput{StateMachineArn: aws.String(machine), StatusFilter: sfntypes.ExecutionStatusRunning})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range out.Executions {
+		_, _ = c.StopExecution(t.Context(), &sfn.StopExecutionInput{ExecutionArn: e.ExecutionArn})
+	}
 }

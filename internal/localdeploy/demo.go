@@ -2,18 +2,27 @@ package localdeploy
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
 	"github.com/bluegreen-aws/bluegreen/internal/cli"
+	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/functions"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws"
+	"github.com/bluegreen-aws/bluegreen/internal/operator"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
+	"github.com/bluegreen-aws/bluegreen/internal/triggers"
 )
 
 // DemoOptions configure the demo.
@@ -26,11 +35,12 @@ type DemoOptions struct {
 	BakeSeconds int
 }
 
-// Demo runs the whole flow on a local AWS it starts and stops: the real bootstraps under aws-lambda-rie, the real
-// state machine in moto's interpreter; a first release, a weighted blue → green release and a failing release that
-// rolls back, each started and watched with the operator's command line (internal/cli) as an operator would type it,
-// then the app's status (the records once) and its history. It returns an error when a stage ends other than
-// expected.
+// Demo runs the product as a user lives it, on a local AWS it starts and stops: the real bootstraps under
+// aws-lambda-rie, the real state machines in moto's interpreter, the rules of package triggers on the local
+// EventBridge. Release 1 (started with the operator's command line, internal/cli); release 2, started by putting its artifact into the
+// bucket; release 3, healthy before traffic, failing at 30 % and rolled back; a manual rollback; a release stopped
+// mid-shift and reconciled by the status-change rule's sweep; then the CLI's status and history. Each stage prints the
+// records and one result line; an error when a stage ends other than expected.
 func Demo(ctx context.Context, w io.Writer, o DemoOptions) (err error) {
 	say := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	bootstraps := filepath.Join(o.WorkDir, "host")
@@ -72,10 +82,14 @@ func Demo(ctx context.Context, w io.Writer, o DemoOptions) (err error) {
 	if err := d.AddApp(ctx, "demoapp", cfg); err != nil {
 		return err
 	}
+	if err := d.InstallTriggers(ctx, Triggers{Apps: []triggers.App{{Name: "demoapp"}}}); err != nil {
+		return err
+	}
 	say("   state machine %s, hosted zone example.com (%s), app demoapp at demoapp.example.com", d.StateMachine, zoneID)
+	say("   triggers: uploads under demoapp/ in s3://%s, a sweep on a stopped run's status change and every 5 minutes", ArtifactBucket)
 
 	env := map[string]string{"BLUEGREEN_STATE_MACHINE_ARN": d.StateMachine, "BLUEGREEN_LOCK_TABLE": LockTable, "USER": "demo"}
-	// bluegreen runs the operator's command line as an operator would type it, and checks its exit status.
+	// bluegreen runs the operator's command line as an operator types it, and checks its exit status.
 	bluegreen := func(want int, args ...string) error {
 		say("$ bluegreen %s", strings.Join(args, " "))
 		code := cli.Run(ctx, args, cli.Env{Stdout: w, Stderr: w, Getenv: func(k string) string { return env[k] }, AWS: a.Config, Poll: 200 * time.Millisecond})
@@ -84,34 +98,245 @@ func Demo(ctx context.Context, w io.Writer, o DemoOptions) (err error) {
 		}
 		return nil
 	}
-	stage := func(title string, live records.Color, cmds ...[]string) error {
-		say("\n== %s", title)
-		for _, c := range cmds {
-			want := 0
-			if slices.Contains(c, "v3-broken") {
-				want = cli.ExitFailed // a rolled-back release is a failed one
+	dm := &demo{d: d, apps: apps, bluegreen: bluegreen}
+	for i, st := range []struct {
+		title string
+		run   func(context.Context) (string, error)
+	}{
+		{"release 1: demoapp v1, started with the CLI", dm.first},
+		{"release 2: demoapp v2, started by putting its artifact into the bucket", dm.upload},
+		{"release 3: demoapp v3-broken, healthy before traffic, failing at 30 %", dm.failing},
+		{"manual rollback, with the CLI", dm.rollback},
+		{"release 4: demoapp v4, stopped mid-shift", dm.stopped},
+	} {
+		say("\n== %d. %s", i+1, st.title)
+		result, err := st.run(ctx)
+		if err != nil {
+			return fmt.Errorf("stage %d (%s): %w", i+1, st.title, err)
+		}
+		if err := bluegreen(0, "status", "demoapp", "-o", "wide"); err != nil { // the records table
+			return err
+		}
+		say("   %s", result)
+	}
+	say("\n== the app now, and its history")
+	if err := bluegreen(0, "status", "demoapp"); err != nil {
+		return err
+	}
+	if err := bluegreen(0, "history", "demoapp"); err != nil {
+		return err
+	}
+	say("\n== done: every stage ended as expected; v1 is live on blue")
+	return nil
+}
+
+// demo is the demo's deployer and app server, stage by stage.
+type demo struct {
+	d    *Deployer
+	apps *AppServer
+	// bluegreen runs the CLI and requires its exit status.
+	bluegreen func(want int, args ...string) error
+}
+
+// run runs an execution the way the CLI does and requires it to end as want.
+func (m *demo) run(ctx context.Context, in deploy.Input, want string) (string, operator.Result, error) {
+	arn, r, err := m.d.Run(ctx, in, nil)
+	if err == nil && r.Status != want {
+		err = fmt.Errorf("the execution ended %s (%s: %s), want %s", r.Status, r.Error, deploy.CauseMessage(r.Cause), want)
+	}
+	return arn, r, err
+}
+
+// wait waits for an execution someone else started and requires it to end as want.
+func (m *demo) wait(ctx context.Context, arn, want string) (operator.Result, error) {
+	r, err := m.d.Operator.Wait(ctx, arn, 50*time.Millisecond, nil)
+	if err == nil && r.Status != want {
+		err = fmt.Errorf("execution %s ended %s (%s: %s), want %s", arn, r.Status, r.Error, deploy.CauseMessage(r.Cause), want)
+	}
+	return r, err
+}
+
+// live checks that demoapp is at rest with c live, and returns the stack ids in c and in the other color.
+func (m *demo) live(ctx context.Context, c records.Color) (live, idle string, err error) {
+	if err := expect(ctx, m.d, c); err != nil {
+		return "", "", err
+	}
+	s, err := m.d.Status(ctx, "demoapp")
+	if err != nil {
+		return "", "", err
+	}
+	return s.State.Slots[c], s.State.Slots[c.Other()], nil
+}
+
+func (m *demo) first(ctx context.Context) (string, error) {
+	if err := m.bluegreen(0, "deploy", "demoapp", "v1", "--artifact", "s3://"+ArtifactBucket+"/demoapp/releases/v1.zip"); err != nil {
+		return "", err
+	}
+	blue, _, err := m.live(ctx, records.Blue)
+	return fmt.Sprintf("v1 live on blue (stack %s): the first release switches at once, with no weight steps", blue), err
+}
+
+func (m *demo) upload(ctx context.Context) (string, error) {
+	key := "demoapp/releases/v2.zip"
+	put, err := s3.NewFromConfig(m.d.Config, func(o *s3.Options) { o.UsePathStyle = true }).PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(ArtifactBucket), Key: aws.String(key), Body: strings.NewReader("demoapp v2"),
+	})
+	if err != nil {
+		return "", err
+	}
+	arn, err := m.startedBy(ctx, func(ev map[string]any) bool {
+		d, _ := ev["detail"].(map[string]any)
+		o, _ := d["object"].(map[string]any)
+		return ev["detail-type"] == "Object Created" && o["key"] == key
+	})
+	if err != nil {
+		return "", err
+	}
+	if _, err := m.wait(ctx, arn, "SUCCEEDED"); err != nil {
+		return "", err
+	}
+	green, blue, err := m.live(ctx, records.Green)
+	return fmt.Sprintf("s3://%s/%s (version id %s) started %s: live on green (stack %s) after 10, 30, 60 %%; v1 idle on blue (stack %s)",
+		ArtifactBucket, key, aws.ToString(put.VersionId), name(arn), green, blue), err
+}
+
+func (m *demo) failing(ctx context.Context) (string, error) {
+	const v = "v3-broken"
+	m.apps.Break(v, false) // healthy for its first two checks (before traffic, at 10 %), then failing
+	m.apps.FailAfter(v, 2)
+	arn, r, err := m.run(ctx, deploy.Input{App: "demoapp", Version: v, Artifact: "s3://" + ArtifactBucket + "/demoapp/releases/" + v + ".zip"}, "FAILED")
+	if err != nil {
+		return "", err
+	}
+	at, err := m.lastStep(ctx, arn)
+	if err != nil {
+		return "", err
+	}
+	if at != 30 {
+		return "", fmt.Errorf("%s failed after the %d %% step, want 30 %%", v, at)
+	}
+	green, _, err := m.live(ctx, records.Green)
+	return fmt.Sprintf("%s rolled back at %d %%: %s: %s; v2 still live on green (stack %s)", v, at, r.Error, cutLine(deploy.CauseMessage(r.Cause), 160), green), err
+}
+
+func (m *demo) rollback(ctx context.Context) (string, error) {
+	if err := m.bluegreen(0, "rollback", "demoapp"); err != nil {
+		return "", err
+	}
+	blue, green, err := m.live(ctx, records.Blue)
+	return fmt.Sprintf("rolled back by hand: v1 live again on blue (stack %s), after a health check; v2 idle on green (stack %s)", blue, green), err
+}
+
+func (m *demo) stopped(ctx context.Context) (string, error) {
+	o := m.d.Operator
+	arn, err := o.Start(ctx, deploy.Input{App: "demoapp", Version: "v4", Artifact: "s3://" + ArtifactBucket + "/demoapp/releases/v4.zip",
+		Config: []byte(`{"strategy": {"bakeSeconds": 600}}`)})
+	if err != nil {
+		return "", err
+	}
+	for {
+		l, err := o.Lock(ctx, "demoapp")
+		if err != nil {
+			return "", err
+		}
+		if l != nil && l.Progress == deploy.ProgressShifting {
+			break
+		}
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return "", err
+		}
+	}
+	if _, err := sfn.NewFromConfig(m.d.Config).StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(arn)}); err != nil {
+		return "", err
+	}
+	// Nothing here starts the reconcile: the stopped run's status event starts a sweep, which starts it.
+	reconcile := strings.Replace(m.d.StateMachine, ":stateMachine:", ":execution:", 1) + ":" + triggers.ReconcileName("demoapp", arn)
+	for {
+		_, err := sfn.NewFromConfig(m.d.Config).DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(reconcile)})
+		var missing *sfntypes.ExecutionDoesNotExist
+		if err == nil {
+			break
+		}
+		if !errors.As(err, &missing) {
+			return "", err
+		}
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return "", fmt.Errorf("no reconcile %s started: %w", reconcile, err)
+		}
+	}
+	if _, err := m.wait(ctx, reconcile, "SUCCEEDED"); err != nil {
+		return "", err
+	}
+	blue, _, err := m.live(ctx, records.Blue)
+	if err != nil {
+		return "", err
+	}
+	if s, err := m.d.Status(ctx, "demoapp"); err != nil || len(s.Unslotted) != 0 {
+		return "", fmt.Errorf("after the reconcile: stacks no slot names %+v (%v), want v4's deleted", s.Unslotted, err)
+	}
+	return fmt.Sprintf("v4 stopped at 10 %%; its status event started a sweep, which started %s: v1 live on blue again (stack %s), v4's stack deleted",
+		name(reconcile), blue), err
+}
+
+// startedBy waits (30 s at most) for the event bus to deliver an event match accepts, and returns the one execution
+// it started.
+func (m *demo) startedBy(ctx context.Context, match func(event map[string]any) bool) (string, error) {
+	bus := m.d.AWS.Gateway.Events()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		for _, r := range bus.Records() {
+			var ev map[string]any
+			if json.Unmarshal(r.Event, &ev) != nil || !match(ev) {
+				continue
 			}
-			if err := bluegreen(want, c...); err != nil {
-				return err
+			if len(r.Deliveries) != 1 || r.Deliveries[0].Execution == "" {
+				return "", fmt.Errorf("event %s: rules %v, deliveries %+v; want one execution started", r.ID, r.Rules, r.Deliveries)
+			}
+			return r.Deliveries[0].Execution, nil
+		}
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return "", fmt.Errorf("the event never reached the bus: %w", err)
+		}
+	}
+}
+
+// lastStep is the weight step (percent) an execution shifted to last, from its history.
+func (m *demo) lastStep(ctx context.Context, arn string) (int, error) {
+	out, err := sfn.NewFromConfig(m.d.Config).GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: 1000})
+	if err != nil {
+		return 0, err
+	}
+	percent := 0
+	for _, ev := range out.Events {
+		if ev.Type == sfntypes.HistoryEventTypeTaskStateExited && aws.ToString(ev.StateExitedEventDetails.Name) == "Shift" {
+			var s deploy.State
+			if err := json.Unmarshal([]byte(aws.ToString(ev.StateExitedEventDetails.Output)), &s); err == nil && s.Step != nil {
+				percent = s.Step.Percent
 			}
 		}
-		return expect(ctx, d, live)
 	}
-	if err := stage("first release: demoapp v1 (empty zone → blue live)", records.Blue,
-		[]string{"deploy", "demoapp", "v1", "--artifact", "s3://artifacts/demoapp/v1.zip"}, []string{"status", "demoapp"}); err != nil {
-		return err
+	return percent, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
 	}
-	if err := stage("weighted release: demoapp v2 (blue → green: 10 %, 30 %, 60 %, switch)", records.Green,
-		[]string{"deploy", "demoapp", "v2", "--artifact", "s3://artifacts/demoapp/v2.zip"}, []string{"status", "demoapp", "-o", "wide"}); err != nil {
-		return err
+}
+
+// name is an execution's name.
+func name(arn string) string { return arn[strings.LastIndexByte(arn, ':')+1:] }
+
+// cutLine cuts s to n bytes, marking the cut.
+func cutLine(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	if err := stage("failing release: demoapp v3-broken (health check fails → rollback, green stays live)", records.Green,
-		[]string{"deploy", "demoapp", "v3-broken", "--artifact", "s3://artifacts/demoapp/v3-broken.zip"}, []string{"status", "demoapp"},
-		[]string{"history", "demoapp"}); err != nil {
-		return err
-	}
-	say("\n== done: v1 went live, v2 replaced it through weighted steps, v3-broken was rolled back; v2 is live")
-	return nil
+	return s[:n] + "…"
 }
 
 // expect checks that demoapp is at rest with c live.

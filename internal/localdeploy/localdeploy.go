@@ -1,6 +1,6 @@
 // Package localdeploy installs the deployer on the local AWS the way the infra installs it on AWS — the lock table,
-// the notification topic, the state machine rendered from the ASL file with the functions' ARNs — and adds apps to
-// it: a hosted zone, the app's stored configuration (an SSM parameter, as the infra writes it) and the demo
+// the notification topic, the state machine and the sweeper rendered from their ASL files with the functions' ARNs,
+// and (InstallTriggers) the artifact bucket and the EventBridge rules of package triggers — and adds apps to it: a hosted zone, the app's stored configuration (an SSM parameter, as the infra writes it) and the demo
 // template, with an app server that answers the demo stacks' health checks (moto's load balancers serve no HTTP):
 // at the stacks' health URL output, or at their load balancers' names, which the app server serves over http and
 // https (with a certificate a test makes) for the health function, through the gateway. The demo and the end-to-end
@@ -48,8 +48,10 @@ const (
 	Account          = "123456789012"
 	LockTable        = "bluegreen-locks"
 	StateMachineName = "bluegreen"
-	TopicName        = "bluegreen-notifications"
-	ConfigPrefix     = invoke.DefaultConfigPrefix
+	// SweeperName is the sweeper's name, as the infra names it (bluegreen.SweeperSuffix).
+	SweeperName  = StateMachineName + "-sweep"
+	TopicName    = "bluegreen-notifications"
+	ConfigPrefix = invoke.DefaultConfigPrefix
 	// FunctionsAccessKey is the access key the five functions sign their calls with, in-process and under
 	// aws-lambda-rie, as their role's credentials would on AWS: the gateway's request log (Call.AccessKey) tells
 	// the deployer's calls from the harness's, which signs with the local AWS's own key.
@@ -134,15 +136,18 @@ type Deployer struct {
 	AWS          *localaws.AWS
 	Config       aws.Config
 	StateMachine string
-	Topic        string
-	Operator     *operator.Operator
-	Zones        *zone.Opener
-	Stacks       *stacks.Manager
+	// Sweeper is the sweeper's ARN.
+	Sweeper  string
+	Topic    string
+	Operator *operator.Operator
+	Zones    *zone.Opener
+	Stacks   *stacks.Manager
 	// Apps answers the demo stacks' health checks.
 	Apps *AppServer
 }
 
-// Install creates the lock table, the topic and the state machine on a (reset) local AWS.
+// Install creates the lock table, the topic, the state machine and the sweeper on a (reset) local AWS. No rule
+// starts anything until InstallTriggers.
 func Install(ctx context.Context, a *localaws.AWS, apps *AppServer) (*Deployer, error) {
 	cfg, err := a.Config(ctx)
 	if err != nil {
@@ -184,8 +189,22 @@ func Install(ctx context.Context, a *localaws.AWS, apps *AppServer) (*Deployer, 
 	if err != nil {
 		return nil, fmt.Errorf("create the state machine: %w", err)
 	}
+	sweepDef, err := statemachine.RenderSweep(map[string]string{
+		statemachine.CreateStackFunction: FunctionARN("createstack"), statemachine.StateMachine: aws.ToString(sm.StateMachineArn),
+	})
+	if err != nil {
+		return nil, err
+	}
+	sweeper, err := sf.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String(SweeperName), Definition: aws.String(sweepDef),
+		RoleArn: aws.String(fmt.Sprintf("arn:aws:iam::%s:role/bluegreen-sweeper", Account)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create the sweeper: %w", err)
+	}
 	return &Deployer{
-		AWS: a, Config: cfg, StateMachine: aws.ToString(sm.StateMachineArn), Topic: aws.ToString(topic.TopicArn),
+		AWS: a, Config: cfg, StateMachine: aws.ToString(sm.StateMachineArn), Sweeper: aws.ToString(sweeper.StateMachineArn),
+		Topic: aws.ToString(topic.TopicArn),
 		Operator: &operator.Operator{
 			SFN: sf, Locks: applock.New(ddb, LockTable), Params: ssm.NewFromConfig(cfg),
 			StateMachine: aws.ToString(sm.StateMachineArn), ConfigPrefix: ConfigPrefix,

@@ -1,5 +1,5 @@
-// Package applocktest is the lock table for tests: an in-memory DynamoDB table that answers GetItem, PutItem,
-// UpdateItem and DeleteItem as DynamoDB does for the expressions the deployer writes — conditions judged before
+// Package applocktest is the lock table for tests: an in-memory DynamoDB table that answers GetItem, Scan (in
+// pages), PutItem, UpdateItem and DeleteItem as DynamoDB does for the expressions the deployer writes — conditions judged before
 // any change (a failed one is ConditionalCheckFailedException, with the item when ALL_OLD is asked, and changes
 // nothing), reserved words refused unless named through a placeholder, unused or undefined placeholders refused
 // (ValidationException, as DynamoDB answers). An expression outside the grammar it knows is a ValidationException
@@ -36,6 +36,8 @@ type Table struct {
 	Err error
 	// BeforeWrite, when set, runs before each write is judged (to lose a race), without the table's mutex held.
 	BeforeWrite func(*Table)
+	// PageSize is how many items a Scan page holds at most (DefaultPageSize when 0).
+	PageSize int
 
 	mu     sync.Mutex
 	items  map[string]Item
@@ -132,18 +134,8 @@ func (t *Table) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(
 	if err := t.begin("GetItem", in.TableName); err != nil {
 		return nil, err
 	}
-	e := newExpr(in.ExpressionAttributeNames, nil)
-	var attrs []string
-	if p := aws.ToString(in.ProjectionExpression); p != "" {
-		for _, part := range strings.Split(p, ",") {
-			a, err := e.path("ProjectionExpression", part)
-			if err != nil {
-				return nil, err
-			}
-			attrs = append(attrs, a)
-		}
-	}
-	if err := e.unused(); err != nil {
+	project, err := readExpr(in.ExpressionAttributeNames, aws.ToString(in.ProjectionExpression))
+	if err != nil {
 		return nil, err
 	}
 	t.mu.Lock()
@@ -155,12 +147,68 @@ func (t *Table) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(
 	if !ok {
 		return &dynamodb.GetItemOutput{}, nil
 	}
-	it = maps.Clone(it)
-	if attrs != nil {
-		maps.DeleteFunc(it, func(k string, _ ddbtypes.AttributeValue) bool { return !slices.Contains(attrs, k) })
-	}
-	return &dynamodb.GetItemOutput{Item: it}, nil
+	return &dynamodb.GetItemOutput{Item: project(it)}, nil
 }
+
+// Scan answers as DynamoDB does ("Scanning tables in DynamoDB", Developer Guide): a page holds at most Limit items,
+// and at most PageSize (DynamoDB stops a page at 1 MB of data read; here, for tests, at a few items); a page cut
+// short by either carries LastEvaluatedKey, the key of its last item, even when no item follows (the next page is
+// then empty), and ExclusiveStartKey resumes after it. Items come in key order here (DynamoDB's order is its own).
+// A ProjectionExpression selects attributes. Filters and parallel segments are outside what the fake knows.
+func (t *Table) Scan(_ context.Context, in *dynamodb.ScanInput, _ ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	if err := t.begin("Scan", in.TableName); err != nil {
+		return nil, err
+	}
+	if in.FilterExpression != nil || in.ScanFilter != nil || in.Segment != nil || in.TotalSegments != nil || in.AttributesToGet != nil {
+		return nil, validation("fake lock table: Scan with a filter, segments or AttributesToGet is outside what it knows")
+	}
+	if in.Limit != nil && *in.Limit < 1 {
+		return nil, validation("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1", *in.Limit)
+	}
+	project, err := readExpr(in.ExpressionAttributeNames, aws.ToString(in.ProjectionExpression))
+	if err != nil {
+		return nil, err
+	}
+	after := ""
+	if in.ExclusiveStartKey != nil {
+		if len(in.ExclusiveStartKey) != 1 || key(in.ExclusiveStartKey) == "" {
+			return nil, validation("The provided starting key is invalid: The provided key element does not match the schema")
+		}
+		after = key(in.ExclusiveStartKey)
+	}
+	size := t.PageSize
+	if size <= 0 {
+		size = DefaultPageSize
+	}
+	if in.Limit != nil && int(*in.Limit) < size {
+		size = int(*in.Limit)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !aws.ToBool(in.ConsistentRead) {
+		t.eventual++
+	}
+	keys := slices.Sorted(maps.Keys(t.items))
+	out := &dynamodb.ScanOutput{}
+	for _, k := range keys {
+		if k <= after {
+			continue
+		}
+		if int(out.Count) == size {
+			break
+		}
+		out.Items = append(out.Items, project(t.items[k]))
+		out.Count++
+		if int(out.Count) == size {
+			out.LastEvaluatedKey = map[string]ddbtypes.AttributeValue{applock.AttrApp: &ddbtypes.AttributeValueMemberS{Value: k}}
+		}
+	}
+	out.ScannedCount = out.Count
+	return out, nil
+}
+
+// DefaultPageSize is how many items a Scan page holds at most when PageSize is 0.
+const DefaultPageSize = 3
 
 // write is one conditional write: the request's expressions judged (update, when not empty), then, under the
 // table's mutex, its condition against the stored item, then change (which returns the item to store, nil to delete).
@@ -325,6 +373,38 @@ func (e *expr) value(kind, v string) (ddbtypes.AttributeValue, error) {
 	}
 	e.usedValues[v] = true
 	return av, nil
+}
+
+// readExpr compiles a read's ProjectionExpression with its names, refusing unused ones.
+func readExpr(names map[string]string, projection string) (func(Item) Item, error) {
+	e := newExpr(names, nil)
+	project, err := e.projection(projection)
+	if err != nil {
+		return nil, err
+	}
+	return project, e.unused()
+}
+
+// projection compiles a ProjectionExpression (top-level names, comma-separated) into a function returning a copy
+// of an item with those attributes only; an empty expression keeps every attribute.
+func (e *expr) projection(p string) (func(Item) Item, error) {
+	var attrs []string
+	if p != "" {
+		for _, part := range strings.Split(p, ",") {
+			a, err := e.path("ProjectionExpression", part)
+			if err != nil {
+				return nil, err
+			}
+			attrs = append(attrs, a)
+		}
+	}
+	return func(it Item) Item {
+		it = maps.Clone(it)
+		if attrs != nil {
+			maps.DeleteFunc(it, func(k string, _ ddbtypes.AttributeValue) bool { return !slices.Contains(attrs, k) })
+		}
+		return it
+	}, nil
 }
 
 // unused refuses placeholders the expressions did not use, as DynamoDB does.

@@ -3,6 +3,7 @@ package applocktest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -131,5 +132,68 @@ func TestPutAndDeleteAsDynamoDB(t *testing.T) {
 	if _, err := f.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("other-table"), Key: key()}); err == nil ||
 		!strings.Contains(err.Error(), "not found") {
 		t.Errorf("another table = %v, want ResourceNotFoundException", err)
+	}
+}
+
+// Scan pages as DynamoDB's ("Scanning tables in DynamoDB", "Paginating table scan results"): a page cut by its size
+// or by Limit carries LastEvaluatedKey, even when it ends the table, and ExclusiveStartKey resumes after it.
+func TestScanAsDynamoDB(t *testing.T) {
+	ctx := context.Background()
+	f := applocktest.New("locks")
+	f.PageSize = 2
+	for _, app := range []string{"e", "a", "d", "b"} {
+		f.Put(map[string]ddbtypes.AttributeValue{"app": s(app), "execution": s("run-" + app), "plan": s("{}")})
+	}
+	scan := func(in dynamodb.ScanInput) (*dynamodb.ScanOutput, error) {
+		in.TableName = aws.String("locks")
+		return f.Scan(ctx, &in)
+	}
+	var pages [][]string
+	var start map[string]ddbtypes.AttributeValue
+	for range 5 {
+		out, err := scan(dynamodb.ScanInput{ExclusiveStartKey: start, ConsistentRead: aws.Bool(true),
+			ProjectionExpression: aws.String("app, #p"), ExpressionAttributeNames: map[string]string{"#p": "plan"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var apps []string
+		for _, it := range out.Items {
+			if applocktest.S(it, "execution") != "" {
+				t.Errorf("projection kept execution: %v", it)
+			}
+			apps = append(apps, applocktest.S(it, "app")+applocktest.S(it, "plan"))
+		}
+		pages = append(pages, apps)
+		if int(out.Count) != len(out.Items) || out.ScannedCount != out.Count {
+			t.Errorf("count %d, scanned %d, %d items", out.Count, out.ScannedCount, len(out.Items))
+		}
+		if start = out.LastEvaluatedKey; start == nil {
+			break
+		}
+	}
+	want := [][]string{{"a{}", "b{}"}, {"d{}", "e{}"}, nil}
+	if fmt.Sprint(pages) != fmt.Sprint(want) {
+		t.Errorf("pages %v, want %v (the last one empty: the second page was full)", pages, want)
+	}
+	if out, err := scan(dynamodb.ScanInput{Limit: aws.Int32(1), ConsistentRead: aws.Bool(true)}); err != nil || len(out.Items) != 1 || out.LastEvaluatedKey == nil {
+		t.Errorf("Limit 1: %v %v", out, err)
+	}
+	if f.EventualReads() != 0 || f.Writes() != 0 {
+		t.Errorf("%d eventual reads, %d writes", f.EventualReads(), f.Writes())
+	}
+	if _, err := scan(dynamodb.ScanInput{}); err != nil || f.EventualReads() != 1 {
+		t.Errorf("an eventually consistent scan: %v, %d counted", err, f.EventualReads())
+	}
+	for name, in := range map[string]dynamodb.ScanInput{
+		"a reserved word unnamed": {ProjectionExpression: aws.String("app, plan")},
+		"an unused name":          {ExpressionAttributeNames: map[string]string{"#p": "plan"}},
+		"a bad start key":         {ExclusiveStartKey: map[string]ddbtypes.AttributeValue{"execution": s("x")}},
+		"a filter":                {FilterExpression: aws.String("progress = :p")},
+		"limit 0":                 {Limit: aws.Int32(0)},
+	} {
+		var api smithy.APIError
+		if _, err := scan(in); !errors.As(err, &api) || api.ErrorCode() != "ValidationException" {
+			t.Errorf("%s: %v, want ValidationException", name, err)
+		}
 	}
 }

@@ -20,6 +20,9 @@ import (
 //	PUT    /_localaws/stacks/{name}/status     SetStackStatus; body a StackStatus
 //	PUT    /_localaws/targets/{id}/health      SetTargetHealth; body a TargetHealth
 //	GET    /_localaws/lb-address?host=&port=   where a local load balancer listens (package lbaddr)
+//	POST   /_localaws/events/service           an AWS service's event for the default bus (the launcher's patches)
+//	GET    /_localaws/events                   the event bus's record: each event, the rules it matched, deliveries
+//	POST   /_localaws/events/clock?advance=5m  move the schedules' clock on (scheduled rules fire)
 func (g *Gateway) controlAPI() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+lbaddr.Path, g.serveLBAddress)
@@ -79,6 +82,11 @@ func (g *Gateway) controlAPI() http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 		}
 	})
+	mux.HandleFunc("POST /_localaws/events/service", g.servePutServiceEvent)
+	mux.HandleFunc("GET /_localaws/events", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, g.bus.Records())
+	})
+	mux.HandleFunc("POST /_localaws/events/clock", g.serveAdvance)
 	mux.HandleFunc("PUT /_localaws/targets/{id}/health", func(w http.ResponseWriter, r *http.Request) {
 		var h TargetHealth
 		if readJSON(w, r, &h) {

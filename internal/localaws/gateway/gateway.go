@@ -5,7 +5,9 @@
 // injects the faults tests ask for: throttling, server errors, held calls, failed stack
 // statuses and unhealthy targets. When a Route 53 model is in force (package r53model),
 // it answers Route 53 calls as Route 53's limits would: Throttling,
-// PriorRequestNotComplete, and changes PENDING until propagated (route53.go).
+// PriorRequestNotComplete, and changes PENDING until propagated (route53.go). It runs
+// EventBridge's default bus (eventbridge.go, package eventbus): PutEvents, the AWS services'
+// events, and rules whose state machine targets start executions.
 //
 // moto's Step Functions interpreter makes its Lambda invokes and SDK integrations
 // (dynamodb:putItem, sns:publish, aws-sdk:*) as HTTP calls to localhost:MOTO_PORT;
@@ -25,6 +27,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/eventbus"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/r53model"
 )
 
@@ -55,6 +58,11 @@ type Config struct {
 	// buckets, PriorRequestNotComplete and change propagation, for the callers it meters (see package r53model).
 	// Nil: Route 53 calls reach moto as they come, and moto answers every change INSYNC at once.
 	Route53 *r53model.Config
+	// Region is the region the local EventBridge answers for ("us-east-1" when empty).
+	Region string
+	// RealTimeSchedules makes scheduled rules fire as real time passes; otherwise only Events().Advance moves their
+	// clock (tests).
+	RealTimeSchedules bool
 }
 
 // Gateway is an http.Handler in front of moto. Its methods are safe for concurrent use.
@@ -70,6 +78,8 @@ type Gateway struct {
 	// lbAddresses says where the local load balancers listen (SetLoadBalancerResolver).
 	lbAddresses lbAddresses
 	route53     route53Models
+	// bus is the local EventBridge's default bus (eventbridge.go).
+	bus *eventbus.Bus
 }
 
 // New returns a gateway to the moto at cfg.Backend. Close stops what it started.
@@ -113,6 +123,7 @@ func New(cfg Config) (*Gateway, error) {
 		},
 	}
 	g.control = g.controlAPI()
+	g.bus = g.newBus(cfg)
 	return g, nil
 }
 
@@ -141,9 +152,12 @@ func (g *Gateway) addRIEFunctions(cfg Config) error {
 	return nil
 }
 
-// Close releases held calls and stops the aws-lambda-rie processes.
+// Close releases held calls, stops the event bus and the aws-lambda-rie processes.
 func (g *Gateway) Close() error {
 	g.ClearFaults()
+	if g.bus != nil {
+		g.bus.Close()
+	}
 	var errs []error
 	for _, f := range g.functions {
 		errs = append(errs, f.close())
@@ -182,15 +196,21 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !answered {
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		if c.Operation == "Invoke" && c.Function != "" {
+		switch {
+		case c.Operation == "Invoke" && c.Function != "":
 			g.serveInvoke(rec, r, c, &entry)
-		} else {
+		case c.Service == "events" && c.Operation == "PutEvents":
+			g.servePutEvents(rec, r, c, body)
+		default:
 			ctx := context.WithValue(r.Context(), callKey{}, c)
 			if ticket != nil {
 				ctx = context.WithValue(ctx, ticketKey{}, ticket)
 				defer ticket.Rejected() // moto did not answer: no effect once its answer is reported
 			}
 			g.proxy.ServeHTTP(rec, r.WithContext(ctx))
+			if eventsWrite(c) {
+				g.bus.Invalidate() // a rule or target may have changed
+			}
 		}
 	}
 	if rec.status == 0 {
