@@ -298,10 +298,15 @@ func TestConcurrentBatchesAreAppliedOneAtATime(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			name := fmt.Sprintf("host-%02d.example.com", i)
-			// A good batch, and a rejected one (its DELETE finds nothing) whose undo must not erase the others.
+			// A good batch, and a rejected one (its DELETE finds nothing, after many changes) whose undo must not
+			// erase the others: batches long enough that two are under way at once.
 			_ = changeBatch(t, c, zone, change(r53types.ChangeActionCreate, rrA(name, 60, "192.0.2.1")))
-			_ = changeBatch(t, c, zone, change(r53types.ChangeActionCreate, rrA("x-"+name, 60, "192.0.2.2")),
-				change(r53types.ChangeActionDelete, rrA("missing-"+name, 60, "192.0.2.3")))
+			bad := []r53types.Change{}
+			for j := range 30 {
+				bad = append(bad, change(r53types.ChangeActionCreate, rrA(fmt.Sprintf("x%02d-%s", j, name), 60, "192.0.2.2")))
+			}
+			bad = append(bad, change(r53types.ChangeActionDelete, rrA("missing-"+name, 60, "192.0.2.3")))
+			_ = changeBatch(t, c, zone, bad...)
 		})
 	}
 	wg.Wait()
