@@ -27,6 +27,11 @@ type AppServer struct {
 	cert         *tls.Certificate
 	redirectHTTP bool
 	lbRequests   map[string][]string // by version
+
+	cw             cloudWatchAPI // where the load balancers publish RequestCount (nil: nowhere)
+	highResolution bool
+	done           chan struct{} // closed by Close: the publisher stops
+	published      chan struct{} // closed when the publisher has stopped
 }
 
 // StartAppServer listens on a free 127.0.0.1 port.
@@ -36,9 +41,10 @@ func StartAppServer() (*AppServer, error) {
 		return nil, fmt.Errorf("app server: %w", err)
 	}
 	s := &AppServer{ln: ln, broken: map[string]bool{}, after: map[string]int{}, hits: map[string]int{},
-		lbRequests: map[string][]string{}}
+		lbRequests: map[string][]string{}, done: make(chan struct{}), published: make(chan struct{})}
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve)}
 	go s.srv.Serve(ln) //nolint:errcheck // Serve returns when Close is called
+	go func() { s.publish(s.done); close(s.published) }()
 	return s, nil
 }
 
@@ -66,8 +72,10 @@ func (s *AppServer) Hits(version string) int {
 	return s.hits[version]
 }
 
-// Close stops the server and its load balancers.
+// Close stops the server and its load balancers, publishing what they counted.
 func (s *AppServer) Close() error {
+	close(s.done)
+	<-s.published
 	errs := []error{s.srv.Close()}
 	s.lbs.mu.Lock()
 	defer s.lbs.mu.Unlock()
@@ -85,18 +93,26 @@ func (s *AppServer) serve(w http.ResponseWriter, r *http.Request) {
 	s.answer(w, r.URL.Query().Get("version"))
 }
 
-// answer is the health answer of release v.
+// answer is the health answer of release v; it counts as one of v's health checks.
 func (s *AppServer) answer(w http.ResponseWriter, v string) {
 	s.mu.Lock()
 	s.hits[v]++
-	broken, marked := s.broken[v]
-	if n, ok := s.after[v]; ok && s.hits[v] > n {
-		broken, marked = true, true
-	}
 	s.mu.Unlock()
-	if (marked && broken) || (!marked && strings.Contains(v, "broken")) {
+	if s.isBroken(v) {
 		http.Error(w, "unhealthy: release "+v+" cannot reach its database", http.StatusInternalServerError)
 		return
 	}
 	fmt.Fprintf(w, "ok %s\n", v)
+}
+
+// isBroken says whether release v fails now: marked with Break, past its FailAfter count of health checks, or
+// (unmarked) named "broken".
+func (s *AppServer) isBroken(v string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	broken, marked := s.broken[v]
+	if n, ok := s.after[v]; ok && s.hits[v] > n {
+		broken, marked = true, true
+	}
+	return (marked && broken) || (!marked && strings.Contains(v, "broken"))
 }

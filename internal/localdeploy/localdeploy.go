@@ -175,7 +175,8 @@ func Install(ctx context.Context, a *localaws.AWS, apps *AppServer) (*Deployer, 
 		values[p] = FunctionARN(name)
 	}
 	if apps != nil { // the health function asks the gateway where a stack's load balancer listens
-		a.Gateway.SetLoadBalancerResolver(apps.LoadBalancerResolver(cloudformation.NewFromConfig(cfg)))
+		a.Gateway.SetLoadBalancerResolver(apps.LoadBalancerResolver(cloudformation.NewFromConfig(cfg), elasticloadbalancingv2.NewFromConfig(cfg)))
+		apps.PublishRequestCounts(dataPlaneCloudWatch(cfg))
 	}
 	def, err := statemachine.Render(values)
 	if err != nil {
