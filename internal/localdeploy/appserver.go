@@ -40,12 +40,29 @@ func StartAppServer() (*AppServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app server: %w", err)
 	}
+	httpLn, httpsLn, err := listenPair(firstAddress, 0, 0) // the ports every local load balancer listens on
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("app server: the local load balancers' ports on %s: %w", firstAddress, err), ln.Close())
+	}
+	ports := [2]uint16{httpLn.Addr().(*net.TCPAddr).AddrPort().Port(), httpsLn.Addr().(*net.TCPAddr).AddrPort().Port()}
+	if err := errors.Join(httpLn.Close(), httpsLn.Close()); err != nil {
+		return nil, errors.Join(err, ln.Close())
+	}
 	s := &AppServer{ln: ln, broken: map[string]bool{}, after: map[string]int{}, hits: map[string]int{},
 		lbRequests: map[string][]string{}, done: make(chan struct{}), published: make(chan struct{})}
+	s.lbs.httpPort, s.lbs.httpsPort = ports[0], ports[1]
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve)}
 	go s.srv.Serve(ln) //nolint:errcheck // Serve returns when Close is called
 	go func() { s.publish(s.done); close(s.published) }()
 	return s, nil
+}
+
+// LoadBalancerPort is the port every local load balancer serves http on, at its own address (the one DNS answers
+// for it); https is on another.
+func (s *AppServer) LoadBalancerPort() uint16 {
+	s.lbs.mu.Lock()
+	defer s.lbs.mu.Unlock()
+	return s.lbs.httpPort
 }
 
 // URL is the server's base URL.
