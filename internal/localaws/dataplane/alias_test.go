@@ -11,7 +11,7 @@ import (
 // demoZone is the deployer's records for demoapp: the host's weighted alias A records to the per-stack endpoints,
 // each an alias A to its stack's load balancer (DESIGN.md, "DNS is the state store").
 func demoZone(blueWeight, greenWeight int64, evaluate bool) Zone {
-	return zone("example.com",
+	return hosted("example.com",
 		weighted(alias("demoapp.example.com", "A", "demoapp-111111.example.com", evaluate), "demoapp-blue", blueWeight),
 		weighted(alias("demoapp.example.com", "A", "demoapp-222222.example.com", evaluate), "demoapp-green", greenWeight),
 		alias("demoapp-111111.example.com", "A", lbBlue, evaluate),
@@ -37,7 +37,7 @@ func TestAliasesAreFollowed(t *testing.T) {
 		{"a per-stack endpoint", "demoapp-222222.example.com", demoZone(100, 0, false),
 			[]string{"demoapp-222222.example.com. 5 IN A 127.0.0.3"}, lbGreen},
 		{"an alias to a record with its own TTL", "www.example.com",
-			zone("example.com", alias("www.example.com", "A", "web.example.com", false), a("web.example.com", 300, "10.0.0.9", "10.0.0.8")),
+			hosted("example.com", alias("www.example.com", "A", "web.example.com", false), a("web.example.com", 300, "10.0.0.9", "10.0.0.8")),
 			[]string{"www.example.com. 300 IN A 10.0.0.8", "www.example.com. 300 IN A 10.0.0.9"}, ""},
 		{"an alias to a record in another zone served here", "www.example.com",
 			Zone{Name: "example.com", Records: []Record{alias("www.example.com", "A", "web.example.org", false)}},
@@ -47,7 +47,7 @@ func TestAliasesAreFollowed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			zones := []Zone{tt.zone}
 			if tt.name == "an alias to a record in another zone served here" {
-				zones = append(zones, zone("example.org", a("web.example.org", 30, "10.0.0.7")))
+				zones = append(zones, hosted("example.org", a("web.example.org", 30, "10.0.0.7")))
 				tt.want = []string{"www.example.com. 30 IN A 10.0.0.7"}
 			}
 			r := rules(nil, zones...)
@@ -69,7 +69,7 @@ func TestAliasesAreFollowed(t *testing.T) {
 // alias's type — answers NOERROR with no data (and the SOA, as any NODATA answer).
 func TestAliasToNothing(t *testing.T) {
 	for _, target := range []string{"gone-9.us-east-1.elb.amazonaws.com", "nothing.example.com"} {
-		r := rules(nil, zone("example.com", alias("www.example.com", "A", target, false), rec("nothing.example.com", "TXT", 60, `"x"`)))
+		r := rules(nil, hosted("example.com", alias("www.example.com", "A", target, false), rec("nothing.example.com", "TXT", 60, `"x"`)))
 		res := r.Answer(context.Background(), "www.example.com", dns.TypeA)
 		if res.Rcode != dns.RcodeSuccess || len(res.Answer) != 0 || len(res.Authority) != 1 || res.Authority[0].Header().Rrtype != dns.TypeSOA {
 			t.Errorf("alias to %s: rcode %s, answer %v, authority %v; want NOERROR, no answer, the SOA",
@@ -123,7 +123,7 @@ func TestEvaluateTargetHealthOfARecordGroup(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := rules(fakeHealth{checks: tt.checks}, zone("example.com",
+			r := rules(fakeHealth{checks: tt.checks}, hosted("example.com",
 				weighted(alias("www.example.com", "A", "pool.example.com", true), "pool", 255),
 				weighted(alias("www.example.com", "A", "backup.example.com", true), "backup", 1),
 				checked(weighted(a("pool.example.com", 60, "10.0.0.1"), "a", 1), "hc-a"),

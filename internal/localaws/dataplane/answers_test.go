@@ -10,7 +10,7 @@ import (
 
 // motoZone is example.com as moto creates it (Route 53's SOA and NS records), with a few records.
 func motoZone() Zone {
-	return zone("example.com",
+	return hosted("example.com",
 		rec("example.com", "SOA", 900, "ns-2048.awsdns-64.com. hostmaster.example.com. 1 7200 900 1209600 86400"),
 		rec("example.com", "NS", 172800, "ns-2048.awsdns-64.com", "ns-2049.awsdns-65.net"),
 		a("www.example.com", 60, "10.0.0.1"),
@@ -93,8 +93,8 @@ func TestAuthoritativeAnswers(t *testing.T) {
 // A zone with no SOA record of its own (a test's) answers negatively with Route 53's default SOA; a zone inside
 // another one served here is authoritative for its names (the longest zone wins).
 func TestZonesChosen(t *testing.T) {
-	r := rules(nil, zone("example.com", a("www.example.com", 60, "10.0.0.1")),
-		zone("sub.example.com", a("www.sub.example.com", 60, "10.0.0.2")))
+	r := rules(nil, hosted("example.com", a("www.example.com", 60, "10.0.0.1")),
+		hosted("sub.example.com", a("www.sub.example.com", 60, "10.0.0.2")))
 	res := r.Answer(context.Background(), "nope.sub.example.com", dns.TypeA)
 	want := []string{"sub.example.com. 900 IN SOA ns-2048.awsdns-64.com. hostmaster.example.com. 1 7200 900 1209600 86400"}
 	if res.Rcode != dns.RcodeNameError || !cmp.Equal(rrs(res.Authority), want) {

@@ -60,7 +60,7 @@ func rules(h Health, zones ...Zone) Rules {
 	}
 }
 
-func zone(name string, recs ...Record) Zone { return Zone{ID: "Z" + name, Name: name, Records: recs} }
+func hosted(name string, recs ...Record) Zone { return Zone{ID: "Z" + name, Name: name, Records: recs} }
 
 func a(name string, ttl int64, ips ...string) Record {
 	return Record{Record: records.Record{Name: name, Type: "A", TTL: ttl, Values: ips}}

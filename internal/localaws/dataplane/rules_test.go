@@ -43,7 +43,7 @@ func TestWeightedRouting(t *testing.T) {
 				ip := "10.0.0." + string(rune('1'+i))
 				recs = append(recs, weighted(a("www.example.com", 60, ip), "id"+ip, w))
 			}
-			got := counts(t, rules(nil, zone("example.com", recs...)), "www.example.com", dns.TypeA, n)
+			got := counts(t, rules(nil, hosted("example.com", recs...)), "www.example.com", dns.TypeA, n)
 			observed := map[string]int{}
 			for line, c := range got {
 				fields := strings.Fields(line)
@@ -90,7 +90,7 @@ func TestHealthInWeightedGroups(t *testing.T) {
 			if tt.thirdCheck {
 				third = checked(third, "hc3")
 			}
-			r := rules(h, zone("example.com",
+			r := rules(h, hosted("example.com",
 				checked(weighted(a("www.example.com", 60, "10.0.0.1"), "one", 1), "hc1"),
 				checked(weighted(a("www.example.com", 60, "10.0.0.2"), "two", 1), "hc2"),
 				third))
@@ -109,7 +109,7 @@ func TestHealthInWeightedGroups(t *testing.T) {
 // "If a record ... doesn't have an associated health check, Route 53 always considers it healthy": a record without
 // a check keeps answering beside one whose check fails, and takes all the traffic.
 func TestRecordWithoutHealthCheckIsHealthy(t *testing.T) {
-	r := rules(fakeHealth{checks: map[string]bool{"hc1": false}}, zone("example.com",
+	r := rules(fakeHealth{checks: map[string]bool{"hc1": false}}, hosted("example.com",
 		checked(weighted(a("www.example.com", 60, "10.0.0.1"), "one", 90), "hc1"),
 		weighted(a("www.example.com", 60, "10.0.0.2"), "two", 10)))
 	got := counts(t, r, "www.example.com", dns.TypeA, 500)

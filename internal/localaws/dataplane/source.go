@@ -1,0 +1,109 @@
+package dataplane
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/aws-sdk-go-v2/service/route53/types"
+
+	"github.com/bluegreen-aws/bluegreen/internal/zone"
+)
+
+// route53API is what the data plane reads from moto's Route 53, directly (not through the gateway: neither the
+// Route 53 model's limits nor the request log see the data plane): zones, record sets and health checks.
+type route53API interface {
+	route53.ListHostedZonesAPIClient
+	route53.ListHealthChecksAPIClient
+	ListResourceRecordSets(ctx context.Context, in *route53.ListResourceRecordSetsInput, opts ...func(*route53.Options)) (*route53.ListResourceRecordSetsOutput, error)
+}
+
+var _ route53API = (*route53.Client)(nil)
+
+// motoSource reads every public hosted zone and its record sets from moto. Private zones are left out: Route 53's
+// public name servers do not answer for them.
+type motoSource struct {
+	api route53API
+}
+
+func (s motoSource) Snapshot(ctx context.Context) (*Snapshot, error) {
+	var zones []Zone
+	pages := route53.NewListHostedZonesPaginator(s.api, &route53.ListHostedZonesInput{})
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list the hosted zones: %w", err)
+		}
+		for _, hz := range out.HostedZones {
+			if hz.Config != nil && hz.Config.PrivateZone {
+				continue
+			}
+			z := Zone{ID: aws.ToString(hz.Id), Name: normalize(zone.Unescape(aws.ToString(hz.Name)))}
+			if z.Records, err = s.records(ctx, z.ID); err != nil {
+				return nil, fmt.Errorf("hosted zone %s (%s): %w", z.Name, z.ID, err)
+			}
+			zones = append(zones, z)
+		}
+	}
+	return NewSnapshot(zones...), nil
+}
+
+// records lists a zone's record sets, page by page.
+func (s motoSource) records(ctx context.Context, zoneID string) ([]Record, error) {
+	in := &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zoneID)}
+	var out []Record
+	for {
+		page, err := s.api.ListResourceRecordSets(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("list the record sets: %w", err)
+		}
+		for _, rs := range page.ResourceRecordSets {
+			out = append(out, fromSDK(rs))
+		}
+		if !page.IsTruncated || page.NextRecordName == nil {
+			return out, nil
+		}
+		in.StartRecordName, in.StartRecordType, in.StartRecordIdentifier = page.NextRecordName, page.NextRecordType, page.NextRecordIdentifier
+	}
+}
+
+// fromSDK converts a record set: the record model's conversion, and its health check.
+func fromSDK(rs types.ResourceRecordSet) Record {
+	return Record{Record: zone.FromSDK(rs), HealthCheckID: aws.ToString(rs.HealthCheckId)}
+}
+
+// cachedSource serves a Source's snapshot for up to ttl: a load of queries reads moto at most once per ttl. Reads
+// are made one at a time; the queries that arrive meanwhile wait for that read.
+type cachedSource struct {
+	src Source
+	ttl time.Duration
+	now func() time.Time
+
+	mu   sync.Mutex
+	at   time.Time
+	snap *Snapshot
+}
+
+func (c *cachedSource) Snapshot(ctx context.Context) (*Snapshot, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.snap != nil && c.now().Sub(c.at) < c.ttl {
+		return c.snap, nil
+	}
+	snap, err := c.src.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.snap, c.at = snap, c.now()
+	return snap, nil
+}
+
+// flush makes the next query read the zones afresh.
+func (c *cachedSource) flush() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.snap = nil
+}
