@@ -105,3 +105,17 @@ func TestZonesChosen(t *testing.T) {
 		t.Errorf("www.sub.example.com: %v", got)
 	}
 }
+
+// moto 5.2.1 lists its SOA record's value as a Python dict: the source takes the value out of it.
+func TestMotoSOAValue(t *testing.T) {
+	tests := map[string]string{
+		`{'Value': 'ns-2048.awsdns-64.com. hostmaster.example.com. 1 7200 900 1209600 86400'}`: "ns-2048.awsdns-64.com. hostmaster.example.com. 1 7200 900 1209600 86400",
+		`"{'Value': 'x'}"`: `"{'Value': 'x'}"`,
+		"10.0.0.1":         "10.0.0.1",
+	}
+	for in, want := range tests {
+		if got := unwrapMotoValue(in); got != want {
+			t.Errorf("unwrapMotoValue(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package dataplane
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sync"
 	"time"
 
@@ -72,7 +73,24 @@ func (s motoSource) records(ctx context.Context, zoneID string) ([]Record, error
 
 // fromSDK converts a record set: the record model's conversion, and its health check.
 func fromSDK(rs types.ResourceRecordSet) Record {
-	return Record{Record: zone.FromSDK(rs), HealthCheckID: aws.ToString(rs.HealthCheckId)}
+	r := Record{Record: zone.FromSDK(rs), HealthCheckID: aws.ToString(rs.HealthCheckId)}
+	for i, v := range r.Values {
+		r.Values[i] = unwrapMotoValue(v)
+	}
+	return r
+}
+
+// motoWrapped is how moto 5.2.1 lists the value of the SOA record it creates with a zone: the Python repr of the
+// resource record, {'Value': '...'}, instead of the value (its CreateHostedZone stores the dict where it stores
+// strings for every other record).
+var motoWrapped = regexp.MustCompile(`^\{'Value': '(.*)'\}$`)
+
+// unwrapMotoValue returns the value inside moto's wrapping, or v.
+func unwrapMotoValue(v string) string {
+	if m := motoWrapped.FindStringSubmatch(v); m != nil {
+		return m[1]
+	}
+	return v
 }
 
 // cachedSource serves a Source's snapshot for up to ttl: a load of queries reads moto at most once per ttl. Reads
