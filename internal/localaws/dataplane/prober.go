@@ -41,9 +41,11 @@ type endpointFunc func(ctx context.Context, fqdn, ip string, port int) (netip.Ad
 // per check. A check is healthy until FailureThreshold consecutive probes say otherwise, and then unhealthy until as
 // many say healthy ("the number of consecutive health checks that an endpoint must pass or fail for Route 53 to
 // change the current status"); a new one starts healthy ("Route 53 considers a new health check to be healthy
-// until there's enough data to determine the actual status"). A disabled check is not probed and "Route 53 considers
-// the status of the health check to be always healthy"; Inverted reverses the status ("Route 53 considers health
-// checks to be unhealthy when the status is healthy and vice versa"), a disabled one's too. Other types
+// until there's enough data to determine the actual status"). A disabled check is not probed: "After you disable a health
+// check, Route 53 considers the status of the health check to always be healthy ... If you want to stop routing
+// traffic to a resource, change the value of Inverted" (HealthCheckConfig, Route 53 API reference); Inverted
+// reverses the status ("Route 53 considers the health check to be unhealthy when the status is healthy and vice
+// versa"), a disabled one's too. Other types
 // (CALCULATED, CLOUDWATCH_METRIC, RECOVERY_CONTROL) are not modelled: they stay healthy.
 //
 // AWS's checkers probe from several regions and call an endpoint healthy when more than 18 % of them do; one local
