@@ -213,9 +213,9 @@ func (a *AWS) Config(ctx context.Context) (aws.Config, error) {
 	}, nil
 }
 
-// Reset clears all of moto's state (and the data plane's caches of it), switches its Step Functions interpreter on again,
-// clears the gateway's faults and request log and the event bus's record, rules and schedules (after letting the
-// events already sent be delivered, for a few seconds at most), and puts the configured Route 53 model in force
+// Reset clears all of moto's state (and the data plane's caches of it), switches its Step Functions interpreter on
+// again, clears the gateway's faults and request log and the event bus's record, rules and schedules (after letting
+// the events already sent be delivered, for a few seconds at most), and puts the configured Route 53 model in force
 // afresh.
 func (a *AWS) Reset(ctx context.Context) error {
 	a.Gateway.ClearFaults()

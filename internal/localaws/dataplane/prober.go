@@ -41,12 +41,12 @@ type endpointFunc func(ctx context.Context, fqdn, ip string, port int) (netip.Ad
 // per check. A check is healthy until FailureThreshold consecutive probes say otherwise, and then unhealthy until as
 // many say healthy ("the number of consecutive health checks that an endpoint must pass or fail for Route 53 to
 // change the current status"); a new one starts healthy ("Route 53 considers a new health check to be healthy
-// until there's enough data to determine the actual status"). A disabled check is not probed: "After you disable a health
-// check, Route 53 considers the status of the health check to always be healthy ... If you want to stop routing
-// traffic to a resource, change the value of Inverted" (HealthCheckConfig, Route 53 API reference); Inverted
+// until there's enough data to determine the actual status"). A disabled check is not probed: "After you disable a
+// health check, Route 53 considers the status of the health check to always be healthy ... If you want to stop
+// routing traffic to a resource, change the value of Inverted" (HealthCheckConfig, Route 53 API reference); Inverted
 // reverses the status ("Route 53 considers the health check to be unhealthy when the status is healthy and vice
-// versa"), a disabled one's too. Other types
-// (CALCULATED, CLOUDWATCH_METRIC, RECOVERY_CONTROL) are not modelled: they stay healthy.
+// versa"), a disabled one's too. Other types (CALCULATED, CLOUDWATCH_METRIC, RECOVERY_CONTROL) are not modelled:
+// they stay healthy.
 //
 // AWS's checkers probe from several regions and call an endpoint healthy when more than 18 % of them do; one local
 // checker stands for them all. AWS's interval is RequestInterval (10 or 30 s); locally it is the interval given.
@@ -209,8 +209,9 @@ func defaultPort(t types.HealthCheckType) int {
 
 // checkOnce makes one health check request to addr as a Route 53 health checker does, and says why it failed. An
 // HTTP check asks for ResourcePath with the Host header FullyQualifiedDomainName (else the IP address), with ":port"
-// when the port is not 80 (443 for HTTPS); HTTPS does not validate the certificate ("HTTPS health checks don't validate SSL/TLS
-// certificates") and sends the name as SNI when EnableSNI is on; redirects are not followed (a 3xx passes).
+// when the port is not 80 (443 for HTTPS); HTTPS does not validate the certificate ("HTTPS health checks don't
+// validate SSL/TLS certificates") and sends the name as SNI when EnableSNI is on; redirects are not followed (a 3xx
+// passes).
 func checkOnce(ctx context.Context, cfg types.HealthCheckConfig, addr netip.AddrPort, port int) error {
 	if cfg.Type == types.HealthCheckTypeTcp {
 		d := net.Dialer{Timeout: tcpConnectTimeout}
