@@ -11,9 +11,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/miekg/dns"
 
 	"github.com/bluegreen-aws/bluegreen/internal/localaws"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/dataplane"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/gateway"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/lbaddr"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/localawstest"
@@ -139,6 +141,13 @@ func TestLoadBalancerHealth(t *testing.T) {
 	in := ask(t, server, "tcp", strings.ToUpper(green), dns.TypeA)
 	if got := lines(in.Answer); len(got) != 1 || got[0] != strings.ToUpper(green)+". 2 IN A 127.0.0.3" || !in.Authoritative {
 		t.Errorf("a load balancer's own name: %v aa=%v, want its address with TTL 2", got, in.Authoritative)
+	}
+	// A CNAME to a load balancer: the server answers the CNAME, and Resolve asks again for the load balancer's name.
+	change(t, a, id, simple("cname.example.com", r53types.RRTypeCname, 60, green))
+	waitFor(t, 2*time.Second, func() bool { return len(ask(t, server, "udp", "cname.example.com", dns.TypeA).Answer) == 1 }, "cname.example.com")
+	addrs, ttl, err := dataplane.Resolve(t.Context(), server, "cname.example.com")
+	if err != nil || len(addrs) != 1 || addrs[0] != netip.MustParseAddr("127.0.0.3") || ttl != 2*time.Second {
+		t.Errorf("Resolve cname.example.com: %v %v %v, want [127.0.0.3] 2s (the smaller TTL)", addrs, ttl, err)
 	}
 	if in := ask(t, server, "udp", "nope-1.us-east-1.elb.amazonaws.com", dns.TypeA); in.Rcode != dns.RcodeRefused {
 		t.Errorf("a load balancer that does not exist: %s, want REFUSED", dns.RcodeToString[in.Rcode])

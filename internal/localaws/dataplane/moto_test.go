@@ -144,6 +144,21 @@ func TestServesTheZones(t *testing.T) {
 		t.Errorf("the gateway logged %d calls while the data plane answered; want none", n)
 	}
 
+	// An answer too large for UDP (40 addresses, over 512 bytes) is truncated there and whole over TCP; Resolve asks
+	// again over TCP.
+	var many []string
+	for i := range 40 {
+		many = append(many, fmt.Sprintf("10.0.9.%d", i+1))
+	}
+	change(t, a, id, simple("many.example.com", r53types.RRTypeA, 60, many...))
+	waitFor(t, 2*time.Second, func() bool { return len(ask(t, server, "tcp", "many.example.com", dns.TypeA).Answer) == 40 }, "many.example.com")
+	if in := ask(t, server, "udp", "many.example.com", dns.TypeA); !in.Truncated || len(in.Answer) >= 40 {
+		t.Errorf("40 addresses over UDP: truncated %v with %d answers, want TC and fewer", in.Truncated, len(in.Answer))
+	}
+	if addrs, _, err := dataplane.Resolve(t.Context(), server, "many.example.com"); err != nil || len(addrs) != 40 {
+		t.Errorf("Resolve many.example.com: %d addresses, %v; want 40", len(addrs), err)
+	}
+
 	// A change is served once the cache has expired.
 	change(t, a, id, simple("www.example.com", r53types.RRTypeA, 60, "10.0.0.3"))
 	waitFor(t, 2*time.Second, func() bool {
