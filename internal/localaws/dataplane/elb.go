@@ -14,15 +14,15 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// elbAPI is what the data plane reads from ELB, through the gateway (so that the target health a test sets there
+// ELBAPI is what the data plane reads from ELB, through the gateway (so that the target health a test sets there
 // applies), signed with AccessKey (so that the gateway neither logs nor meters it).
-type elbAPI interface {
+type ELBAPI interface {
 	elbv2.DescribeLoadBalancersAPIClient
 	elbv2.DescribeTargetGroupsAPIClient
 	DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, opts ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error)
 }
 
-var _ elbAPI = (*elbv2.Client)(nil)
+var _ ELBAPI = (*elbv2.Client)(nil)
 
 // loadBalancerHealth judges load balancers as Route 53 judges an Application or Network Load Balancer that an alias
 // record evaluates (AliasTarget EvaluateTargetHealth, Route 53 API reference): "every target group that contains
@@ -32,7 +32,7 @@ var _ elbAPI = (*elbv2.Client)(nil)
 // "healthy" only. A name that is no load balancer is unhealthy. Each verdict is kept for ttl, so that a target
 // turning unhealthy is seen within ttl plus the records' cache.
 type loadBalancerHealth struct {
-	api elbAPI
+	api ELBAPI
 	ttl time.Duration
 	now func() time.Time
 

@@ -71,9 +71,9 @@ func (o Options) withDefaults() Options {
 type Config struct {
 	Options
 	// Route53 is moto's Route 53, reached directly (moto's own URL, not the gateway's): zones, records, health checks.
-	Route53 route53API
+	Route53 Route53API
 	// ELB is ELBv2 through the gateway, signed with AccessKey: load balancers, target groups, target health.
-	ELB elbAPI
+	ELB ELBAPI
 	// Log receives what goes wrong while answering (moto unreachable, a probe's resolution failing); nil: discarded.
 	Log *slog.Logger
 }

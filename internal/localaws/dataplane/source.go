@@ -14,20 +14,20 @@ import (
 	"github.com/bluegreen-aws/bluegreen/internal/zone"
 )
 
-// route53API is what the data plane reads from moto's Route 53, directly (not through the gateway: neither the
+// Route53API is what the data plane reads from moto's Route 53, directly (not through the gateway: neither the
 // Route 53 model's limits nor the request log see the data plane): zones, record sets and health checks.
-type route53API interface {
+type Route53API interface {
 	route53.ListHostedZonesAPIClient
 	route53.ListHealthChecksAPIClient
 	ListResourceRecordSets(ctx context.Context, in *route53.ListResourceRecordSetsInput, opts ...func(*route53.Options)) (*route53.ListResourceRecordSetsOutput, error)
 }
 
-var _ route53API = (*route53.Client)(nil)
+var _ Route53API = (*route53.Client)(nil)
 
 // motoSource reads every public hosted zone and its record sets from moto. Private zones are left out: Route 53's
 // public name servers do not answer for them.
 type motoSource struct {
-	api route53API
+	api Route53API
 }
 
 func (s motoSource) Snapshot(ctx context.Context) (*Snapshot, error) {
