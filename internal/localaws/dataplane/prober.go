@@ -37,8 +37,9 @@ const (
 type endpointFunc func(ctx context.Context, fqdn, ip string, port int) (netip.AddrPort, error)
 
 // prober models Route 53's health checkers for the endpoint health checks moto holds (HTTP, HTTPS,
-// HTTP_STR_MATCH, HTTPS_STR_MATCH, TCP): every interval it lists them from moto and probes each, one probe at a time
-// per check. A check is healthy until FailureThreshold consecutive probes say otherwise, and then unhealthy until as
+// HTTP_STR_MATCH, HTTPS_STR_MATCH, TCP): every interval it lists them from moto and probes each that a record of the
+// zones last served names, one probe at a time per check. (Only those: a check no record names changes no answer,
+// and an idle data plane makes no call to moto, nor lines in its log.) A check is healthy until FailureThreshold consecutive probes say otherwise, and then unhealthy until as
 // many say healthy ("the number of consecutive health checks that an endpoint must pass or fail for Route 53 to
 // change the current status"); a new one starts healthy ("Route 53 considers a new health check to be healthy
 // until there's enough data to determine the actual status"). A disabled check is not probed: "After you disable a
@@ -52,6 +53,7 @@ type endpointFunc func(ctx context.Context, fqdn, ip string, port int) (netip.Ad
 // checker stands for them all. AWS's interval is RequestInterval (10 or 30 s); locally it is the interval given.
 type prober struct {
 	api      route53.ListHealthChecksAPIClient
+	named    func() map[string]bool // the health checks the records name
 	endpoint endpointFunc
 	interval time.Duration
 	log      *slog.Logger
@@ -87,8 +89,12 @@ func (s status) next(ok bool, threshold int) status {
 	return status{Healthy: s.Healthy, Streak: s.Streak + 1}
 }
 
-func newProber(api route53.ListHealthChecksAPIClient, endpoint endpointFunc, interval time.Duration, log *slog.Logger) *prober {
-	return &prober{api: api, endpoint: endpoint, interval: interval, log: log, states: map[string]*checkState{}}
+func newProber(api route53.ListHealthChecksAPIClient, named func() map[string]bool, endpoint endpointFunc,
+	interval time.Duration, log *slog.Logger) *prober {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &prober{api: api, named: named, endpoint: endpoint, interval: interval, log: log, states: map[string]*checkState{}}
 }
 
 // healthy reports the status of a health check; one the checkers have not seen yet is healthy, as a new one is.
@@ -125,8 +131,13 @@ func (p *prober) run(ctx context.Context) {
 	}
 }
 
-// round lists the health checks and starts a probe of each one that is not being probed.
+// round lists the health checks and starts a probe of each one the records name that is not being probed.
 func (p *prober) round(ctx context.Context, probes *sync.WaitGroup) {
+	named := p.named()
+	if len(named) == 0 {
+		p.flush()
+		return
+	}
 	var checks []types.HealthCheck
 	pages := route53.NewListHealthChecksPaginator(p.api, &route53.ListHealthChecksInput{})
 	for pages.HasMorePages() {
@@ -144,7 +155,7 @@ func (p *prober) round(ctx context.Context, probes *sync.WaitGroup) {
 	seen := map[string]bool{}
 	for _, hc := range checks {
 		id := aws.ToString(hc.Id)
-		if hc.HealthCheckConfig == nil || id == "" {
+		if hc.HealthCheckConfig == nil || !named[id] {
 			continue
 		}
 		seen[id] = true

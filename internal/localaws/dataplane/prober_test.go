@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 )
 
@@ -130,7 +132,7 @@ func TestDisabledAndInverted(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newProber(nil, nil, 0, nil)
+			p := newProber(nil, nil, nil, 0, nil)
 			p.states["hc"] = &checkState{status: status{Healthy: tt.probed},
 				config: types.HealthCheckConfig{Disabled: aws.Bool(tt.disabled), Inverted: aws.Bool(tt.inverted)}}
 			if got := p.healthy("hc"); got != tt.wantUp {
@@ -138,7 +140,48 @@ func TestDisabledAndInverted(t *testing.T) {
 			}
 		})
 	}
-	if !newProber(nil, nil, 0, nil).healthy("unseen") {
+	if !newProber(nil, nil, nil, 0, nil).healthy("unseen") {
 		t.Error("a health check not seen yet is unhealthy; want healthy")
+	}
+}
+
+// fakeChecks is moto's list of health checks.
+type fakeChecks struct {
+	checks []types.HealthCheck
+	calls  int
+}
+
+func (f *fakeChecks) ListHealthChecks(context.Context, *route53.ListHealthChecksInput, ...func(*route53.Options)) (*route53.ListHealthChecksOutput, error) {
+	f.calls++
+	return &route53.ListHealthChecksOutput{HealthChecks: f.checks}, nil
+}
+
+// The checkers probe only the health checks the records name, and call moto not at all while none does; a failing
+// probe with FailureThreshold 1 makes its check unhealthy.
+func TestProbedChecksAreTheNamedOnes(t *testing.T) {
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	port := closed.Addr().(*net.TCPAddr).Port
+	closed.Close()
+	tcp := func(id string) types.HealthCheck {
+		return types.HealthCheck{Id: aws.String(id), HealthCheckConfig: &types.HealthCheckConfig{Type: types.HealthCheckTypeTcp,
+			IPAddress: aws.String("127.0.0.1"), Port: aws.Int32(int32(port)), FailureThreshold: aws.Int32(1)}}
+	}
+	api := &fakeChecks{checks: []types.HealthCheck{tcp("named"), tcp("unnamed")}}
+	named := map[string]bool{}
+	endpoint := func(_ context.Context, _, ip string, port int) (netip.AddrPort, error) {
+		return netip.AddrPortFrom(netip.MustParseAddr(ip), uint16(port)), nil
+	}
+	p := newProber(api, func() map[string]bool { return named }, endpoint, 0, nil)
+	var probes sync.WaitGroup
+	p.round(context.Background(), &probes)
+	probes.Wait()
+	if api.calls != 0 || len(p.states) != 0 {
+		t.Errorf("no check named: %d calls to moto, %d states; want none", api.calls, len(p.states))
+	}
+	named["named"] = true
+	p.round(context.Background(), &probes)
+	probes.Wait()
+	if _, ok := p.states["unnamed"]; ok || p.healthy("named") {
+		t.Errorf("states %v: want only the named check, unhealthy after its failed probe", p.states)
 	}
 }

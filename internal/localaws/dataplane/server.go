@@ -131,7 +131,8 @@ func Start(cfg Config) (*Server, error) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
-	s.checks = newProber(cfg.Route53, s.endpoint, opts.HealthCheckInterval, s.log)
+	s.checks = newProber(cfg.Route53, func() map[string]bool { return s.zones.peek().healthChecks() }, s.endpoint,
+		opts.HealthCheckInterval, s.log)
 	go func() { s.checks.run(ctx); close(s.stopped) }()
 	return s, nil
 }

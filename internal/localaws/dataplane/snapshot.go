@@ -64,6 +64,22 @@ func NewSnapshot(zones ...Zone) *Snapshot {
 	return s
 }
 
+// healthChecks returns the ids of the health checks the records name (a nil snapshot names none).
+func (s *Snapshot) healthChecks() map[string]bool {
+	ids := map[string]bool{}
+	if s == nil {
+		return ids
+	}
+	for _, z := range s.zones {
+		for _, r := range z.Records {
+			if r.HealthCheckID != "" {
+				ids[r.HealthCheckID] = true
+			}
+		}
+	}
+	return ids
+}
+
 // zoneOf returns the zone that is authoritative for name: the one with the longest name that is name or one of
 // its ancestors; nil when none is.
 func (s *Snapshot) zoneOf(name string) *zoneIndex {

@@ -119,6 +119,13 @@ func (c *cachedSource) Snapshot(ctx context.Context) (*Snapshot, error) {
 	return snap, nil
 }
 
+// peek returns the snapshot last read, without reading (nil: none).
+func (c *cachedSource) peek() *Snapshot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.snap
+}
+
 // flush makes the next query read the zones afresh.
 func (c *cachedSource) flush() {
 	c.mu.Lock()
