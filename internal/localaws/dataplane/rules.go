@@ -250,7 +250,8 @@ func (r Rules) targetHealthy(ctx context.Context, target, typ string, depth int)
 // values returns a record's resource records under name. A non-alias record: its values, with its own TTL. An
 // alias: its target's answer under the alias's name, with the target's TTL ("Values for alias records": an alias
 // record has no TTL of its own; Route 53 answers with the target's) — a record set in a hosted zone served here,
-// chosen by the target's own routing, or a load balancer's address with LoadBalancerTTL (Route 53 gives 60 s for
+// chosen by the target's own routing (Route 53 accepts only targets in the alias's own zone; moto does not check,
+// and any zone served here is followed), or a load balancer's address with LoadBalancerTTL (Route 53 gives 60 s for
 // an ELB). An alias whose target does not exist answers nothing: NOERROR with no data.
 func (r Rules) values(ctx context.Context, name string, rec Record, depth int) ([]dns.RR, string, error) {
 	if rec.Alias == nil {
