@@ -14,10 +14,11 @@ type Picker interface {
 //     the weights for all records");
 //   - "Route 53 initially considers only the nonzero weighted records, if any"; "If all the records that have a
 //     weight greater than 0 are unhealthy, then Route 53 considers the zero-weighted records", which share the
-//     traffic equally (a group whose weights are all 0: "Route 53 responds to queries ... with equal probability");
-//   - "If no record in a group of records is healthy, Route 53 needs to return something ... it considers all the
-//     records in the group healthy and selects one based on the routing policy": the same two steps again, with
-//     every record healthy.
+//     traffic equally ("If you set Weight to 0 for all of the records in the group, traffic is routed to all
+//     resources with equal probability", ResourceRecordSet, Route 53 API reference);
+//   - "If none of the records in a group of records are healthy, Route 53 needs to return something in response to
+//     DNS queries ... In this circumstance, Route 53 considers all the records in the group to be healthy and
+//     selects one based on the routing policy": the same two steps again, with every record healthy.
 //
 // Route 53 documents the choice as "choose by weight, then check health, choose again among the rest"; drawing
 // once among the healthy ones by weight gives the same distribution.
