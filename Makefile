@@ -75,7 +75,7 @@ size: build-aws ## check that every AWS bootstrap is at most 12 MiB
 demo: deps ## the product on the local AWS: a release, one started by an upload, one rolled back at 30 %, a manual rollback, a stopped one reconciled
 	$(GO) run ./cmd/demo
 
-localaws: deps ## run the local AWS with the deployer and a demo app installed (prints the environment to use it)
+localaws: deps ## run the local AWS with the deployer and a demo app installed (prints the environment, and the DNS port: dig @127.0.0.1 -p PORT)
 	$(GO) run ./cmd/localaws -deployer
 
 tools: ## install what the tests need: npm tools (pinned in .tools/package-lock.json), Go modules, aws-lambda-rie

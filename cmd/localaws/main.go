@@ -13,6 +13,10 @@
 // token buckets in force (for the functions' calls only, with -deployer), -route53-propagation keeps each change
 // PENDING for that long, -route53-prior-request makes a hosted zone answer PriorRequestNotComplete for that long
 // after a change (see package r53model).
+//
+// The hosted zones are served over DNS (UDP and TCP) on the port printed as "# DNS:", as Route 53's name servers
+// answer (package dataplane): weights, aliases, health. -dns-lb-ttl sets the TTL of a load balancer's address (AWS:
+// 60 s), -dns-health-interval how often the Route 53 health checks are probed.
 package main
 
 import (
@@ -25,6 +29,7 @@ import (
 	"time"
 
 	"github.com/bluegreen-aws/bluegreen/internal/localaws"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/dataplane"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/r53model"
 	"github.com/bluegreen-aws/bluegreen/internal/localdeploy"
 	"github.com/bluegreen-aws/bluegreen/internal/triggers"
@@ -38,9 +43,12 @@ func main() {
 	limits := flag.Bool("route53-limits", false, "model Route 53's documented token buckets (the functions' calls only, with -deployer)")
 	propagation := flag.Duration("route53-propagation", 0, "how long each Route 53 change stays PENDING (0: INSYNC at once)")
 	prior := flag.Duration("route53-prior-request", 0, "how long a hosted zone refuses the next change with PriorRequestNotComplete")
+	lbTTL := flag.Duration("dns-lb-ttl", dataplane.DefaultLoadBalancerTTL, "the DNS data plane's TTL for a load balancer's address")
+	interval := flag.Duration("dns-health-interval", dataplane.DefaultHealthCheckInterval, "how often the DNS data plane probes each Route 53 health check")
 	flag.Parse()
 	r53 := route53Model(*limits, *propagation, *prior, *deployer)
-	if err := run(*port, *bootstraps, *logDir, *deployer, r53); err != nil {
+	dns := dataplane.Options{LoadBalancerTTL: *lbTTL, HealthCheckInterval: *interval}
+	if err := run(*port, *bootstraps, *logDir, *deployer, r53, dns); err != nil {
 		fmt.Fprintln(os.Stderr, "localaws:", err)
 		os.Exit(1)
 	}
@@ -61,10 +69,11 @@ func route53Model(limits bool, propagation, prior time.Duration, deployer bool) 
 	return cfg
 }
 
-func run(port int, bootstraps, logDir string, deployer bool, r53 *r53model.Config) error {
+func run(port int, bootstraps, logDir string, deployer bool, r53 *r53model.Config, dns dataplane.Options) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := localaws.Options{Port: port, BootstrapDir: bootstraps, LogDir: logDir, Route53: r53, RealTimeSchedules: true}
+	opts := localaws.Options{Port: port, BootstrapDir: bootstraps, LogDir: logDir, Route53: r53, RealTimeSchedules: true,
+		DataPlane: dns}
 	start := localaws.Start
 	if deployer {
 		opts.FunctionEnv = localdeploy.FunctionEnv()
@@ -83,6 +92,8 @@ func run(port int, bootstraps, logDir string, deployer bool, r53 *r53model.Confi
 	for _, kv := range aws.Env() {
 		fmt.Println("export " + kv)
 	}
+	fmt.Printf("# DNS: dig @127.0.0.1 -p %d demoapp.example.com (the hosted zones, as Route 53's name servers answer)\n",
+		aws.DataPlane.Addr().Port())
 	if deployer {
 		if err := install(ctx, aws); err != nil {
 			return err

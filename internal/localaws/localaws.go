@@ -4,7 +4,8 @@
 // handlers (an instance per concurrent invocation, as Lambda scales out), logs every call,
 // injects faults, runs EventBridge's default bus (package eventbus: rules that start
 // executions, with the S3, ECR and Step Functions events launcher_events.py sends) and,
-// when Options.Route53 says so, enforces Route 53's limits (package r53model).
+// when Options.Route53 says so, enforces Route 53's limits (package r53model). Its Route 53 data plane (package
+// dataplane) serves the hosted zones over DNS as Route 53's name servers answer.
 //
 // Everything listens on 127.0.0.1. Start needs a Python with moto (see FindPython) and,
 // for bootstraps, aws-lambda-rie (see gateway.FindRIE); it fails, saying where it
@@ -26,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/dataplane"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/gateway"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/r53model"
 )
@@ -72,6 +74,9 @@ type Options struct {
 	// RealTimeSchedules makes the local EventBridge's scheduled rules fire as real time passes; otherwise their
 	// clock moves only when Gateway.Events().Advance moves it (tests).
 	RealTimeSchedules bool
+	// DataPlane configures the local Route 53 data plane (the hosted zones served over DNS): the load balancers'
+	// TTL, the health checkers' interval, the seed of the weighted choice; zero values take its defaults.
+	DataPlane dataplane.Options
 }
 
 // AWS is a running local AWS.
@@ -86,6 +91,9 @@ type AWS struct {
 	Python Python
 	// LogDir holds moto.log and the RIE functions' logs.
 	LogDir string
+	// DataPlane serves the hosted zones over DNS, UDP and TCP, at DataPlane.Addr(); the owner of the local load
+	// balancers gives it their addresses (SetLoadBalancers).
+	DataPlane *dataplane.Server
 
 	launcher *launcher
 	server   *http.Server
@@ -148,6 +156,7 @@ func Start(ctx context.Context, opts Options) (_ *AWS, err error) {
 		Route53:           opts.Route53,
 		Region:            Region,
 		RealTimeSchedules: opts.RealTimeSchedules,
+		QuietCallers:      []string{dataplane.AccessKey},
 	})
 	if err != nil {
 		ln.Close()
@@ -169,6 +178,9 @@ func Start(ctx context.Context, opts Options) (_ *AWS, err error) {
 		return nil, fmt.Errorf("the gateway does not answer: %w", err)
 	}
 	resp.Body.Close()
+	if a.DataPlane, err = startDataPlane(a.launcher.url, a.Endpoint, opts.DataPlane); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -201,9 +213,9 @@ func (a *AWS) Config(ctx context.Context) (aws.Config, error) {
 	}, nil
 }
 
-// Reset clears all of moto's state, switches its Step Functions interpreter on again,
-// clears the gateway's faults and request log and the event bus's record, rules and schedules (after letting the
-// events already sent be delivered, for a few seconds at most), and puts the configured Route 53 model in force
+// Reset clears all of moto's state (and the data plane's caches of it), switches its Step Functions interpreter on
+// again, clears the gateway's faults and request log and the event bus's record, rules and schedules (after letting
+// the events already sent be delivered, for a few seconds at most), and puts the configured Route 53 model in force
 // afresh.
 func (a *AWS) Reset(ctx context.Context) error {
 	a.Gateway.ClearFaults()
@@ -216,14 +228,18 @@ func (a *AWS) Reset(ctx context.Context) error {
 	}
 	a.Gateway.Events().Reset()
 	a.Gateway.ResetLog()
+	a.DataPlane.Flush()
 	return nil
 }
 
-// Stop stops the gateway, its aws-lambda-rie processes, and moto, and waits for them.
+// Stop stops the data plane, the gateway, its aws-lambda-rie processes, and moto, and waits for them.
 // It is safe to call more than once.
 func (a *AWS) Stop() error {
 	a.stopOnce.Do(func() {
 		var errs []error
+		if a.DataPlane != nil {
+			errs = append(errs, a.DataPlane.Close())
+		}
 		if a.Gateway != nil {
 			errs = append(errs, a.Gateway.Close()) // releases held calls first
 		}

@@ -63,6 +63,11 @@ type Config struct {
 	// RealTimeSchedules makes scheduled rules fire as real time passes; otherwise only Events().Advance moves their
 	// clock (tests).
 	RealTimeSchedules bool
+	// QuietCallers are access keys whose calls the gateway passes to moto without logging them, metering them
+	// (Route 53 model), applying faults to them or counting them against an override's Answers: the local AWS's own
+	// readers (its DNS data plane, dataplane.AccessKey), which must not change what a test counts or injects.
+	// Overrides still rewrite their answers: a target a test made unhealthy is unhealthy to them too.
+	QuietCallers []string
 }
 
 // Gateway is an http.Handler in front of moto. Its methods are safe for concurrent use.
@@ -80,6 +85,8 @@ type Gateway struct {
 	route53     route53Models
 	// bus is the local EventBridge's default bus (eventbridge.go).
 	bus *eventbus.Bus
+	// quiet are Config.QuietCallers.
+	quiet map[string]bool
 }
 
 // New returns a gateway to the moto at cfg.Backend. Close stops what it started.
@@ -88,7 +95,10 @@ func New(cfg Config) (*Gateway, error) {
 	if err != nil || backend.Host == "" {
 		return nil, fmt.Errorf("gateway backend %q: not a URL", cfg.Backend)
 	}
-	g := &Gateway{functions: map[string]*pool{}, timeout: cfg.FunctionTimeout}
+	g := &Gateway{functions: map[string]*pool{}, timeout: cfg.FunctionTimeout, quiet: map[string]bool{}}
+	for _, key := range cfg.QuietCallers {
+		g.quiet[key] = true
+	}
 	g.route53.base = cfg.Route53
 	g.route53.set(cfg.Route53)
 	if g.timeout == 0 {
@@ -173,6 +183,9 @@ const ControlPrefix = "/_localaws/"
 
 type callKey struct{}
 
+// quietKey marks the context of a quiet caller's call (Config.QuietCallers).
+type quietKey struct{}
+
 // ServeHTTP answers a call: the control API, a Lambda invoke, or moto's answer,
 // after the faults in force and the Route 53 model's verdict, and logs it.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -188,6 +201,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	c := classify(r, body)
+	if g.quiet[c.AccessKey] {
+		g.serveQuiet(w, r, c, body)
+		return
+	}
 	rec := &recorder{ResponseWriter: w}
 	entry, answered := g.applyFaults(rec, r, c)
 	var ticket *r53model.Ticket
@@ -221,6 +238,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.log.add(entry)
 }
 
+// serveQuiet passes a quiet caller's call to moto: no fault, no Route 53 model, no log entry, and the overrides'
+// rewrites without using up their Answers.
+func (g *Gateway) serveQuiet(w http.ResponseWriter, r *http.Request, c Call, body []byte) {
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	ctx := context.WithValue(context.WithValue(r.Context(), callKey{}, c), quietKey{}, true)
+	g.proxy.ServeHTTP(&recorder{ResponseWriter: w}, r.WithContext(ctx))
+}
+
 // rewriteResponse applies the overrides in force to moto's answer, and reports moto's answer to an admitted change
 // batch to the Route 53 model.
 func (g *Gateway) rewriteResponse(resp *http.Response) error {
@@ -229,7 +254,8 @@ func (g *Gateway) rewriteResponse(resp *http.Response) error {
 		return answerChange(resp, t)
 	}
 	c, _ := ctx.Value(callKey{}).(Call)
-	rewrite := g.overrides.rewriter(c)
+	quiet, _ := ctx.Value(quietKey{}).(bool)
+	rewrite := g.overrides.rewriter(c, !quiet)
 	if rewrite == nil || resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "" {
 		return nil
 	}

@@ -98,8 +98,9 @@ func (o *overrides) clear() {
 	o.stacks, o.targets = nil, nil
 }
 
-// rewriter returns the rewrite of moto's answer to the call, or nil when nothing is overridden.
-func (o *overrides) rewriter(c Call) func([]byte) []byte {
+// rewriter returns the rewrite of moto's answer to the call, or nil when nothing is overridden. An answer to a
+// quiet caller (consume false) is not one of those a limited override lasts for.
+func (o *overrides) rewriter(c Call, consume bool) func([]byte) []byte {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	switch {
@@ -113,6 +114,9 @@ func (o *overrides) rewriter(c Call) func([]byte) []byte {
 	case c.Service == "elasticloadbalancing" && len(o.targets) > 0 && c.Operation == "DescribeTargetHealth":
 		targets := clone(o.targets)
 		for id, h := range o.targets { // this answer is one of those an override lasts for
+			if !consume {
+				break
+			}
 			if h.Answers == 1 {
 				delete(o.targets, id)
 			} else if h.Answers > 1 {

@@ -48,7 +48,7 @@ func TestTargetHealthForSomeAnswers(t *testing.T) {
 	call := Call{Service: "elasticloadbalancing", Operation: "DescribeTargetHealth"}
 	var states []string
 	for range 4 {
-		got := string(g.overrides.rewriter(call)([]byte(answer)))
+		got := string(g.overrides.rewriter(call, true)([]byte(answer)))
 		states = append(states, strings.Join([]string{element(got, "State"), element(got[strings.Index(got, "10.0.0.6"):], "State")}, " "))
 	}
 	want := []string{"initial unhealthy", "initial unhealthy", "healthy unhealthy", "healthy unhealthy"}
