@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -36,6 +37,8 @@ import (
 	"github.com/bluegreen-aws/bluegreen/internal/functions"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/clients"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/dataplane"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/gateway"
 	"github.com/bluegreen-aws/bluegreen/internal/operator"
 	"github.com/bluegreen-aws/bluegreen/internal/stacks"
@@ -175,7 +178,11 @@ func Install(ctx context.Context, a *localaws.AWS, apps *AppServer) (*Deployer, 
 		values[p] = FunctionARN(name)
 	}
 	if apps != nil { // the health function asks the gateway where a stack's load balancer listens
-		a.Gateway.SetLoadBalancerResolver(apps.LoadBalancerResolver(cloudformation.NewFromConfig(cfg), elasticloadbalancingv2.NewFromConfig(cfg)))
+		lbs := apps.LoadBalancerResolver(cloudformation.NewFromConfig(cfg), elasticloadbalancingv2.NewFromConfig(cfg))
+		a.Gateway.SetLoadBalancerResolver(lbs)
+		if a.DataPlane != nil { // clients resolve them through the DNS data plane, to the same addresses
+			a.DataPlane.SetLoadBalancers(lbs)
+		}
 		apps.PublishRequestCounts(dataPlaneCloudWatch(cfg))
 	}
 	def, err := statemachine.Render(values)
@@ -292,4 +299,19 @@ func (d *Deployer) RunRaw(ctx context.Context, name, input string) (string, oper
 // Status reads an app's status.
 func (d *Deployer) Status(ctx context.Context, app string) (operator.Status, error) {
 	return d.Operator.Status(ctx, app, d.Zones, d.Stacks)
+}
+
+// Clients starts simulated clients (package clients) of a name served by the local AWS's DNS data plane: each
+// resolves it there with a cache of its own and sends its requests to the local load balancer DNS gave it. The
+// caller stops them.
+func (d *Deployer) Clients(ctx context.Context, cfg clients.Config) (*clients.Load, error) {
+	if d.AWS.DataPlane == nil || d.Apps == nil {
+		return nil, errors.New("clients need the local AWS's DNS data plane and the app server's load balancers")
+	}
+	server := d.AWS.DataPlane.Addr()
+	cfg.Resolve = func(ctx context.Context, name string) ([]netip.Addr, time.Duration, error) {
+		return dataplane.Resolve(ctx, server, name)
+	}
+	cfg.Port, cfg.VersionHeader = d.Apps.LoadBalancerPort(), VersionHeader
+	return clients.Start(ctx, cfg)
 }

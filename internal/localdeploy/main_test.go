@@ -20,6 +20,7 @@ import (
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/dataplane"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/gateway"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/localawstest"
 	"github.com/bluegreen-aws/bluegreen/internal/localdeploy"
@@ -30,6 +31,10 @@ import (
 // The end-to-end tests run the real state machine (moto's interpreter) calling the real handlers (in-process, or
 // the real bootstraps under aws-lambda-rie) against the local AWS, and assert the records, the weights, the stack
 // statuses and the path each execution took.
+
+// lbTTL is the TTL the local DNS gives a load balancer's address (AWS: 60 s), short so that clients follow a weight
+// change at once.
+const lbTTL = 300 * time.Millisecond
 
 var (
 	local *localaws.AWS
@@ -54,7 +59,8 @@ func run(m *testing.M) int {
 	}
 	defer os.Remove(logs.Name())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	local, err = localdeploy.StartInProcess(ctx, logs, func(h gateway.Handler) gateway.Handler { return twiceHandler{h} }, localaws.Options{})
+	local, err = localdeploy.StartInProcess(ctx, logs, func(h gateway.Handler) gateway.Handler { return twiceHandler{h} },
+		localaws.Options{DataPlane: dataplane.Options{LoadBalancerTTL: lbTTL, Seed: 1}})
 	cancel()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: start the local AWS: %v\n", err)

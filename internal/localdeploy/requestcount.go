@@ -12,6 +12,8 @@ import (
 	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
+
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/dataplane"
 )
 
 // What an Application Load Balancer publishes to CloudWatch, and how the local ones publish it (Elastic Load
@@ -127,15 +129,12 @@ func (s *AppServer) FlushRequestCounts(ctx context.Context) error {
 	return nil
 }
 
-// dataPlaneAccessKey signs what the local load balancers publish, as AWS's own services' calls are not the
-// account's: the gateway neither logs nor meters it.
-const dataPlaneAccessKey = "localaws-dataplane"
-
 // dataPlaneCloudWatch is the local CloudWatch as the load balancers publish to it: the query protocol (moto does not
-// speak the SDK's default CBOR), signed with dataPlaneAccessKey.
+// speak the SDK's default CBOR), signed with the data plane's key, as AWS's own services' calls are not the
+// account's: the gateway neither logs nor meters them.
 func dataPlaneCloudWatch(cfg aws.Config) *cloudwatch.Client {
 	cfg = cfg.Copy()
-	cfg.Credentials = credentials.NewStaticCredentialsProvider(dataPlaneAccessKey, "localaws", "")
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(dataplane.AccessKey, "localaws", "")
 	return cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) {
 		o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
 	})
