@@ -14,7 +14,7 @@ import (
 
 func main() {
 	work := flag.String("work", "build/demo", "folder for the host builds of the functions and the logs")
-	bake := flag.Int("bake", 2, "seconds each weight step bakes (the records are printed meanwhile)")
+	bake := flag.Int("bake", 4, "seconds each weight step bakes (the records are printed meanwhile)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -20,6 +20,8 @@ import (
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/functions"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/clients"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/dataplane"
 	"github.com/bluegreen-aws/bluegreen/internal/operator"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 	"github.com/bluegreen-aws/bluegreen/internal/triggers"
@@ -53,7 +55,8 @@ func Demo(ctx context.Context, w io.Writer, o DemoOptions) (err error) {
 		return err
 	}
 	say("== starting the local AWS (moto + gateway, functions under aws-lambda-rie; logs in %s)", logs)
-	a, err := localaws.Start(ctx, localaws.Options{BootstrapDir: bootstraps, FunctionEnv: FunctionEnv(), LogDir: logs})
+	a, err := localaws.Start(ctx, localaws.Options{BootstrapDir: bootstraps, FunctionEnv: FunctionEnv(), LogDir: logs,
+		DataPlane: dataplane.Options{LoadBalancerTTL: DemoTTL}})
 	if err != nil {
 		return err
 	}
@@ -79,6 +82,7 @@ func Demo(ctx context.Context, w io.Writer, o DemoOptions) (err error) {
 	cfg := d.AppConfig(zoneID)
 	bake, drain := o.BakeSeconds, 1
 	cfg.Strategy.BakeSeconds, cfg.DrainSeconds = &bake, &drain
+	cfg.Strategy.WatchSeconds, cfg.Strategy.WatchIntervalSeconds = &bake, &bake // the watch is observed as 100 %
 	if err := d.AddApp(ctx, "demoapp", cfg); err != nil {
 		return err
 	}
@@ -87,6 +91,8 @@ func Demo(ctx context.Context, w io.Writer, o DemoOptions) (err error) {
 	}
 	say("   state machine %s, hosted zone example.com (%s), app demoapp at demoapp.example.com", d.StateMachine, zoneID)
 	say("   triggers: uploads under demoapp/ in s3://%s, a sweep on a stopped run's status change and every 5 minutes", ArtifactBucket)
+	say("   DNS: dig @%s -p %d demoapp.example.com (TTL %s); %d clients, each with its own DNS cache, send a request every %s from release 2 on",
+		a.DataPlane.Addr().Addr(), a.DataPlane.Addr().Port(), DemoTTL, demoClients, demoEvery)
 
 	env := map[string]string{"BLUEGREEN_STATE_MACHINE_ARN": d.StateMachine, "BLUEGREEN_LOCK_TABLE": LockTable, "USER": "demo"}
 	// bluegreen runs the operator's command line as an operator types it, and checks its exit status.
@@ -98,7 +104,8 @@ func Demo(ctx context.Context, w io.Writer, o DemoOptions) (err error) {
 		}
 		return nil
 	}
-	dm := &demo{d: d, apps: apps, bluegreen: bluegreen}
+	dm := &demo{d: d, apps: apps, bluegreen: bluegreen, say: say}
+	defer dm.stopClients()
 	for i, st := range []struct {
 		title string
 		run   func(context.Context) (string, error)
@@ -136,6 +143,43 @@ type demo struct {
 	apps *AppServer
 	// bluegreen runs the CLI and requires its exit status.
 	bluegreen func(want int, args ...string) error
+	say       func(format string, args ...any)
+	// clients send requests to demoapp.example.com through the local DNS from release 2 on.
+	clients *clients.Load
+}
+
+// The demo's clients and the TTL its DNS gives the load balancers (AWS: 60 s).
+const (
+	DemoTTL     = time.Second
+	demoClients = 120 // each draws a weighted answer once per TTL: many clients make the observed split steadier
+	demoEvery   = 300 * time.Millisecond
+)
+
+// startClients starts the demo's clients.
+func (m *demo) startClients(ctx context.Context) error {
+	load, err := m.d.Clients(ctx, clients.Config{Host: "demoapp.example.com", Clients: demoClients, Every: demoEvery})
+	m.clients = load
+	return err
+}
+
+func (m *demo) stopClients() {
+	if m.clients != nil {
+		m.clients.Stop()
+	}
+}
+
+// observed prints, for each weight step of the execution and its watch, the intended weight of version and the
+// share of the clients' requests it answered, counted from the TTL (and the data plane's record cache) after the
+// step began.
+func (m *demo) observed(ctx context.Context, arn, version string) error {
+	windows, err := StepWindows(ctx, sfn.NewFromConfig(m.d.Config), arn)
+	if err != nil {
+		return err
+	}
+	for _, o := range ObserveSplit(windows, m.clients, version, DemoTTL+dataplane.DefaultRecordCache) {
+		m.say("   %s", o)
+	}
+	return nil
 }
 
 // run runs an execution the way the CLI does and requires it to end as want.
@@ -177,6 +221,9 @@ func (m *demo) first(ctx context.Context) (string, error) {
 }
 
 func (m *demo) upload(ctx context.Context) (string, error) {
+	if err := m.startClients(ctx); err != nil {
+		return "", err
+	}
 	key := "demoapp/releases/v2.zip"
 	put, err := s3.NewFromConfig(m.d.Config, func(o *s3.Options) { o.UsePathStyle = true }).PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(ArtifactBucket), Key: aws.String(key), Body: strings.NewReader("demoapp v2"),
@@ -192,7 +239,14 @@ func (m *demo) upload(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := m.wait(ctx, arn, "SUCCEEDED"); err != nil {
+	r, err := m.wait(ctx, arn, "SUCCEEDED")
+	if err != nil {
+		return "", err
+	}
+	if r.Input == nil {
+		return "", fmt.Errorf("execution %s: its input does not read as a release", arn)
+	}
+	if err := m.observed(ctx, arn, r.Input.Version); err != nil { // the upload's version id
 		return "", err
 	}
 	green, blue, err := m.live(ctx, records.Green)
@@ -210,6 +264,9 @@ func (m *demo) failing(ctx context.Context) (string, error) {
 	}
 	at, err := m.lastStep(ctx, arn)
 	if err != nil {
+		return "", err
+	}
+	if err := m.observed(ctx, arn, v); err != nil {
 		return "", err
 	}
 	if at != 30 {
