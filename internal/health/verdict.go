@@ -27,4 +27,16 @@ type (
 	Alarm = deploy.Alarm
 	// TargetWait is a verdict's wait for targets that ELB reports initial.
 	TargetWait = deploy.TargetWait
+	// TrafficEvidence is a split verification's evidence.
+	TrafficEvidence = deploy.TrafficEvidence
+)
+
+// The outcomes of a split verification (see package deploy).
+const (
+	SplitVerified           = deploy.SplitVerified
+	SplitInconclusive       = deploy.SplitInconclusive
+	SplitPassedInconclusive = deploy.SplitPassedInconclusive
+	SplitWaiting            = deploy.SplitWaiting
+	SplitNotApplicable      = deploy.SplitNotApplicable
+	SplitAlreadyVerified    = deploy.SplitAlreadyVerified
 )
