@@ -109,11 +109,11 @@ type TrafficEvidence struct {
 	// Reason says in one line why.
 	Reason string `json:"reason"`
 	// NewLoadBalancer and OldLoadBalancer are the LoadBalancer dimensions read (app/<name>/<id>).
-	NewLoadBalancer string `json:"newLoadBalancer,omitempty"`
-	OldLoadBalancer string `json:"oldLoadBalancer,omitempty"`
-	NewRequests      int64 `json:"newRequests"`
-	OldRequests      int64 `json:"oldRequests"`
-	ProbesSubtracted int64 `json:"probesSubtracted"`
+	NewLoadBalancer  string `json:"newLoadBalancer,omitempty"`
+	OldLoadBalancer  string `json:"oldLoadBalancer,omitempty"`
+	NewRequests      int64  `json:"newRequests"`
+	OldRequests      int64  `json:"oldRequests"`
+	ProbesSubtracted int64  `json:"probesSubtracted"`
 	// Share is the new stack's share of the requests, probes subtracted: (new − probes) / (new − probes + old).
 	Share float64 `json:"share"`
 	// Intended is the step's weight as a fraction; MinShare is Intended × (1 − tolerance); MinRequests the fewest
