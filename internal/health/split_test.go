@@ -2,6 +2,7 @@ package health
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -304,4 +305,31 @@ func TestCheckVerifiesTheSplitAndCountsItsRequests(t *testing.T) {
 	if _, err := NewChecker(nil, nil).Check(context.Background(), spec); err == nil {
 		t.Error("a split without a metrics client: no SpecError")
 	}
+}
+
+// A verdict with the most evidence, the split's included and a summary a caller lengthened, stays within
+// MaxVerdictBytes once capped.
+func TestSplitEvidenceIsCapped(t *testing.T) {
+	v := Verdict{Summary: strings.Repeat("s", 4000), Traffic: &TrafficEvidence{Outcome: SplitPassedInconclusive,
+		Reason: strings.Repeat(`"`, 2000), NewLoadBalancer: newLBDim, OldLoadBalancer: oldLBDim, WindowStart: "2026-12-01T14:01:00Z",
+		WindowEnd: "2026-12-01T14:06:00Z", NewRequests: 1 << 60, OldRequests: 1 << 60, ProbesSubtracted: 1 << 60, Share: 0.123456789}}
+	for i := range 100 {
+		v.Probes = append(v.Probes, Probe{Attempt: i + 1, URL: "http://" + strings.Repeat("u", 200), Status: 599, Error: strings.Repeat("e", 100)})
+	}
+	CapEvidence(&v)
+	if n := len(mustJSON(t, v)); n > MaxVerdictBytes {
+		t.Errorf("the capped verdict is %d bytes, more than %d", n, MaxVerdictBytes)
+	}
+	if v.Traffic == nil || v.Traffic.NewRequests != 1<<60 {
+		t.Errorf("the split's evidence was dropped: %+v", v.Traffic)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
