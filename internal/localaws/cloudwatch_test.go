@@ -158,3 +158,39 @@ func TestGetMetricDataKeepsNamespacesApart(t *testing.T) {
 		t.Errorf("AWS/ApplicationELB RequestCount Sum = %v, want 1 (another namespace's metric is another metric)", got)
 	}
 }
+
+// standardAtSecond puts a standard-resolution RequestCount (no StorageResolution: 60) at second 30 of a minute and
+// returns the timestamps a 1-second GetMetricData reads over that minute: the minute's start on CloudWatch, whose
+// standard-resolution data has one-minute granularity.
+func standardAtSecond(t *testing.T, cw *cloudwatch.Client) []time.Time {
+	t.Helper()
+	minute := time.Now().UTC().Truncate(time.Minute).Add(-5 * time.Minute)
+	dims := []cwtypes.Dimension{{Name: aws.String("LoadBalancer"), Value: aws.String("app/std-123456-lb/1")}}
+	if _, err := cw.PutMetricData(t.Context(), &cloudwatch.PutMetricDataInput{Namespace: aws.String("AWS/ApplicationELB"), MetricData: []cwtypes.MetricDatum{{
+		MetricName: aws.String("RequestCount"), Dimensions: dims, Timestamp: aws.Time(minute.Add(30 * time.Second)), Value: aws.Float64(6), Unit: cwtypes.StandardUnitCount,
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cw.GetMetricData(t.Context(), &cloudwatch.GetMetricDataInput{
+		StartTime: aws.Time(minute), EndTime: aws.Time(minute.Add(time.Minute)),
+		MetricDataQueries: []cwtypes.MetricDataQuery{{Id: aws.String("a"), MetricStat: &cwtypes.MetricStat{
+			Metric: &cwtypes.Metric{Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("RequestCount"), Dimensions: dims},
+			Period: aws.Int32(1), Stat: aws.String("Sum")}}},
+	})
+	if err != nil || len(out.MetricDataResults) != 1 {
+		t.Fatalf("GetMetricData: %v, %+v", err, out)
+	}
+	var times []time.Time
+	for _, ts := range out.MetricDataResults[0].Timestamps {
+		times = append(times, ts.UTC())
+	}
+	return times
+}
+
+func TestStandardResolutionHasMinuteGranularity(t *testing.T) {
+	cw := localCloudWatch(t, localawstest.Use(t, local))
+	got := standardAtSecond(t, cw)
+	if len(got) != 1 || got[0].Second() != 0 {
+		t.Errorf("a standard-resolution datum at second 30 read with 1-second periods at %v, want once at the minute's start", got)
+	}
+}

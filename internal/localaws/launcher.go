@@ -56,6 +56,9 @@ const (
 	// PatchMetricNamespaces makes GetMetricData read each MetricStat query's own namespace (moto ignores the
 	// namespace of a metric with dimensions).
 	PatchMetricNamespaces = "get_metric_data_keeps_namespaces"
+	// PatchStandardResolution stores standard-resolution metric data (StorageResolution 60, the default) at the
+	// start of its minute, as CloudWatch's one-minute granularity does (moto keeps every datum's seconds).
+	PatchStandardResolution = "standard_resolution_to_the_minute"
 )
 
 // stepFunctionsConfig switches moto's Step Functions interpreter on.

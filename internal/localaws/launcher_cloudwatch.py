@@ -62,4 +62,40 @@ def get_metric_data_keeps_namespaces():
     return True
 
 
-PATCHES = [get_metric_data_keeps_namespaces]
+def _keeps_seconds(put_metric_data, backend_class):
+    """Whether put_metric_data keeps a standard-resolution datum's seconds."""
+    backend = backend_class("us-east-1", "123456789012")
+    at = datetime.now(timezone.utc).replace(second=30, microsecond=0)
+    put_metric_data(backend, "Probe/Namespace", [{"MetricName": "RequestCount", "Value": 1.0, "Timestamp": at}])
+    return backend.metric_data[-1].timestamp.second != 0
+
+
+def standard_resolution_to_the_minute():
+    """moto: PutMetricData ignores StorageResolution and keeps every datum at
+    its own timestamp, so a standard-resolution metric answers a 1-second
+    period as if it were high resolution. CloudWatch stores a standard-resolution
+    metric (StorageResolution 60, the default) with one-minute granularity, and
+    only a high-resolution one (StorageResolution 1) by the second (CloudWatch
+    User Guide, "High-resolution metrics"). Standard-resolution data is stored at
+    the start of its minute."""
+    from moto.cloudwatch.models import CloudWatchBackend
+    from moto.core.utils import utcnow
+
+    original = CloudWatchBackend.put_metric_data
+    if not _keeps_seconds(original, CloudWatchBackend):
+        return False
+
+    def put_metric_data(self, namespace, metric_data):
+        for metric in metric_data:
+            if str(metric.get("StorageResolution") or "60") == "1":
+                continue
+            at = metric.get("Timestamp") or utcnow()
+            if isinstance(at, datetime):
+                metric["Timestamp"] = at.replace(second=0, microsecond=0)
+        return original(self, namespace, metric_data)
+
+    CloudWatchBackend.put_metric_data = put_metric_data
+    return True
+
+
+PATCHES = [get_metric_data_keeps_namespaces, standard_resolution_to_the_minute]

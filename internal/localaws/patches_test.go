@@ -90,7 +90,7 @@ func TestMotoDefectsWithoutPatches(t *testing.T) {
 		localaws.PatchTemplateTargets, localaws.PatchStopTaskTokenWait, localaws.PatchStopAtOnce,
 		localaws.PatchExactDelete, localaws.PatchAtomicBatches, localaws.PatchListOrder,
 		localaws.PatchS3Events, localaws.PatchECREvents, localaws.PatchSFNEvents,
-		localaws.PatchMetricNamespaces}
+		localaws.PatchMetricNamespaces, localaws.PatchStandardResolution}
 	a := localawstest.Start(t, opts)
 	c := sfnClient(t, a)
 
@@ -228,6 +228,13 @@ func TestMotoDefectsWithoutPatches(t *testing.T) {
 		reset(t)
 		if got := namespaceMix(t, localCloudWatch(t, a)); got != 5001 {
 			t.Errorf("without the fix, AWS/ApplicationELB RequestCount Sum = %v, want 5001 (another namespace's counted)", got)
+		}
+	})
+
+	t.Run(localaws.PatchStandardResolution, func(t *testing.T) {
+		reset(t)
+		if got := standardAtSecond(t, localCloudWatch(t, a)); len(got) != 1 || got[0].Second() != 30 {
+			t.Errorf("without the fix, a standard-resolution datum at second 30 read at %v, want at second 30 (moto keeps it)", got)
 		}
 	})
 
