@@ -106,7 +106,7 @@ func (h *Handler) shift(ctx context.Context, req *deploy.Request, log *slog.Logg
 		Approval: slices.Contains(s.Config.Strategy.Approvals, steps[i]),
 	}
 	if !s.Change.Pending {
-		s.Step.SyncedAt = h.now().UTC().Format(time.RFC3339)
+		s.Step.SyncedAt = h.syncedAt()
 	}
 	log.Info("weights shifted", "percent", steps[i], "pending", s.Change.Pending)
 	return s, nil
@@ -117,9 +117,19 @@ func (h *Handler) shift(ctx context.Context, req *deploy.Request, log *slog.Logg
 func (h *Handler) sync(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
 	s, err := traffic.SyncOp(h.zones)(ctx, req, log)
 	if err == nil && !s.Change.Pending && s.Step != nil && s.Step.SyncedAt == "" {
-		s.Step.SyncedAt = h.now().UTC().Format(time.RFC3339)
+		s.Step.SyncedAt = h.syncedAt()
 	}
 	return s, err
+}
+
+// syncedAt is now, rounded up to the second (RFC 3339 has none of its fractions): a split verification's window
+// never starts before the weights were in sync.
+func (h *Handler) syncedAt() string {
+	now := h.now().UTC()
+	if t := now.Truncate(time.Second); t.Before(now) {
+		now = t.Add(time.Second)
+	}
+	return now.Format(time.RFC3339)
 }
 
 // approval records an approval gate's task token, step and verdict in the app's lock item, conditional on this
