@@ -144,9 +144,10 @@ func (h *Handler) judgeSplit(s *deploy.State, p *splitPlan, log *slog.Logger) er
 			extend()
 		case t.OnInconclusive == deploy.InconclusivePass:
 			sp.Verified = true
+			s.Warn("the %d%% step's split was inconclusive after %d extensions and passed (onInconclusive pass): %s",
+				s.Step.Percent, sp.Extensions, ev.Reason)
 			ev.Outcome = deploy.SplitPassedInconclusive
 			ev.Reason = fmt.Sprintf("passed inconclusive (onInconclusive pass) after %d of %d extensions: %s", sp.Extensions, *t.MaxExtensions, ev.Reason)
-			s.Warn("the %d%% step's split was inconclusive and passed (onInconclusive pass): %s", s.Step.Percent, ev.Reason)
 		default:
 			v.Summary += "; split " + ev.Outcome + " after " + fmt.Sprint(sp.Extensions) + " extensions: " + ev.Reason
 			health.CapEvidence(v)
@@ -156,7 +157,10 @@ func (h *Handler) judgeSplit(s *deploy.State, p *splitPlan, log *slog.Logger) er
 		}
 	}
 	v.Summary += "; split " + ev.Outcome + ": " + ev.Reason
-	if s.Step.Extend {
+	switch {
+	case s.Step.Extend && ev.Outcome == deploy.SplitWaiting:
+		v.Summary += fmt.Sprintf(" (waiting %ds for one, not an extension)", sp.WaitSeconds)
+	case s.Step.Extend:
 		v.Summary += fmt.Sprintf(" (bake extended %ds, extension %d of %d)", sp.WaitSeconds, sp.Extensions, *t.MaxExtensions)
 	}
 	health.CapEvidence(v)
