@@ -99,10 +99,12 @@ func deployment(b *builder) {
 		apply:   call{ShiftWeightFunction, "shift"}, next: "Bake",
 	})
 	steps.wait("Bake", "", "$.config.strategy.bakeSeconds", "StepHealth")
-	steps.lambda("StepHealth", "After the bake: health check the new stack, alarms included.",
+	steps.lambda("StepHealth", "After the bake: health check the new stack, alarms included, and (health.traffic) verify the step's effective split.",
 		call{HealthCheckFunction, "step"}, "NeedsApproval")
-	steps.choice("NeedsApproval", "An approval gate at this step, else the next step, else the switch.", "Switch",
-		isTrue("$.step.approval", "Approval"), isTrue("$.step.more", "Shift"))
+	steps.choice("NeedsApproval", "An inconclusive split extends the bake; else an approval gate at this step, else the next step, else the switch.", "Switch",
+		isTrue("$.step.extend", "ExtendBake"), isTrue("$.step.approval", "Approval"), isTrue("$.step.more", "Shift"))
+	steps.wait("ExtendBake", "The step's split was inconclusive (health.traffic): bake one period more, then check the step again (at most health.traffic.maxExtensions times). Without health.traffic, never entered.",
+		"$.split.waitSeconds", "StepHealth")
 	approval := call{ShiftWeightFunction, "approval"}
 	payload := approval.payload()
 	payload["token.$"] = "$$.Task.Token"

@@ -32,6 +32,7 @@ var WildcardActions = []string{
 	"elasticloadbalancing:DescribeTargetGroups",
 	"elasticloadbalancing:DescribeTargetHealth",
 	"cloudwatch:DescribeAlarms",
+	"cloudwatch:GetMetricData",
 	// with DeployerProps.HealthCheckVPC only, for the healthcheck function's network interfaces
 	"ec2:DescribeNetworkInterfaces",
 	"ec2:DescribeSubnets",
@@ -60,10 +61,12 @@ func (d *Deployer) grantFunctions() {
 		add("createstack", s)
 	}
 	// healthcheck: the stack's endpoint (CloudFormation outputs, its load balancer and target groups; the root cause
-	// from its events when the stack failed, as a rollback's target may have), target health, alarms.
+	// from its events when the stack failed, as a rollback's target may have), target health, alarms, and the load
+	// balancers' RequestCount for the split verification (health.traffic).
 	add("healthcheck", d.stackReadStatement("ReadStacks", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"),
 		statement("DescribeTargets", []string{"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"}, star(), nil),
-		statement("DescribeAlarms", []string{"cloudwatch:DescribeAlarms"}, star(), nil))
+		statement("DescribeAlarms", []string{"cloudwatch:DescribeAlarms"}, star(), nil),
+		statement("GetMetricData", []string{"cloudwatch:GetMetricData"}, star(), nil))
 	if d.props.HealthCheckVPC != nil {
 		add("healthcheck", d.networkInterfaceStatements()...)
 	}

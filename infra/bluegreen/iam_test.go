@@ -23,7 +23,7 @@ func TestFunctionActions(t *testing.T) {
 			"s3:GetObject", "s3:GetObjectVersion", "ssm:GetParameter", "states:DescribeExecution", "states:StartExecution",
 		}, route53...), common...),
 		"healthcheck": append([]string{
-			"cloudformation:DescribeStackEvents", "cloudformation:DescribeStacks", "cloudwatch:DescribeAlarms", "elasticloadbalancing:DescribeLoadBalancers",
+			"cloudformation:DescribeStackEvents", "cloudformation:DescribeStacks", "cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "elasticloadbalancing:DescribeLoadBalancers",
 			"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
 		}, common...),
 		"shiftweight": append(append([]string{"dynamodb:GetItem", "dynamodb:UpdateItem", "sns:Publish"}, route53...), common...),

@@ -13,6 +13,7 @@ const (
 	reasonListStacks   = "cloudformation:ListStacks has no resource-level permissions; the function keeps only the app's stacks (by name) from the list."
 	reasonELB          = "elasticloadbalancing:Describe* calls have no resource-level permissions: AWS requires Resource * (read-only: the stack's load balancer, target groups and target health)."
 	reasonAlarms       = "cloudwatch:DescribeAlarms only returns composite alarms when scoped to * (read-only: the app's configured alarms)."
+	reasonMetrics      = "cloudwatch:GetMetricData has no resource-level permissions: AWS requires Resource * (read-only: the stacks' load balancers' RequestCount, for the split verification)."
 	reasonChange       = "route53:GetChange's resource is the change (change/<id>), whose id Route 53 assigns when the batch is sent: the waiter polls it. Read-only."
 	reasonStacks       = "The stack names are exactly <app>-<6-character stack id> (IAM ?), one pattern per configured app; the trailing /* is the stack's UUID, assigned by CloudFormation."
 	reasonExecutions   = "Executions of this state machine only (its fixed name); execution names are chosen per execution."
@@ -37,7 +38,7 @@ func (d *Deployer) suppressNagFindings() {
 		iam5(reasonChange, change),
 		iam5(reasonExecutions, executions),
 		iam5(reasonStacks, stacks...))
-	healthStar := reasonXRay + " " + reasonELB + " " + reasonAlarms
+	healthStar := reasonXRay + " " + reasonELB + " " + reasonAlarms + " " + reasonMetrics
 	healthFindings := []*cdknag.NagPackSuppression{iam5(reasonStacks, stacks...)}
 	if d.props.HealthCheckVPC != nil {
 		healthStar += " " + reasonVPCDescribe

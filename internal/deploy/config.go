@@ -138,6 +138,41 @@ type HealthConfig struct {
 	// health.InitialAllowance); from then on an initial target fails the check like an unhealthy one.
 	RetrySeconds *int `json:"retrySeconds,omitempty"`
 	Retries      *int `json:"retries,omitempty"`
+	// Traffic, when set, turns on the verification of each weight step's effective split (off when absent).
+	Traffic *TrafficConfig `json:"traffic,omitempty"`
+}
+
+// The values of TrafficConfig.OnInconclusive.
+const (
+	InconclusiveFail = "fail"
+	InconclusivePass = "pass"
+)
+
+// TrafficConfig is health.traffic: after each weight step's bake, the step's health check also reads the new and the
+// old stack's ALB RequestCount (CloudWatch, AWS/ApplicationELB, Sum per period) over the bake's window and compares
+// the new stack's share with the step's weight. The window is whole periods: it starts once the step's weights were
+// in sync plus endpoint.ttl (clients' cached answers expired) and ends lagSeconds before the check; the deployer's
+// own probes of the new stack in it are subtracted. Fewer than MinRequests requests in all, or a share below
+// weight × (1 − Tolerance), is inconclusive: the bake is extended by one period (a Wait of the state machine), up to
+// MaxExtensions times; then the step fails (SplitInconclusiveError, the run rolls back), or passes when
+// OnInconclusive is "pass", its verdict saying why. Not applied before traffic, nor to a stack whose endpoint is not
+// an ELBv2 load balancer (the verdict notes it). Like the rest of health, an execution's config may override it.
+type TrafficConfig struct {
+	// MinRequests is the fewest requests (both stacks, probes subtracted) a window must hold (default 100).
+	MinRequests int `json:"minRequests,omitempty"`
+	// Tolerance is how far below the step's weight the new stack's share may be, as a fraction of it (default 0.5:
+	// a 10% step passes from a 5% share).
+	Tolerance *float64 `json:"tolerance,omitempty"`
+	// MaxExtensions is how many times an inconclusive step's bake is extended by one period (default 3).
+	MaxExtensions *int `json:"maxExtensions,omitempty"`
+	// LagSeconds is how long CloudWatch takes to have a period's data: the window ends this long before the check
+	// (default 120; ALB metrics arrive a minute or more late).
+	LagSeconds *int `json:"lagSeconds,omitempty"`
+	// PeriodSeconds is the metric's period (default 60, ALB's resolution): 1, 5, 10, 20, 30 (high-resolution
+	// metrics only) or a multiple of 60.
+	PeriodSeconds int `json:"periodSeconds,omitempty"`
+	// OnInconclusive is what the last inconclusive check does: "fail" (default; the run rolls back) or "pass".
+	OnInconclusive string `json:"onInconclusive,omitempty"`
 }
 
 // Strategy says how traffic moves from the live stack to the new one.

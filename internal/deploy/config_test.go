@@ -1,6 +1,7 @@
 package deploy_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -139,6 +140,18 @@ func TestResolve(t *testing.T) {
 		{name: "attempts default to at least the successes", stored: `{"health":{"successes":7}}`,
 			want: func(c *deploy.Config) { c.Health.Successes, c.Health.Attempts = 7, 7 }},
 		{name: "empty expected statuses are 200", stored: `{"health":{"expectedStatus":[]}}`, want: func(*deploy.Config) {}},
+		{name: "health.traffic present turns the split verification on, with its defaults", stored: `{"health":{"traffic":{}}}`,
+			want: func(c *deploy.Config) {
+				tol := 0.5
+				c.Health.Traffic = &deploy.TrafficConfig{MinRequests: 100, Tolerance: &tol, MaxExtensions: ptr(3), LagSeconds: ptr(120),
+					PeriodSeconds: 60, OnInconclusive: "fail"}
+			}},
+		{name: "health.traffic's explicit zeros survive", stored: `{"health":{"traffic":{"tolerance":0,"maxExtensions":0,"lagSeconds":0,"periodSeconds":1,"onInconclusive":"pass"}}}`,
+			want: func(c *deploy.Config) {
+				tol := 0.0
+				c.Health.Traffic = &deploy.TrafficConfig{MinRequests: 100, Tolerance: &tol, MaxExtensions: ptr(0), LagSeconds: ptr(0),
+					PeriodSeconds: 1, OnInconclusive: "pass"}
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -259,6 +272,31 @@ func TestConfigValidate(t *testing.T) {
 				c.Parameters[fmt.Sprintf("P%d", i)] = strings.Repeat("x", 4000)
 			}
 		}, want: []string{"the configuration is 36786 bytes of JSON (its template body aside), more than 32768"}},
+		{name: "traffic with the AWS defaults and a bake of ttl + period + lag", change: traffic(nil)},
+		{name: "traffic, high resolution, local", change: func(c *deploy.Config) {
+			traffic(func(t *deploy.TrafficConfig) { t.PeriodSeconds, t.LagSeconds = 1, ptr(0) })(c)
+			c.Endpoint.TTL, c.Strategy.BakeSeconds = 1, ptr(2)
+		}},
+		{name: "traffic periods CloudWatch takes", change: traffic(func(t *deploy.TrafficConfig) { t.PeriodSeconds = 20 })},
+		{name: "traffic bake too short", change: func(c *deploy.Config) {
+			traffic(nil)(c)
+			c.Strategy.BakeSeconds = ptr(60)
+		}, want: []string{"strategy bakeSeconds 60 is too short for health traffic: it must be at least 240, the endpoint ttl 60 (clients see the new weights) + one periodSeconds 60 (the window) + lagSeconds 120"}},
+		{name: "traffic period", change: traffic(func(t *deploy.TrafficConfig) { t.PeriodSeconds = 15 }),
+			want: []string{"periodSeconds 15 must be 1, 5, 10, 20, 30 (high-resolution metrics) or a multiple of 60"}},
+		{name: "traffic period not a minute multiple", change: traffic(func(t *deploy.TrafficConfig) { t.PeriodSeconds = 90 }),
+			want: []string{"periodSeconds 90 must be"}},
+		{name: "traffic period too long", change: traffic(func(t *deploy.TrafficConfig) { t.PeriodSeconds = 7200 }),
+			want: []string{"periodSeconds 7200 must be 1, 5, 10, 20, 30 or a multiple of 60 up to 3600"}},
+		{name: "traffic values", change: traffic(func(t *deploy.TrafficConfig) {
+			tol := 1.5
+			t.MinRequests, t.Tolerance, t.MaxExtensions, t.LagSeconds, t.OnInconclusive = -1, &tol, ptr(11), ptr(901), "ignore"
+		}), want: []string{"minRequests -1 must be 1-1000000000", "tolerance 1.5 must be 0-1", "maxExtensions 11 must be 0-10",
+			"lagSeconds 901 must be 0-900", `onInconclusive "ignore" must be fail or pass`}},
+		{name: "traffic high resolution beyond its retention", change: func(c *deploy.Config) {
+			traffic(func(t *deploy.TrafficConfig) { t.PeriodSeconds = 30 })(c)
+			c.Strategy.BakeSeconds = ptr(4 * 3600)
+		}, want: []string{"periodSeconds 30 keeps data for 10800 s only"}},
 		{name: "a large body is not counted", change: func(c *deploy.Config) { c.Template = deploy.Template{Body: strings.Repeat("#", 51200)} }},
 		{
 			name: "several problems at once",
@@ -279,6 +317,18 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
+// traffic turns health.traffic on with its defaults (then change), and bakes ttl + period + lag.
+func traffic(change func(*deploy.TrafficConfig)) func(*deploy.Config) {
+	return func(c *deploy.Config) {
+		c.Health.Traffic = &deploy.TrafficConfig{}
+		if change != nil {
+			change(c.Health.Traffic)
+		}
+		c.Resolve()
+		c.Strategy.BakeSeconds = ptr(int(c.Endpoint.TTL) + c.Health.Traffic.PeriodSeconds + *c.Health.Traffic.LagSeconds)
+	}
+}
+
 func fill(s []string, v string) {
 	for i := range s {
 		s[i] = v
@@ -291,4 +341,35 @@ func seq(from, to int) []int {
 		s = append(s, i)
 	}
 	return s
+}
+
+// health.traffic is a health setting like the alarms and the bake: not protected, an execution's config may turn it
+// on, tune it or turn it off (null), and the result is validated as a stored one is.
+func TestTrafficMayBeOverridden(t *testing.T) {
+	stored := []byte(`{"hostedZoneId":"Z0EXAMPLE12345","template":{"url":"https://b.s3.amazonaws.com/t.yaml"},"noServiceRole":true,
+		"strategy":{"bakeSeconds":240},"health":{"traffic":{"minRequests":500}}}`)
+	for _, tt := range []struct {
+		override string
+		want     *int // minRequests; nil: off
+		problem  string
+	}{
+		{override: `{}`, want: ptr(500)},
+		{override: `{"health":{"traffic":{"minRequests":20}}}`, want: ptr(20)},
+		{override: `{"health":{"traffic":null}}`},
+		{override: `{"health":{"traffic":{"periodSeconds":1,"lagSeconds":0}},"endpoint":{"ttl":1},"strategy":{"bakeSeconds":2}}`, want: ptr(500)},
+		{override: `{"strategy":{"bakeSeconds":30}}`, problem: "strategy bakeSeconds 30 is too short for health traffic: it must be at least 240"},
+		{override: `{"health":{"traffic":{"minRequest":20}}}`, problem: "minRequest"},
+	} {
+		c, err := deploy.ResolveConfig("demoapp", stored, json.RawMessage(tt.override))
+		switch {
+		case tt.problem != "":
+			if err == nil || !strings.Contains(err.Error(), tt.problem) {
+				t.Errorf("override %s: %v, want a problem saying %q", tt.override, err, tt.problem)
+			}
+		case err != nil:
+			t.Errorf("override %s: %v", tt.override, err)
+		case tt.want == nil && c.Health.Traffic != nil, tt.want != nil && (c.Health.Traffic == nil || c.Health.Traffic.MinRequests != *tt.want):
+			t.Errorf("override %s: traffic %+v, want minRequests %v", tt.override, c.Health.Traffic, tt.want)
+		}
+	}
 }

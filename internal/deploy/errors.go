@@ -43,6 +43,19 @@ func (e *HealthCheckError) Error() string {
 	return cut(fmt.Sprintf("stack %s failed its health check: %s", e.Stack, e.Summary), MaxHealthCheckMessage)
 }
 
+// SplitInconclusiveError says a weight step's effective split could not be verified (health.traffic): after
+// health.traffic.maxExtensions extensions of its bake, the new stack still had fewer requests than minRequests or a
+// share below the intended weight × (1 − tolerance). The run rolls back; Summary carries the split's evidence.
+type SplitInconclusiveError struct {
+	Stack   string
+	Percent int
+	Summary string
+}
+
+func (e *SplitInconclusiveError) Error() string {
+	return cut(fmt.Sprintf("stack %s: the effective split of the %d%% step is inconclusive: %s", e.Stack, e.Percent, e.Summary), MaxHealthCheckMessage)
+}
+
 // StateInconsistentError says the app's records are not in a state the action can start from.
 type StateInconsistentError struct {
 	App      string
@@ -155,7 +168,7 @@ func (e *InternalError) Unwrap() error { return e.Err }
 
 // ErrorNames lists the name of every error type above, as the state machine sees it.
 var ErrorNames = []string{
-	"ValidationError", "StackFailedError", "HealthCheckError", "StateInconsistentError", "RecordConflictError",
+	"ValidationError", "StackFailedError", "HealthCheckError", "SplitInconclusiveError", "StateInconsistentError", "RecordConflictError",
 	"TargetMissingError", "StackInUseError", "LockHeldError", "ReconcileRequiredError", "LockLostError",
 	"RetryableError", "InternalError",
 }
@@ -175,6 +188,7 @@ func Named(op string, err error, transient Transient) error {
 		v *ValidationError
 		s *StackFailedError
 		h *HealthCheckError
+		x *SplitInconclusiveError
 		i *StateInconsistentError
 		c *RecordConflictError
 		t *TargetMissingError
@@ -192,6 +206,8 @@ func Named(op string, err error, transient Transient) error {
 		return s
 	case errors.As(err, &h):
 		return h
+	case errors.As(err, &x):
+		return x
 	case errors.As(err, &i):
 		return i
 	case errors.As(err, &c):

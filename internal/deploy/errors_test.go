@@ -32,6 +32,7 @@ func TestNamed(t *testing.T) {
 		&deploy.ValidationError{Problems: []string{"p"}},
 		&deploy.StackFailedError{Stack: "demoapp-123456", Status: "CREATE_FAILED", Reason: "r"},
 		&deploy.HealthCheckError{Stack: "demoapp-123456", Summary: "s"},
+		&deploy.SplitInconclusiveError{Stack: "demoapp-123456", Percent: 10, Summary: "s"},
 		&deploy.StateInconsistentError{App: "demoapp", Problems: []string{"p"}},
 		&deploy.RecordConflictError{Name: "demoapp.example.com", Type: "A", Reason: "r"},
 		&deploy.TargetMissingError{App: "demoapp", Color: "blue", Reason: "r"},

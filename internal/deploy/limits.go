@@ -52,6 +52,20 @@ const (
 	// reaches the state document as a Catch's cause, escaped twice (the runtime's error JSON, as a string).
 	// ValidationError.Problems, StateInconsistentError.Problems and the like keep everything.
 	MaxErrorMessage = 4 << 10
+	// MaxTrafficExtensions bounds health.traffic.maxExtensions: each extension is a Wait and a check in the
+	// execution's history.
+	MaxTrafficExtensions = 10
+	// MaxTrafficLagSeconds bounds health.traffic.lagSeconds; MaxTrafficPeriodSeconds its periodSeconds (an hour).
+	MaxTrafficLagSeconds    = 900
+	MaxTrafficPeriodSeconds = 3600
+	// MaxTrafficMinRequests bounds health.traffic.minRequests.
+	MaxTrafficMinRequests = 1_000_000_000
+	// HighResolutionRetention is how long CloudWatch keeps data points of periods under 60 s ("available for 3
+	// hours", GetMetricData): a high-resolution window must fit in it.
+	HighResolutionRetention = 3 * 3600
+	// MaxProbePeriods bounds the per-period counts of the deployer's own probes that a step's split verification
+	// carries (Split.Probes); probes beyond them are counted in Split.ProbesUnplaced and subtracted from every window.
+	MaxProbePeriods = 64
 	// MaxHealthCheckMessage bounds a HealthCheckError's message, which carries the verdict (up to 8 KiB of JSON) as
 	// its evidence.
 	MaxHealthCheckMessage = 16 << 10

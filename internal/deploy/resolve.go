@@ -31,6 +31,12 @@ const (
 	DefaultLatencyBudgetMs = 2000
 	DefaultHealthPath      = "/"
 	DefaultHealthScheme    = "http"
+	// health.traffic: defaults that work with ALB metrics on AWS (60-second periods that arrive a minute or two late).
+	DefaultTrafficMinRequests   = 100
+	DefaultTrafficTolerance     = 0.5
+	DefaultTrafficExtensions    = 3
+	DefaultTrafficLagSeconds    = 120
+	DefaultTrafficPeriodSeconds = 60
 )
 
 // DefaultSteps are the new stack's traffic shares before the switch.
@@ -166,6 +172,17 @@ func (c *Config) Resolve() {
 	h.IntervalMillis = orInt(h.IntervalMillis, DefaultProbeIntervalMs)
 	h.RetrySeconds = orPtr(h.RetrySeconds, DefaultHealthRetrySecs)
 	h.Retries = orPtr(h.Retries, DefaultHealthRetries)
+	if t := h.Traffic; t != nil {
+		t.MinRequests = orInt(t.MinRequests, DefaultTrafficMinRequests)
+		if t.Tolerance == nil {
+			tol := DefaultTrafficTolerance
+			t.Tolerance = &tol
+		}
+		t.MaxExtensions = orPtr(t.MaxExtensions, DefaultTrafficExtensions)
+		t.LagSeconds = orPtr(t.LagSeconds, DefaultTrafficLagSeconds)
+		t.PeriodSeconds = orInt(t.PeriodSeconds, DefaultTrafficPeriodSeconds)
+		t.OnInconclusive = or(t.OnInconclusive, InconclusiveFail)
+	}
 	s := &c.Strategy
 	if s.Steps == nil {
 		s.Steps = slices.Clone(DefaultSteps)

@@ -45,6 +45,8 @@ type State struct {
 	Change PendingChange `json:"change"`
 	// Step is the weight step applied last.
 	Step *Step `json:"step,omitempty"`
+	// Split is the effective-split verification of the step applied last (health.traffic), set by its health check.
+	Split *Split `json:"split,omitempty"`
 	// Switched is true once this run's switch batch made the new stack live.
 	Switched bool `json:"switched,omitempty"`
 	// Verdict is the last health check's verdict, with its evidence.
@@ -281,6 +283,9 @@ type Endpoint struct {
 	HealthURL string `json:"healthUrl,omitempty"`
 	// TargetGroups are the load balancer's target group ARNs.
 	TargetGroups []string `json:"targetGroups,omitempty"`
+	// LoadBalancerARN is the ELBv2 load balancer's ARN; empty when the endpoint is not a load balancer's (and in
+	// states of earlier versions).
+	LoadBalancerARN string `json:"loadBalancerArn,omitempty"`
 }
 
 // PendingChange is a record change Route 53 accepted but had not applied when the Lambda's deadline came.
@@ -302,6 +307,41 @@ type Step struct {
 	More bool `json:"more"`
 	// Approval is true when an operator must approve this step before the next.
 	Approval bool `json:"approval"`
+	// SyncedAt (RFC 3339) is when the step's batch was seen INSYNC: from then on Route 53 answers with the step's
+	// weights. Set by the shift (or its sync); the split verification's window starts endpoint.ttl later.
+	SyncedAt string `json:"syncedAt,omitempty"`
+	// Extend is true when the step's split verification was inconclusive and the bake is extended: the state machine
+	// waits split.waitSeconds and checks the step again. Always present (the state machine's choice reads it).
+	Extend bool `json:"extend"`
+}
+
+// Split is a weight step's effective-split verification (health.traffic) across its checks.
+type Split struct {
+	// Step is the index of the step verified (Step.Index).
+	Step int `json:"step"`
+	// Extensions counts the bake's extensions so far; Verified is true once a check judged the split (passed, or
+	// passed inconclusive with onInconclusive "pass"), so a later check of the step (after an approval) reads no
+	// metrics again.
+	Extensions int  `json:"extensions"`
+	Verified   bool `json:"verified,omitempty"`
+	// Aligned is true once a check found no whole period in the window yet and waited for one; such a wait does not
+	// count as an extension, once per step.
+	Aligned bool `json:"aligned,omitempty"`
+	// WaitSeconds is the state machine's wait before the next check (when Step.Extend).
+	WaitSeconds int `json:"waitSeconds"`
+	// Probes counts the requests the step's checks sent to the new stack, per period (at most MaxProbePeriods, in
+	// time order); ProbesUnplaced counts those beyond, subtracted from every window.
+	Probes         []PeriodCount `json:"probes,omitempty"`
+	ProbesUnplaced int           `json:"probesUnplaced,omitempty"`
+	// OldLoadBalancer is the live stack's load balancer ARN, looked up by the step's first check ("" when it has
+	// none).
+	OldLoadBalancer string `json:"oldLoadBalancer,omitempty"`
+}
+
+// PeriodCount is a count of requests sent in the period starting at T (Unix seconds, a multiple of the period).
+type PeriodCount struct {
+	T int64 `json:"t"`
+	N int   `json:"n"`
 }
 
 // Watch is the post-switch watch.

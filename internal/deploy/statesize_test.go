@@ -92,7 +92,13 @@ func TestLargestStateDocument(t *testing.T) {
 	check("Publish", nil)
 	s.Verdict, s.Checks = &b.verdict, &deploy.Checks{Attempt: 101, Retry: true}
 	check("PreTraffic", nil)
-	s.Step = &deploy.Step{Index: deploy.MaxSteps - 1, Percent: 99, More: true, Approval: true}
+	s.Step = &deploy.Step{Index: deploy.MaxSteps - 1, Percent: 99, More: true, Approval: true, SyncedAt: "2026-11-25T10:45:00Z", Extend: true}
+	// The split verification's record: every probe period used, the counts at their widest.
+	s.Split = &deploy.Split{Step: deploy.MaxSteps - 1, Extensions: deploy.MaxTrafficExtensions, Verified: true, Aligned: true,
+		WaitSeconds: deploy.MaxTrafficPeriodSeconds, ProbesUnplaced: 1 << 40, OldLoadBalancer: largestLoadBalancerARN}
+	for i := range deploy.MaxProbePeriods {
+		s.Split.Probes = append(s.Split.Probes, deploy.PeriodCount{T: 1 << 40, N: 1<<31 - 1 - i})
+	}
 	check("StepHealth", nil)
 	s.Approval = &deploy.Approval{Decision: deploy.DecisionPromoteFull, By: worst(deploy.MaxApprovalText), Reason: worst(deploy.MaxApprovalText)}
 	check("Approval", nil)
@@ -174,7 +180,8 @@ func newLargest(t *testing.T) *largest {
 	b.fence = app.FenceRecord(records.Fence{Holder: records.FenceHolder(b.execution), Epoch: 1 << 30})
 	b.plans()
 	b.stackARN = "arn:aws-us-gov:cloudformation:us-gov-west-1:123456789012:stack/" + app.StackName("123456") + "/" + strings.Repeat("f", 36)
-	b.endpoint = deploy.Endpoint{DNSName: lbName(0), HostedZoneID: "Z35SXDOTRQ7X7K", HealthURL: "https://" + strings.Repeat("u", healthURLLen-8)}
+	b.endpoint = deploy.Endpoint{DNSName: lbName(0), HostedZoneID: "Z35SXDOTRQ7X7K", HealthURL: "https://" + strings.Repeat("u", healthURLLen-8),
+		LoadBalancerARN: largestLoadBalancerARN}
 	for i := range targetGroups {
 		b.endpoint.TargetGroups = append(b.endpoint.TargetGroups, fmt.Sprintf("arn:aws-us-gov:elasticloadbalancing:us-gov-west-1:123456789012:targetgroup/%032d/%016x", i, i))
 	}
@@ -282,6 +289,10 @@ func largestConfig(t *testing.T, app records.App) deploy.Config {
 	c.Health.Alarms = make([]string, deploy.MaxAlarms)
 	fill(c.Health.Alarms, strings.Repeat("a", 255))
 	c.Health.BodyContains = worst(deploy.MaxBodyContains)
+	tol, ext, lag, bake := 0.123456789012345, deploy.MaxTrafficExtensions, deploy.MaxTrafficLagSeconds, 86400
+	c.Health.Traffic = &deploy.TrafficConfig{MinRequests: deploy.MaxTrafficMinRequests, Tolerance: &tol, MaxExtensions: &ext,
+		LagSeconds: &lag, PeriodSeconds: deploy.MaxTrafficPeriodSeconds, OnInconclusive: deploy.InconclusivePass}
+	c.Strategy.BakeSeconds = &bake
 	c.AllowOverrides = deploy.Protected[:len(deploy.Protected)-1]
 	c.Template = deploy.Template{Body: worst(deploy.MaxTemplateBody)} // not carried
 	for i := 0; ; i++ {
@@ -319,6 +330,10 @@ func lbName(i int) string {
 }
 
 // worst is n characters that JSON escapes to twice their size.
+// largestLoadBalancerARN is an ELBv2 load balancer's ARN at its longest: a 32-character name, the longest partition
+// and region.
+var largestLoadBalancerARN = "arn:aws-us-gov:elasticloadbalancing:us-gov-west-1:123456789012:loadbalancer/app/" + strings.Repeat("n", 32) + "/0123456789abcdef"
+
 func worst(n int) string { return strings.Repeat(`"`, n) }
 
 // requestSize is the size of the request a Lambda receives with the state document doc, as the runtime encodes it.

@@ -143,6 +143,7 @@ func (c *Config) Validate(app string) error {
 	c.validateEndpoint(&p)
 	c.validateHealth(&p)
 	c.validateStrategy(&p)
+	c.validateTraffic(&p)
 	if *c.DrainSeconds < 0 || *c.DrainSeconds > 86400 {
 		p.add("drainSeconds %d must be 0-86400", *c.DrainSeconds)
 	} else if c.Endpoint.Type == EndpointCNAME && int64(*c.DrainSeconds) < c.Endpoint.TTL {
@@ -241,6 +242,48 @@ func (c *Config) validateStrategy(p *problems) {
 	}
 	inRange(p, "strategy stackTimeoutSeconds", s.StackTimeoutSeconds, 60, 4*3600)
 	inRange(p, "strategy pollSeconds", *s.PollSeconds, 0, MaxPollSeconds)
+}
+
+// TrafficPeriods are the periods GetMetricData takes below a minute (high-resolution metrics only: "1, 5, 10, 20,
+// 30, 60, or any multiple of 60", MetricStat.Period in the CloudWatch API reference).
+var TrafficPeriods = []int{1, 5, 10, 20, 30}
+
+// validateTraffic checks health.traffic: its values, and that each step's bake holds a window — the weights'
+// TTL, then one whole period, then the metric's lag.
+func (c *Config) validateTraffic(p *problems) {
+	t := c.Health.Traffic
+	if t == nil {
+		return
+	}
+	inRange(p, "health traffic minRequests", t.MinRequests, 1, MaxTrafficMinRequests)
+	if tol := *t.Tolerance; !(tol >= 0 && tol <= 1) { // NaN fails too
+		p.add("health traffic tolerance %g must be 0-1 (the share may fall short of the weight by this fraction of it)", tol)
+	}
+	inRange(p, "health traffic maxExtensions", *t.MaxExtensions, 0, MaxTrafficExtensions)
+	inRange(p, "health traffic lagSeconds", *t.LagSeconds, 0, MaxTrafficLagSeconds)
+	period := t.PeriodSeconds
+	switch {
+	case period < 1 || period > MaxTrafficPeriodSeconds:
+		p.add("health traffic periodSeconds %d must be 1, 5, 10, 20, 30 or a multiple of 60 up to %d", period, MaxTrafficPeriodSeconds)
+		return
+	case period < 60 && !slices.Contains(TrafficPeriods, period), period > 60 && period%60 != 0:
+		p.add("health traffic periodSeconds %d must be 1, 5, 10, 20, 30 (high-resolution metrics) or a multiple of 60, as CloudWatch's GetMetricData takes them", period)
+		return
+	}
+	switch t.OnInconclusive {
+	case InconclusiveFail, InconclusivePass:
+	default:
+		p.add("health traffic onInconclusive %.32q must be fail or pass", t.OnInconclusive)
+	}
+	ttl, lag, bake := int(c.Endpoint.TTL), *t.LagSeconds, *c.Strategy.BakeSeconds
+	if need := ttl + period + lag; bake < need {
+		p.add("strategy bakeSeconds %d is too short for health traffic: it must be at least %d, the endpoint ttl %d (clients see the new weights) + one periodSeconds %d (the window) + lagSeconds %d (CloudWatch has the data)",
+			bake, need, ttl, period, lag)
+	}
+	if longest := bake + *t.MaxExtensions*period; period < 60 && longest > HighResolutionRetention {
+		p.add("health traffic periodSeconds %d keeps data for %d s only, less than a bake of %d s with its %d extensions (%d s): use a period of 60 or more",
+			period, HighResolutionRetention, bake, *t.MaxExtensions, longest)
+	}
 }
 
 func inRange(p *problems, what string, n, lo, hi int) {

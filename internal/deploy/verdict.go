@@ -31,6 +31,8 @@ type Verdict struct {
 	// AddressRefused is true when the probes stopped because the prober's guard refused the address the probed URL
 	// leads to (link-local, instance metadata, loopback, ...): trying again cannot help, so such a check is not retried.
 	AddressRefused bool `json:"addressRefused,omitempty"`
+	// Traffic is the effective-split verification's evidence (health.traffic), after a weight step's bake.
+	Traffic *TrafficEvidence `json:"traffic,omitempty"`
 	// CheckedAt is when the check ended (RFC 3339).
 	CheckedAt string `json:"checkedAt,omitempty"`
 }
@@ -80,4 +82,50 @@ type TargetWait struct {
 	Until string `json:"until"`
 	// Targets counts the targets waited for.
 	Targets int `json:"targets"`
+}
+
+// The outcomes of a split verification (TrafficEvidence.Outcome).
+const (
+	// SplitVerified: enough requests, and the new stack's share at least the minimum.
+	SplitVerified = "verified"
+	// SplitInconclusive: too few requests or too small a share; the bake is extended (or, after the last extension,
+	// the step fails).
+	SplitInconclusive = "inconclusive"
+	// SplitPassedInconclusive: inconclusive after the last extension, passed because onInconclusive is "pass".
+	SplitPassedInconclusive = "passed-inconclusive"
+	// SplitWaiting: the window holds no whole period yet; the check waits for one (not an extension).
+	SplitWaiting = "waiting"
+	// SplitNotApplicable: a stack's endpoint is not an ELBv2 load balancer, so there is no RequestCount to read.
+	SplitNotApplicable = "not-applicable"
+	// SplitAlreadyVerified: a later check of a step already verified (after an approval gate) reads nothing again.
+	SplitAlreadyVerified = "already-verified"
+)
+
+// TrafficEvidence is what a step's split verification read and how it judged it. Counts are CloudWatch's Sums of
+// RequestCount over the window; NewRequests is before, Share after subtracting ProbesSubtracted (the deployer's
+// own probes of the new stack within the window).
+type TrafficEvidence struct {
+	Outcome string `json:"outcome"`
+	// Reason says in one line why.
+	Reason string `json:"reason"`
+	// NewLoadBalancer and OldLoadBalancer are the LoadBalancer dimensions read (app/<name>/<id>).
+	NewLoadBalancer  string `json:"newLoadBalancer,omitempty"`
+	OldLoadBalancer  string `json:"oldLoadBalancer,omitempty"`
+	NewRequests      int64  `json:"newRequests"`
+	OldRequests      int64  `json:"oldRequests"`
+	ProbesSubtracted int64  `json:"probesSubtracted"`
+	// Share is the new stack's share of the requests, probes subtracted: (new − probes) / (new − probes + old).
+	Share float64 `json:"share"`
+	// Intended is the step's weight as a fraction; MinShare is Intended × (1 − tolerance); MinRequests the fewest
+	// requests (both stacks, probes subtracted) a window must hold.
+	Intended    float64 `json:"intended"`
+	MinShare    float64 `json:"minShare"`
+	MinRequests int     `json:"minRequests"`
+	// WindowStart and WindowEnd (RFC 3339, end exclusive) bound the window read, PeriodSeconds its periods.
+	WindowStart   string `json:"windowStart,omitempty"`
+	WindowEnd     string `json:"windowEnd,omitempty"`
+	PeriodSeconds int    `json:"periodSeconds"`
+	// Extensions is how many times the bake had been extended before this check, of MaxExtensions.
+	Extensions    int `json:"extensions"`
+	MaxExtensions int `json:"maxExtensions"`
 }

@@ -40,6 +40,7 @@ func (realClock) Sleep(ctx context.Context, d time.Duration) error {
 type Checker struct {
 	elb       elbAPI
 	cw        cloudWatchAPI
+	metrics   metricsAPI
 	clock     Clock
 	dialer    Dialer
 	resolver  Resolver
@@ -65,6 +66,10 @@ func WithResolver(r Resolver) Option { return func(k *Checker) { k.resolver = r 
 // address of its own. The guard still judges every address m gives.
 func WithAddressMap(m AddressMap) Option { return func(k *Checker) { k.addresses = m } }
 
+// WithMetrics gives the checker the CloudWatch client a split verification reads metrics with (GetMetricData, as
+// *cloudwatch.Client has it); needed only by specs with a Split.
+func WithMetrics(m metricsAPI) Option { return func(k *Checker) { k.metrics = m } }
+
 // WithMargin replaces DefaultMargin.
 func WithMargin(d time.Duration) Option { return func(k *Checker) { k.margin = d } }
 
@@ -81,6 +86,9 @@ func NewChecker(elb elbAPI, cw cloudWatchAPI, opts ...Option) *Checker {
 
 // Check runs one health check and returns its verdict. The error is non-nil (a *SpecError) only when spec cannot be
 // checked; an unhealthy stack is a verdict with Healthy false, never an error.
+//
+// With spec.Split, the check also verifies the effective split (see checkSplit); its outcome is evidence
+// (Verdict.Traffic), not part of Healthy or Summary: what an inconclusive split does is the caller's decision.
 //
 // The probes run first. Whatever their outcome, the target health and the alarms are read afterwards (they are
 // cheap, and read last they reflect the traffic the probes made), so that an unhealthy verdict shows every failing
@@ -104,6 +112,10 @@ func (c *Checker) Check(ctx context.Context, spec Spec) (Verdict, error) {
 		return Verdict{}, &SpecError{Problems: []string{"alarms are given but the checker has no CloudWatch client"}}
 	}
 
+	if spec.Split != nil && c.metrics == nil {
+		return Verdict{}, &SpecError{Problems: []string{"a split verification is asked for but the checker has no CloudWatch client for metrics"}}
+	}
+
 	series := c.probeSeries(ctx, spec)
 
 	apiCtx := ctx
@@ -114,6 +126,11 @@ func (c *Checker) Check(ctx context.Context, spec Spec) (Verdict, error) {
 	}
 	targets := c.checkTargets(apiCtx, spec)
 	alarms := c.checkAlarms(apiCtx, spec.Alarms)
+	var split *TrafficEvidence
+	if spec.Split != nil {
+		ev := c.checkSplit(apiCtx, *spec.Split)
+		split = &ev
+	}
 
 	v := Verdict{
 		Probes:         series.probes,
@@ -122,6 +139,7 @@ func (c *Checker) Check(ctx context.Context, spec Spec) (Verdict, error) {
 		Notes:          targets.notes,
 		Wait:           targets.wait,
 		AddressRefused: series.refused,
+		Traffic:        split,
 		CheckedAt:      c.clock.Now().UTC().Format(time.RFC3339),
 	}
 	if series.failure != "" {

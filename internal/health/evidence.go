@@ -214,3 +214,7 @@ func encodedLen(r rune) int {
 	}
 	return utf8.RuneLen(r)
 }
+
+// CapEvidence caps a verdict changed after its check (a caller's additions to its summary or traffic evidence) as
+// Check caps the verdicts it returns: within MaxVerdictBytes.
+func CapEvidence(v *Verdict) { capEvidence(v) }

@@ -219,8 +219,24 @@ func (c *Checker) httpClient(spec Spec, u *url.URL, roots *x509.CertPool) (*http
 	if spec.ServerName != "" {
 		tr.TLSClientConfig.ServerName = name
 	}
-	client := &http.Client{Transport: tr, CheckRedirect: redirectPolicy(u, spec.ServerName)}
+	var rt http.RoundTripper = tr
+	if spec.OnRequest != nil {
+		rt = countingTransport{next: tr, clock: c.clock, seen: spec.OnRequest}
+	}
+	client := &http.Client{Transport: rt, CheckRedirect: redirectPolicy(u, spec.ServerName)}
 	return client, tr.CloseIdleConnections
+}
+
+// countingTransport tells seen of every request it sends (a probe and each redirect it follows), when it sends it.
+type countingTransport struct {
+	next  http.RoundTripper
+	clock Clock
+	seen  func(time.Time)
+}
+
+func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.seen(t.clock.Now())
+	return t.next.RoundTrip(r)
 }
 
 // probedNames returns the host the probes connect to (u's) and the name they present (the server name, else the

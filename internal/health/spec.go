@@ -53,6 +53,11 @@ type Spec struct {
 	// AllowLoopback allows connecting to loopback (and unspecified) addresses, refused by default: in a Lambda,
 	// 127.0.0.1 serves the Lambda Runtime API. The local test environment, which serves on 127.0.0.1, allows it.
 	AllowLoopback bool
+	// OnRequest, when set, is told of every HTTP request the probes send (redirects included) as it is sent: the
+	// deployer's own requests, which a split verification subtracts from the new stack's RequestCount.
+	OnRequest func(at time.Time)
+	// Split, when set, makes the check verify the effective split of a weight step too (Verdict.Traffic).
+	Split *SplitSpec
 }
 
 // SpecError says a Spec cannot be checked: it is a misconfiguration, not an unhealthy stack.

@@ -1,6 +1,7 @@
 // Package health judges whether a stack may receive traffic: HTTP probes of its endpoint, the target health of its
-// load balancer's target groups, and CloudWatch alarms. Every verdict carries its evidence, capped in size
-// (MaxVerdictBytes).
+// load balancer's target groups, and CloudWatch alarms; after a weight step, optionally, the effective split — the
+// new stack's share of its and the old stack's load balancers' RequestCount (SplitSpec, SplitWindow). Every verdict
+// carries its evidence, capped in size (MaxVerdictBytes).
 //
 // A Checker runs one check per call and never past its context's deadline. Probes connect to the probed URL's host (a
 // stack's load balancer) but may present another name (Spec.ServerName: the TLS server name the certificate is
@@ -27,4 +28,16 @@ type (
 	Alarm = deploy.Alarm
 	// TargetWait is a verdict's wait for targets that ELB reports initial.
 	TargetWait = deploy.TargetWait
+	// TrafficEvidence is a split verification's evidence.
+	TrafficEvidence = deploy.TrafficEvidence
+)
+
+// The outcomes of a split verification (see package deploy).
+const (
+	SplitVerified           = deploy.SplitVerified
+	SplitInconclusive       = deploy.SplitInconclusive
+	SplitPassedInconclusive = deploy.SplitPassedInconclusive
+	SplitWaiting            = deploy.SplitWaiting
+	SplitNotApplicable      = deploy.SplitNotApplicable
+	SplitAlreadyVerified    = deploy.SplitAlreadyVerified
 )

@@ -64,7 +64,7 @@ func (h *Handler) Function(log *slog.Logger) *invoke.Function {
 func (h *Handler) pretraffic(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
 	s := req.State
 	c := nextChecks(s.Checks)
-	v, err := h.check(ctx, &s, &c)
+	v, err := h.check(ctx, &s, &c, nil)
 	if err != nil {
 		return s, err
 	}
@@ -106,15 +106,25 @@ func nextChecks(prev *deploy.Checks) deploy.Checks {
 	return c
 }
 
-// step checks the candidate after a weight step's bake; unhealthy is a HealthCheckError (the run rolls back).
+// step checks the candidate after a weight step's bake; unhealthy is a HealthCheckError (the run rolls back). With
+// health.traffic, the check also verifies the step's effective split (see split.go): an inconclusive split extends
+// the bake (step.extend, split.waitSeconds) up to health.traffic.maxExtensions times, then fails with a
+// SplitInconclusiveError or, with onInconclusive "pass", passes saying so.
 func (h *Handler) step(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
 	s := req.State
-	v, err := h.check(ctx, &s, nil)
+	plan, err := h.planSplit(ctx, &s)
+	if err != nil {
+		return s, err
+	}
+	v, err := h.check(ctx, &s, nil, plan)
 	if err != nil {
 		return s, err
 	}
 	if !v.Healthy {
 		return s, unhealthy(&s, v)
+	}
+	if err := h.judgeSplit(&s, plan, log); err != nil {
+		return s, err
 	}
 	log.Info("health checked", "healthy", true)
 	return s, nil
@@ -128,7 +138,7 @@ func (h *Handler) watch(ctx context.Context, req *deploy.Request, log *slog.Logg
 	if s.Watch != nil {
 		w = *s.Watch
 	}
-	v, err := h.check(ctx, &s, nil)
+	v, err := h.check(ctx, &s, nil, nil)
 	if err != nil {
 		return s, err
 	}
@@ -152,11 +162,16 @@ func (h *Handler) watch(ctx context.Context, req *deploy.Request, log *slog.Logg
 
 // check runs one health check of the candidate and stores the verdict in the state. With the pre-traffic loop's
 // checks, targets that ELB reports initial are waited for, until c.InitialUntil when set; without, they fail (after
-// traffic, a stack's targets have passed their first check).
-func (h *Handler) check(ctx context.Context, s *deploy.State, c *deploy.Checks) (health.Verdict, error) {
+// traffic, a stack's targets have passed their first check). With a split plan, the check verifies the step's
+// split too and counts its own probes for the step's later checks.
+func (h *Handler) check(ctx context.Context, s *deploy.State, c *deploy.Checks, plan *splitPlan) (health.Verdict, error) {
 	spec, err := h.spec(ctx, s)
 	if err != nil {
 		return health.Verdict{}, err
+	}
+	if plan != nil {
+		spec.Split = plan.spec
+		spec.OnRequest = plan.sent
 	}
 	if c != nil {
 		spec.WaitForInitial = true

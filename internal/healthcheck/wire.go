@@ -28,7 +28,7 @@ func FromConfig(cfg aws.Config, env invoke.Env, log *slog.Logger) *invoke.Functi
 			o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
 		}
 	})
-	var opts []health.Option
+	opts := []health.Option{health.WithMetrics(cw)}
 	if env.LocalLoadBalancers && cfg.BaseEndpoint != nil {
 		opts = append(opts, health.WithAddressMap(lbaddr.NewClient(*cfg.BaseEndpoint)))
 	}

@@ -20,7 +20,7 @@ import (
 
 // launcherFiles are the launcher (launcher.py) and the modules of its Route 53 fixes and of the services' events.
 //
-//go:embed launcher.py launcher_route53.py launcher_events.py
+//go:embed launcher.py launcher_route53.py launcher_events.py launcher_cloudwatch.py
 var launcherFiles embed.FS
 
 // The launcher's fixes of moto defects, by name, for Options.DisablePatches.
@@ -53,6 +53,12 @@ const (
 	// PatchSFNEvents makes every standard execution send "Step Functions Execution Status Change" when it starts
 	// and when it ends, to the local event bus.
 	PatchSFNEvents = "sfn_execution_status_events"
+	// PatchMetricNamespaces makes GetMetricData read each MetricStat query's own namespace (moto ignores the
+	// namespace of a metric with dimensions).
+	PatchMetricNamespaces = "get_metric_data_keeps_namespaces"
+	// PatchStandardResolution stores standard-resolution metric data (StorageResolution 60, the default) at the
+	// start of its minute, as CloudWatch's one-minute granularity does (moto keeps every datum's seconds).
+	PatchStandardResolution = "standard_resolution_to_the_minute"
 )
 
 // stepFunctionsConfig switches moto's Step Functions interpreter on.
@@ -70,7 +76,7 @@ type launcher struct {
 // socket so that no other process can take the port first. Its Step Functions
 // interpreter calls AWS at localhost:gatewayPort.
 func startLauncher(py Python, dir string, gatewayPort int, log *os.File, disabledPatches []string) (*launcher, error) {
-	for _, name := range []string{"launcher.py", "launcher_route53.py", "launcher_events.py"} {
+	for _, name := range []string{"launcher.py", "launcher_route53.py", "launcher_events.py", "launcher_cloudwatch.py"} {
 		b, err := launcherFiles.ReadFile(name)
 		if err == nil {
 			err = os.WriteFile(filepath.Join(dir, name), b, 0o644)

@@ -5,8 +5,9 @@ as a file descriptor (--fd) and sets MOTO_PORT to the gateway's port, so that
 the calls moto's Step Functions interpreter makes (Lambda invokes and SDK
 integrations alike) go through the gateway.
 
-Each fix below (and in launcher_route53.py, the Route 53 ones, and in
-launcher_events.py, the services' EventBridge events) names the moto defect it
+Each fix below (and in launcher_route53.py, the Route 53 ones, in
+launcher_events.py, the services' EventBridge events, and in
+launcher_cloudwatch.py, CloudWatch's) names the moto defect it
 works around. A fix first checks that the installed moto still has the
 defect, and returns False (not applied) when it does not; LOCALAWS_DISABLE_PATCHES
 (names, comma-separated) leaves fixes out, for the tests that prove each one
@@ -29,6 +30,7 @@ import types
 import moto
 from moto.core.config import default_user_config
 
+import launcher_cloudwatch
 import launcher_events
 import launcher_route53
 
@@ -168,6 +170,7 @@ PATCHES = [
     stop_ends_execution_at_once,
     *launcher_route53.PATCHES,
     *launcher_events.PATCHES,
+    *launcher_cloudwatch.PATCHES,
 ]
 
 

@@ -89,7 +89,8 @@ func TestMotoDefectsWithoutPatches(t *testing.T) {
 	opts.DisablePatches = []string{localaws.PatchStateMachineCopy, localaws.PatchJSONPathCache,
 		localaws.PatchTemplateTargets, localaws.PatchStopTaskTokenWait, localaws.PatchStopAtOnce,
 		localaws.PatchExactDelete, localaws.PatchAtomicBatches, localaws.PatchListOrder,
-		localaws.PatchS3Events, localaws.PatchECREvents, localaws.PatchSFNEvents}
+		localaws.PatchS3Events, localaws.PatchECREvents, localaws.PatchSFNEvents,
+		localaws.PatchMetricNamespaces, localaws.PatchStandardResolution}
 	a := localawstest.Start(t, opts)
 	c := sfnClient(t, a)
 
@@ -220,6 +221,20 @@ func TestMotoDefectsWithoutPatches(t *testing.T) {
 		settle(t, a)
 		if got := a.Gateway.Events().Records(); len(got) != 0 {
 			t.Errorf("without the fix, the bus received %+v", got)
+		}
+	})
+
+	t.Run(localaws.PatchMetricNamespaces, func(t *testing.T) {
+		reset(t)
+		if got := namespaceMix(t, localCloudWatch(t, a)); got != 5001 {
+			t.Errorf("without the fix, AWS/ApplicationELB RequestCount Sum = %v, want 5001 (another namespace's counted)", got)
+		}
+	})
+
+	t.Run(localaws.PatchStandardResolution, func(t *testing.T) {
+		reset(t)
+		if got := standardAtSecond(t, localCloudWatch(t, a)); len(got) != 1 || got[0].Second() != 30 {
+			t.Errorf("without the fix, a standard-resolution datum at second 30 read at %v, want at second 30 (moto keeps it)", got)
 		}
 	})
 

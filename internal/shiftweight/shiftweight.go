@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -43,11 +44,12 @@ type Handler struct {
 	locks  lockTable
 	notify notifier
 	topic  string
+	now    func() time.Time
 }
 
 // New returns the handler: every write it makes is checked against the app's lock in locks first.
 func New(zones traffic.Zones, locks lockTable) *Handler {
-	return &Handler{zones: traffic.Writers{Zones: zones, Guard: locks.Held}, locks: locks}
+	return &Handler{zones: traffic.Writers{Zones: zones, Guard: locks.Held}, locks: locks, now: time.Now}
 }
 
 // NotifyApprovals makes the approval gate publish to topic that it waits (the token itself stays in the lock item).
@@ -60,7 +62,7 @@ func (h *Handler) NotifyApprovals(n notifier, topic string) *Handler {
 func (h *Handler) Function(log *slog.Logger) *invoke.Function {
 	return &invoke.Function{Name: "shiftweight", Log: log, Ops: map[string]invoke.Op{
 		"shift":    h.shift,
-		"sync":     traffic.SyncOp(h.zones),
+		"sync":     h.sync,
 		"approval": h.approval,
 	}, Writes: []string{"shift"}, Guard: h.locks.Held}
 }
@@ -103,8 +105,31 @@ func (h *Handler) shift(ctx context.Context, req *deploy.Request, log *slog.Logg
 		More:     i+1 < len(steps),
 		Approval: slices.Contains(s.Config.Strategy.Approvals, steps[i]),
 	}
+	if !s.Change.Pending {
+		s.Step.SyncedAt = h.syncedAt()
+	}
 	log.Info("weights shifted", "percent", steps[i], "pending", s.Change.Pending)
 	return s, nil
+}
+
+// sync checks the shift's pending change; once it is INSYNC, the step records when (Step.SyncedAt: the split
+// verification's window starts from it).
+func (h *Handler) sync(ctx context.Context, req *deploy.Request, log *slog.Logger) (deploy.State, error) {
+	s, err := traffic.SyncOp(h.zones)(ctx, req, log)
+	if err == nil && !s.Change.Pending && s.Step != nil && s.Step.SyncedAt == "" {
+		s.Step.SyncedAt = h.syncedAt()
+	}
+	return s, err
+}
+
+// syncedAt is now, rounded up to the second (RFC 3339 has none of its fractions): a split verification's window
+// never starts before the weights were in sync.
+func (h *Handler) syncedAt() string {
+	now := h.now().UTC()
+	if t := now.Truncate(time.Second); t.Before(now) {
+		now = t.Add(time.Second)
+	}
+	return now.Format(time.RFC3339)
 }
 
 // approval records an approval gate's task token, step and verdict in the app's lock item, conditional on this

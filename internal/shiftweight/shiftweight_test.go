@@ -96,7 +96,12 @@ func TestShiftWalksTheSteps(t *testing.T) {
 		if err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
-		if diff := cmp.Diff(*got.Step, w); diff != "" {
+		if _, err := time.Parse(time.RFC3339, got.Step.SyncedAt); err != nil {
+			t.Errorf("step %d: syncedAt %q, want the time the batch was INSYNC: %v", i, got.Step.SyncedAt, err)
+		}
+		step := *got.Step
+		step.SyncedAt = ""
+		if diff := cmp.Diff(step, w); diff != "" {
 			t.Errorf("step %d (-got +want):\n%s", i, diff)
 		}
 		if l := applock.Decode(e.locks.Get("demoapp")); l.Progress != deploy.ProgressShifting || l.Step != w.Percent {
@@ -212,5 +217,34 @@ func TestApprovalStoresTheTokenAndNeverLogsIt(t *testing.T) {
 				t.Errorf("approval changed the step or the records:\n%s", diff)
 			}
 		})
+	}
+}
+
+// A step whose batch is not INSYNC when the shift returns has no syncedAt yet; the sync op that finds it INSYNC sets
+// it (the split verification's window starts from it).
+func TestSyncRecordsWhenTheStepIsInSync(t *testing.T) {
+	e := setup(t, published()...)
+	e.zone.Propagation = 200 * time.Millisecond // PENDING past the shift's deadline
+	fn := e.h.Function(slog.New(slog.NewJSONHandler(&e.logs, nil)))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	s, err := fn.Handle(ctx, deploy.Request{Op: "shift", Execution: me, State: state()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Change.Pending || s.Step.SyncedAt != "" {
+		t.Fatalf("after the shift: pending %t, syncedAt %q; want pending without syncedAt", s.Change.Pending, s.Step.SyncedAt)
+	}
+	for n := 0; s.Change.Pending; n++ {
+		if n == 100 {
+			t.Fatal("the change never became INSYNC")
+		}
+		if s, err = e.call("sync", "", s); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := time.Parse(time.RFC3339, s.Step.SyncedAt); err != nil {
+		t.Errorf("after the sync: syncedAt %q: %v", s.Step.SyncedAt, err)
 	}
 }
