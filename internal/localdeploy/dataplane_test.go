@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/internal/health"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/clients"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/dataplane"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/lbaddr"
@@ -114,11 +115,15 @@ func TestLoadBalancersPublishRequestCount(t *testing.T) {
 	cw := cloudwatch.NewFromConfig(e.d.Config, func(o *cloudwatch.Options) {
 		o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
 	})
+	dim, err := health.LoadBalancerMetricDimension(arn)
+	if err != nil {
+		t.Fatal(err)
+	}
 	out, err := cw.GetMetricData(e.ctx, &cloudwatch.GetMetricDataInput{
 		StartTime: aws.Time(start), EndTime: aws.Time(time.Now().UTC().Add(2 * time.Minute).Truncate(time.Minute)),
 		MetricDataQueries: []cwtypes.MetricDataQuery{{Id: aws.String("requests"), MetricStat: &cwtypes.MetricStat{
-			Metric: &cwtypes.Metric{Namespace: aws.String(localdeploy.ALBNamespace), MetricName: aws.String(localdeploy.RequestCountName),
-				Dimensions: []cwtypes.Dimension{{Name: aws.String("LoadBalancer"), Value: aws.String(localdeploy.LoadBalancerDimension(arn))}}},
+			Metric: &cwtypes.Metric{Namespace: aws.String(health.ALBNamespace), MetricName: aws.String(health.RequestCountMetric),
+				Dimensions: []cwtypes.Dimension{{Name: aws.String("LoadBalancer"), Value: aws.String(dim)}}},
 			Period: aws.Int32(60), Stat: aws.String("Sum"),
 		}}},
 	})
@@ -132,10 +137,7 @@ func TestLoadBalancersPublishRequestCount(t *testing.T) {
 		}
 	}
 	if int64(sum) != served {
-		t.Errorf("CloudWatch has RequestCount %v for %s (%s), want the %d requests the load balancer served", sum, localdeploy.LoadBalancerDimension(arn), name, served)
-	}
-	if !strings.HasPrefix(localdeploy.LoadBalancerDimension(arn), "app/") {
-		t.Errorf("dimension %q of %s, want app/<name>/<id>", localdeploy.LoadBalancerDimension(arn), arn)
+		t.Errorf("CloudWatch has RequestCount %v for %s (%s), want the %d requests the load balancer served", sum, dim, name, served)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -50,8 +51,42 @@ type loadBalancer struct {
 	https   *http.Server
 	addrs   map[string]netip.AddrPort // by the port the load balancer listens on
 
-	requests atomic.Int64 // requests not yet published (see publisher)
-	total    atomic.Int64 // every request, since it opened
+	total atomic.Int64 // every request, since it opened
+
+	mu      sync.Mutex
+	pending map[int64]int64 // requests not yet published, by the Unix second they came in
+}
+
+// count counts a request that came in at t.
+func (lb *loadBalancer) count(t time.Time) {
+	lb.total.Add(1)
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	if lb.pending == nil {
+		lb.pending = map[int64]int64{}
+	}
+	lb.pending[t.Unix()]++
+}
+
+// take returns the requests not yet published, by second, and forgets them.
+func (lb *loadBalancer) take() map[int64]int64 {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	p := lb.pending
+	lb.pending = nil
+	return p
+}
+
+// putBack keeps counts that could not be published for the next time.
+func (lb *loadBalancer) putBack(p map[int64]int64) {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	if lb.pending == nil {
+		lb.pending = map[int64]int64{}
+	}
+	for sec, n := range p {
+		lb.pending[sec] += n
+	}
 }
 
 // loadBalancers are the local load balancers opened so far, by DNS name. They outlive the local AWS's resets: a
@@ -220,8 +255,7 @@ func (lb *loadBalancer) close() error {
 // the health answer of the load balancer's release at /health and its page everywhere else, naming the release in
 // VersionHeader. Every request counts, as an ALB's RequestCount counts every request it receives (probes too).
 func (s *AppServer) serveLoadBalancer(w http.ResponseWriter, r *http.Request, lb *loadBalancer, scheme string) {
-	lb.requests.Add(1)
-	lb.total.Add(1)
+	lb.count(time.Now())
 	seen := scheme + " host " + r.Host
 	if r.TLS != nil {
 		seen += " sni " + r.TLS.ServerName

@@ -2,8 +2,8 @@ package localdeploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,35 +13,21 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
+	"github.com/bluegreen-aws/bluegreen/internal/health"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/dataplane"
 )
 
-// What an Application Load Balancer publishes to CloudWatch, and how the local ones publish it (Elastic Load
-// Balancing user guide, "CloudWatch metrics for your Application Load Balancer"): RequestCount, the number of
-// requests processed, in namespace AWS/ApplicationELB with the dimension LoadBalancer = app/<name>/<id> (the ARN's
-// part after "loadbalancer/"), reported only for periods in which requests flowed, Sum being the statistic that
-// means something. An ALB reports at 60-second resolution; the local ones can report at 1 second
-// (SetRequestCountResolution) so that short local bakes have data.
+// How the local load balancers publish RequestCount, as an Application Load Balancer does (package health has the
+// metric's namespace, name and dimension, from the Elastic Load Balancing user guide, "CloudWatch metrics for your
+// Application Load Balancer"): the number of requests received, reported only for periods in which requests
+// flowed, Sum being the statistic that means something. An ALB reports at 60-second resolution; the local ones can
+// report at 1 second (SetRequestCountResolution) so that short local bakes have data.
 const (
-	ALBNamespace      = "AWS/ApplicationELB"
-	RequestCountName  = "RequestCount"
-	LoadBalancerDimen = "LoadBalancer"
 	// publishEvery is how often the local load balancers publish the requests they counted.
 	publishEvery = time.Second
 	// maxDatums is the most metric data PutMetricData takes in one call.
 	maxDatums = 1000
 )
-
-// LoadBalancerDimension is the LoadBalancer dimension's value of the load balancer with that ARN
-// (arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id> → app/<name>/<id>); "" for an ARN
-// of another shape.
-func LoadBalancerDimension(arn string) string {
-	_, after, ok := strings.Cut(arn, ":loadbalancer/")
-	if !ok {
-		return ""
-	}
-	return after
-}
 
 // cloudWatchAPI is the call the local load balancers publish with.
 type cloudWatchAPI interface {
@@ -81,8 +67,9 @@ func (s *AppServer) publish(done <-chan struct{}) {
 	}
 }
 
-// FlushRequestCounts publishes the requests the load balancers counted since the last publication, as one
-// datapoint per load balancer stamped now. Counts that could not be published are kept for the next time.
+// FlushRequestCounts publishes the requests the load balancers counted since the last publication: one datapoint
+// per load balancer and second, stamped with the second the requests came in, as an ALB's metrics count requests
+// when they were received. Counts that could not be published are kept for the next time.
 func (s *AppServer) FlushRequestCounts(ctx context.Context) error {
 	s.mu.Lock()
 	cw, resolution := s.cw, int32(60)
@@ -93,40 +80,48 @@ func (s *AppServer) FlushRequestCounts(ctx context.Context) error {
 	if cw == nil {
 		return nil
 	}
-	now := time.Now().UTC()
 	type taken struct {
-		lb *loadBalancer
-		n  int64
+		lb     *loadBalancer
+		dim    string
+		counts map[int64]int64
 	}
 	var took []taken
-	var data []cwtypes.MetricDatum
 	s.lbs.mu.Lock()
 	for _, lb := range s.lbs.byName {
-		dim := LoadBalancerDimension(lb.arn)
-		if dim == "" {
-			continue
+		dim, err := health.LoadBalancerMetricDimension(lb.arn)
+		if err != nil {
+			continue // not a load balancer the ELB API knows
 		}
-		n := lb.requests.Swap(0)
-		if n == 0 {
-			continue // an ALB reports nothing for a period with no requests
+		if counts := lb.take(); len(counts) > 0 { // an ALB reports nothing for a period with no requests
+			took = append(took, taken{lb, dim, counts})
 		}
-		took = append(took, taken{lb, n})
-		data = append(data, cwtypes.MetricDatum{
-			MetricName: aws.String(RequestCountName), Dimensions: []cwtypes.Dimension{{Name: aws.String(LoadBalancerDimen), Value: aws.String(dim)}},
-			Timestamp: aws.Time(now), Value: aws.Float64(float64(n)), Unit: cwtypes.StandardUnitCount, StorageResolution: aws.Int32(resolution),
-		})
 	}
 	s.lbs.mu.Unlock()
-	for i := 0; i < len(data); i += maxDatums {
-		end := min(i+maxDatums, len(data))
-		if _, err := cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String(ALBNamespace), MetricData: data[i:end]}); err != nil {
-			for _, t := range took[i:] {
-				t.lb.requests.Add(t.n)
+	var errs []error
+	for _, t := range took {
+		data := make([]cwtypes.MetricDatum, 0, len(t.counts))
+		for sec, n := range t.counts {
+			data = append(data, cwtypes.MetricDatum{
+				MetricName: aws.String(health.RequestCountMetric), Dimensions: []cwtypes.Dimension{{Name: aws.String(health.LoadBalancerDimension), Value: aws.String(t.dim)}},
+				Timestamp: aws.Time(time.Unix(sec, 0).UTC()), Value: aws.Float64(float64(n)), Unit: cwtypes.StandardUnitCount,
+				StorageResolution: aws.Int32(resolution),
+			})
+		}
+		for len(data) > 0 {
+			chunk := data[:min(maxDatums, len(data))]
+			if _, err := cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String(health.ALBNamespace), MetricData: chunk}); err != nil {
+				rest := map[int64]int64{}
+				for _, d := range data {
+					rest[d.Timestamp.Unix()] = int64(*d.Value)
+				}
+				t.lb.putBack(rest)
+				errs = append(errs, fmt.Errorf("publish the %s of load balancer %s: %w", health.RequestCountMetric, t.lb.name, err))
+				break
 			}
-			return fmt.Errorf("publish the local load balancers' %s: %w", RequestCountName, err)
+			data = data[len(chunk):]
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // dataPlaneCloudWatch is the local CloudWatch as the load balancers publish to it: the query protocol (moto does not

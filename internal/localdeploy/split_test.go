@@ -1,33 +1,31 @@
 package localdeploy_test
 
 import (
-	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
-	"github.com/bluegreen-aws/bluegreen/internal/health"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/clients"
 	"github.com/bluegreen-aws/bluegreen/internal/operator"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 )
 
-// The split verification end to end. The test itself stands in for the data plane (which will replace it with
-// real clients and load balancers that publish their own counts): while a release runs, it publishes each stack's
-// load balancer's RequestCount to the local CloudWatch, high resolution, in proportion to the weights Route 53 has
-// at that moment — or none. Short settings: 1-second periods, a 1-second lag and TTL, a 3-second bake.
+// The split verification end to end, on the local data plane: clients resolve demoapp.example.com through the
+// local DNS (each with its own cache, honouring the TTL or pinning its answer) and send their requests to the load
+// balancer it chose; the load balancers publish their RequestCount to the local CloudWatch at 1-second resolution,
+// the probes of the health checks included (they go to the load balancers too). Short settings: 1-second periods,
+// a 1-second lag and TTL, a 4-second bake.
 
-// splitApp turns health.traffic on with settings for the local AWS; change edits them.
+// splitApp turns health.traffic on with settings for the local AWS, with the probes sent to the stacks' load
+// balancers; change edits them.
 func splitApp(change func(*deploy.TrafficConfig)) func(*deploy.Config) {
 	return func(c *deploy.Config) {
-		lag, ext, bake := 1, 2, 3
+		probeLoadBalancer(c)
+		lag, ext, bake := 1, 2, 4 // a second over the minimum (TTL + period + lag): the window has a whole period when the bake ends
 		c.Endpoint.TTL = 1
 		c.Strategy.Steps, c.Strategy.BakeSeconds = []int{20, 60}, &bake
 		c.Health.Traffic = &deploy.TrafficConfig{MinRequests: 40, MaxExtensions: &ext, LagSeconds: &lag, PeriodSeconds: 1}
@@ -37,95 +35,22 @@ func splitApp(change func(*deploy.TrafficConfig)) func(*deploy.Config) {
 	}
 }
 
-// publisher puts RequestCount for an app's load balancers every tick, perTick requests split by the weights it
-// reads (of the colors' weighted records), or all to one stack (pinned), until the test ends.
-type publisher struct {
-	e       *env
-	app     string
-	perTick float64
-	pinned  string            // a stack id: every request goes there
-	lbs     map[string]string // stack id → dimension
+// highResolution makes the local load balancers publish at 1-second resolution for the test.
+func highResolution(t *testing.T) {
+	apps.SetRequestCountResolution(true)
+	t.Cleanup(func() { apps.SetRequestCountResolution(false) })
 }
 
-func (e *env) publish(app string, perTick float64) {
-	e.startPublisher(&publisher{app: app, perTick: perTick})
-}
-
-func (e *env) publishPinned(app string, perTick float64, id string) {
-	e.startPublisher(&publisher{app: app, perTick: perTick, pinned: id})
-}
-
-func (e *env) startPublisher(p *publisher) {
-	p.e, p.lbs = e, map[string]string{}
-	cw := cloudwatch.NewFromConfig(e.d.Config, func(o *cloudwatch.Options) {
-		o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
-	})
-	ctx, cancel := context.WithCancel(e.ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for tick := time.NewTicker(200 * time.Millisecond); ; {
-			select {
-			case <-ctx.Done():
-				tick.Stop()
-				return
-			case <-tick.C:
-				p.tick(ctx, cw)
-			}
-		}
-	}()
-	e.t.Cleanup(func() { cancel(); <-done })
-}
-
-func (p *publisher) tick(ctx context.Context, cw *cloudwatch.Client) {
-	if p.perTick == 0 {
-		return
-	}
-	s, err := p.e.d.Status(ctx, p.app)
+// clients starts n clients of demoapp.example.com, each sending a request every 200 ms, keeping DNS answers at
+// least minCache (0: for their TTL), until the test ends.
+func (e *env) clients(n int, minCache time.Duration) *clients.Load {
+	e.t.Helper()
+	load, err := e.d.Clients(e.ctx, clients.Config{Host: "demoapp.example.com", Clients: n, Every: 200 * time.Millisecond, MinCache: minCache, Seed: 3})
 	if err != nil {
-		return
+		e.t.Fatal(err)
 	}
-	now := time.Now()
-	var data []cwtypes.MetricDatum
-	for _, c := range []records.Color{records.Blue, records.Green} {
-		id, w := s.State.Slots[c], s.State.Weight(c)
-		if p.pinned != "" {
-			w = map[bool]int64{true: 100}[id == p.pinned]
-		}
-		if id == "" || w == 0 {
-			continue
-		}
-		dim := p.dimension(ctx, id)
-		if dim == "" {
-			continue
-		}
-		n := p.perTick * float64(w) / 100
-		data = append(data, cwtypes.MetricDatum{
-			MetricName: aws.String(health.RequestCountMetric), Unit: cwtypes.StandardUnitCount, StorageResolution: aws.Int32(1),
-			Dimensions: []cwtypes.Dimension{{Name: aws.String(health.LoadBalancerDimension), Value: aws.String(dim)}},
-			Timestamp:  aws.Time(now), Value: aws.Float64(n),
-		})
-	}
-	if len(data) > 0 {
-		_, _ = cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String(health.ALBNamespace), MetricData: data})
-	}
-}
-
-// dimension is the LoadBalancer dimension of a stack's load balancer, looked up once.
-func (p *publisher) dimension(ctx context.Context, id string) string {
-	if d, ok := p.lbs[id]; ok {
-		return d
-	}
-	ep, err := p.e.d.Stacks.Endpoint(ctx, p.app+"-"+id, deploy.DefaultEndpointOutput, "")
-	if err != nil {
-		return ""
-	}
-	d, err := health.LoadBalancerMetricDimension(ep.LoadBalancerARN)
-	if err != nil {
-		return ""
-	}
-	p.lbs[id] = d
-	return d
+	e.t.Cleanup(load.Stop)
+	return load
 }
 
 // stepVerdicts are the traffic evidence of each StepHealth check of a run, in order.
@@ -143,9 +68,10 @@ func (e *env) stepVerdicts(arn string) []deploy.TrafficEvidence {
 
 func TestSplitVerifiedReleasePasses(t *testing.T) {
 	e := setup(t)
+	highResolution(t)
 	e.addApp("demoapp", splitApp(nil))
 	e.deploy("demoapp", "v1")
-	e.publish("demoapp", 40) // 200 requests a second, split as Route 53's weights say
+	e.clients(40, 0) // 200 requests a second, split as DNS answers
 
 	arn, r := e.run(deploy.Input{App: "demoapp", Version: "v2"})
 	if r.Status != "SUCCEEDED" {
@@ -171,10 +97,10 @@ func TestSplitVerifiedReleasePasses(t *testing.T) {
 
 func TestSplitWithoutTrafficIsExtendedThenRolledBack(t *testing.T) {
 	e := setup(t)
+	highResolution(t)
 	e.addApp("demoapp", splitApp(nil))
 	e.deploy("demoapp", "v1")
-	before := managedRecords(e.live("demoapp", records.Blue, ""))
-	e.publish("demoapp", 0) // no clients
+	before := managedRecords(e.live("demoapp", records.Blue, "")) // and no clients: the probes are all the load balancers get
 
 	arn, r := e.run(deploy.Input{App: "demoapp", Version: "v2"})
 	if r.Status != "FAILED" || r.Error != "SplitInconclusiveError" {
@@ -204,10 +130,11 @@ func TestSplitWithoutTrafficIsExtendedThenRolledBack(t *testing.T) {
 
 func TestSplitOldStackPinnedFails(t *testing.T) {
 	e := setup(t)
+	highResolution(t)
 	e.addApp("demoapp", splitApp(func(c *deploy.TrafficConfig) { c.MaxExtensions = new(int) }))
 	e.deploy("demoapp", "v1")
-	// Every request goes to the old stack, as from clients whose resolvers pinned its answer.
-	e.publishPinned("demoapp", 40, e.status("demoapp").State.Slots[records.Blue])
+	// Every request goes to the old stack: the clients' resolvers pinned its answer.
+	load := e.clients(40, time.Hour)
 
 	_, r := e.run(deploy.Input{App: "demoapp", Version: "v2"})
 	if r.Status != "FAILED" || r.Error != "SplitInconclusiveError" || !strings.Contains(r.Cause, "below the minimum 10.0%") {
@@ -215,16 +142,60 @@ func TestSplitOldStackPinnedFails(t *testing.T) {
 	}
 	never(t, r, "ExtendBake", "Switch")
 	e.live("demoapp", records.Blue, "")
+	load.Stop()
+	if got := load.Between(time.Time{}, time.Now()); got.Requests < 100 || got.Versions["v1"] != got.Requests {
+		t.Errorf("the pinned clients' requests: %v, want all of at least 100 answered by v1", got)
+	}
+}
+
+// The deployer's own probes reach the new stack's load balancer and count in its RequestCount, as on AWS; the check
+// subtracts them, so that a stack nobody but the deployer asks is not taken for one that got its share.
+func TestSplitDoesNotCountTheProbes(t *testing.T) {
+	e := setup(t)
+	highResolution(t)
+	e.addApp("demoapp", func(c *deploy.Config) {
+		splitApp(func(c *deploy.TrafficConfig) {
+			three := 3                                 // the later checks' windows hold the earlier checks' probes
+			c.MinRequests, c.MaxExtensions = 1, &three // one request not a probe would be enough
+		})(c)
+		c.Health.Successes, c.Health.Attempts = 5, 5 // five probes a check
+	})
+	e.deploy("demoapp", "v1") // no clients
+
+	arn, r := e.run(deploy.Input{App: "demoapp", Version: "v2"})
+	if r.Status != "FAILED" || r.Error != "SplitInconclusiveError" {
+		t.Fatalf("v2: %s %s %s, want FAILED SplitInconclusiveError\n%v", r.Status, r.Error, r.Cause, operator.Names(r.Path))
+	}
+	probes := 0
+	for _, line := range apps.LoadBalancerRequests("v2") {
+		if strings.HasPrefix(line, "http ") {
+			probes++
+		}
+	}
+	if probes < 10 {
+		t.Fatalf("v2's load balancer got %d probes, want the checks' (at least 10)", probes)
+	}
+	got := e.stepVerdicts(arn)
+	subtracted := int64(0)
+	for _, ev := range got {
+		subtracted += ev.ProbesSubtracted
+		if ev.NewRequests != ev.ProbesSubtracted {
+			t.Errorf("evidence %+v: the new stack's requests are its probes, want them all subtracted", ev)
+		}
+	}
+	if subtracted == 0 && !regexp.MustCompile(`"probesSubtracted":[1-9]`).MatchString(r.Cause) {
+		t.Errorf("no evidence subtracted a probe: %+v; the last check's: %s", got, r.Cause)
+	}
 }
 
 func TestSplitInconclusivePassesWhenAsked(t *testing.T) {
 	e := setup(t)
+	highResolution(t)
 	e.addApp("demoapp", splitApp(func(c *deploy.TrafficConfig) {
 		one := 1
 		c.MaxExtensions, c.OnInconclusive = &one, deploy.InconclusivePass
 	}))
-	e.deploy("demoapp", "v1")
-	e.publish("demoapp", 0)
+	e.deploy("demoapp", "v1") // no clients
 
 	arn, r := e.run(deploy.Input{App: "demoapp", Version: "v2"})
 	if r.Status != "SUCCEEDED" {
