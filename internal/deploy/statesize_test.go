@@ -282,7 +282,12 @@ func largestConfig(t *testing.T, app records.App) deploy.Config {
 	c.Health.Alarms = make([]string, deploy.MaxAlarms)
 	fill(c.Health.Alarms, strings.Repeat("a", 255))
 	c.Health.BodyContains = worst(deploy.MaxBodyContains)
-	c.AllowOverrides = deploy.Protected[:len(deploy.Protected)-1]
+	c.AllowOverrides = nil
+	for _, f := range deploy.Protected {
+		if !slices.Contains(deploy.NeverOverridable, f) {
+			c.AllowOverrides = append(c.AllowOverrides, f)
+		}
+	}
 	c.Template = deploy.Template{Body: worst(deploy.MaxTemplateBody)} // not carried
 	for i := 0; ; i++ {
 		left := deploy.MaxConfigBytes - carriedSize(t, c)
