@@ -151,5 +151,5 @@ func (h *Handler) endpoint(ctx context.Context, s *deploy.State, name string) (*
 		return nil, &deploy.StackFailedError{Stack: name, Status: "CREATE_COMPLETE", Reason: fmt.Sprintf(
 			"output %s is %s, which is not a load balancer's DNS name: alias records need one (set endpoint.type to cname)", s.Config.Endpoint.Output, ep.DNSName)}
 	}
-	return &deploy.Endpoint{DNSName: ep.DNSName, HostedZoneID: ep.HostedZoneID, HealthURL: ep.HealthURL, TargetGroups: ep.TargetGroups}, nil
+	return &deploy.Endpoint{DNSName: ep.DNSName, HostedZoneID: ep.HostedZoneID, HealthURL: ep.HealthURL, TargetGroups: ep.TargetGroups, Internal: ep.Internal}, nil
 }

@@ -281,6 +281,8 @@ type Endpoint struct {
 	HealthURL string `json:"healthUrl,omitempty"`
 	// TargetGroups are the load balancer's target group ARNs.
 	TargetGroups []string `json:"targetGroups,omitempty"`
+	// Internal is true for an internal load balancer, which Route 53's health checkers cannot reach.
+	Internal bool `json:"internal,omitempty"`
 }
 
 // PendingChange is a record change Route 53 accepted but had not applied when the Lambda's deadline came.

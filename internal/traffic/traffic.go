@@ -29,6 +29,10 @@ type Router struct {
 	// call.
 	listing *zone.Listing
 	carried bool
+	// checks are the apps' Route 53 health checks, and ensured the ids of this app's stacks found or created in this
+	// call (see EnsureChecks).
+	checks  HealthChecks
+	ensured map[string]string
 }
 
 // New returns the router of the app a prepared state describes, writing for execution; guard (nil: none) confirms
@@ -39,15 +43,26 @@ func New(z *zone.Zone, s *deploy.State, execution string, guard func(ctx context
 	}
 	return &Router{
 		zone: z, app: *s.App, state: s, execution: execution, guard: guard,
-		routing: records.Routing{Zone: z.Info(), CNAME: s.Config.Endpoint.Type == deploy.EndpointCNAME, TTL: s.Config.Endpoint.TTL},
+		routing: records.Routing{Zone: z.Info(), CNAME: s.Config.Endpoint.Type == deploy.EndpointCNAME, TTL: s.Config.Endpoint.TTL, Failover: s.Config.Routing.Failover},
 	}, nil
 }
 
 // App returns the app's names.
 func (r *Router) App() records.App { return r.app }
 
-// Routing returns how the app's records are written.
-func (r *Router) Routing() records.Routing { return r.routing }
+// Routing returns how the app's records are written: with CNAME failover, with the health checks of the stacks
+// that EnsureChecks found or created, or that the app's weighted records name.
+func (r *Router) Routing() records.Routing {
+	rt := r.routing
+	if !rt.HealthChecked() {
+		return rt
+	}
+	rt.HealthChecks = r.recordedChecks()
+	for id, hc := range r.ensured {
+		rt.HealthChecks[id] = hc
+	}
+	return rt
+}
 
 // State reads the app's records (its names only: zone.ListApp) and derives its state.
 func (r *Router) State(ctx context.Context, facts records.Facts) (records.State, error) {
