@@ -118,3 +118,45 @@ func TestFailoverAliasStatusSaysWhatRoute53Serves(t *testing.T) {
 		t.Errorf("reason %q", s.Served.Reason)
 	}
 }
+
+// Turning failover on, then off, for a CNAME app: the next release rewrites every record of the app (the live
+// stack's too) and leaves no health check no record refers to.
+func TestFailoverMigrationBothWays(t *testing.T) {
+	e := setup(t)
+	one := 1
+	cname := func(on bool) func(*deploy.Config) {
+		return func(c *deploy.Config) {
+			c.Endpoint.Type, c.Endpoint.TTL, c.DrainSeconds, c.Routing.Failover = deploy.EndpointCNAME, 1, &one, on
+		}
+	}
+	e.addApp("demoapp", cname(false))
+	e.deploy("demoapp", "v1")
+	if n := len(e.checksOf("demoapp")); n != 0 {
+		t.Fatalf("failover off: %d checks", n)
+	}
+	check := func(on bool) {
+		t.Helper()
+		s := e.status("demoapp")
+		inUse := map[string]bool{}
+		for c, w := range s.State.Weighted {
+			if (w.HealthCheckID != "") != on {
+				t.Errorf("failover %v: %s's weighted record %s", on, c, w)
+			}
+			inUse[w.HealthCheckID] = w.HealthCheckID != ""
+		}
+		for _, k := range e.checksOf("demoapp") {
+			if !inUse[k.ID] {
+				t.Errorf("failover %v: check %s of stack %s is orphaned", on, k.ID, k.StackID)
+			}
+		}
+		if n := len(e.checksOf("demoapp")); on && n != 2 || !on && n != 0 {
+			t.Errorf("failover %v: %d checks", on, n)
+		}
+	}
+	e.addApp("demoapp", cname(true))
+	e.deploy("demoapp", "v2")
+	check(true)
+	e.addApp("demoapp", cname(false))
+	e.deploy("demoapp", "v3")
+	check(false)
+}
