@@ -57,7 +57,9 @@ func TestServed(t *testing.T) {
 	tgs := func(_ context.Context, id string) ([]string, error) {
 		return []string{"arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/tg-" + id + "/abc", "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/empty-" + id + "/def"}, nil
 	}
-	tg := func(id string) string { return "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/tg-" + id + "/abc" }
+	tg := func(id string) string {
+		return "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/tg-" + id + "/abc"
+	}
 	healthy := []elbtypes.TargetHealthStateEnum{elbtypes.TargetHealthStateEnumHealthy, elbtypes.TargetHealthStateEnumUnhealthy}
 	sick := []elbtypes.TargetHealthStateEnum{elbtypes.TargetHealthStateEnumUnhealthy, elbtypes.TargetHealthStateEnumUnhealthy}
 	for _, tt := range []struct {

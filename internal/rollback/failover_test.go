@@ -74,7 +74,9 @@ func TestRestoreWithFailover(t *testing.T) {
 		f.AddZone(zoneID, "example.com", mid...)
 		f.Log = nil
 		plan := &deploy.Plan{Action: deploy.ActionDeploy, Live: slot(records.Blue, liveID), New: slot(records.Green, newID), Before: append(managed(before), ep(liveID))}
-		s := state(plan, func(c *deploy.Config) { c.Endpoint.Type, c.Endpoint.TTL, c.Routing.Failover = deploy.EndpointCNAME, 60, true })
+		s := state(plan, func(c *deploy.Config) {
+			c.Endpoint.Type, c.Endpoint.TTL, c.Routing.Failover = deploy.EndpointCNAME, 60, true
+		})
 		s.Switched = true
 		if _, err := call(t, f, statuses{}, "restore", s); err != nil {
 			t.Fatal(err)
