@@ -85,8 +85,9 @@ func (r *Router) EnsureChecks(ctx context.Context, stackIDs ...string) error {
 
 // SweepChecks deletes the app's Route 53 health checks that none of its records refers to any more — of the given
 // stacks only, when named — after the batches that stopped referring to them (Route 53 deletes a check records
-// still use, so the records go first). It calls Route 53 only for an app whose records use health checks now or
-// did before this run (failover turned off). It returns the ids deleted.
+// still use, so the records go first). It calls Route 53 only for an app whose records use health checks now, did
+// in this call's reads, or did before this run (its plan's records: failover turned off). It returns the ids
+// deleted.
 func (r *Router) SweepChecks(ctx context.Context, stackIDs ...string) ([]string, error) {
 	if r.listing == nil {
 		if _, err := r.State(ctx, records.Facts{}); err != nil {
@@ -99,7 +100,7 @@ func (r *Router) SweepChecks(ctx context.Context, stackIDs ...string) ([]string,
 			inUse[rec.HealthCheckID] = true
 		}
 	}
-	used := r.routing.HealthChecked() || len(inUse) > 0
+	used := r.routing.HealthChecked() || r.sawChecks
 	if p := r.state.Plan; p != nil {
 		for _, rec := range p.Before {
 			used = used || rec.HealthCheckID != ""

@@ -33,6 +33,8 @@ type Router struct {
 	// call (see EnsureChecks).
 	checks  HealthChecks
 	ensured map[string]string
+	// sawChecks is true once a listing of this call had a record with a health check.
+	sawChecks bool
 }
 
 // New returns the router of the app a prepared state describes, writing for execution; guard (nil: none) confirms
@@ -77,6 +79,9 @@ func (r *Router) State(ctx context.Context, facts records.Facts) (records.State,
 // remember keeps the app's records for the next batch, and in the state document for the next operation.
 func (r *Router) remember(l *zone.Listing, carried bool) {
 	r.listing, r.carried = l, carried
+	for _, rec := range l.Records {
+		r.sawChecks = r.sawChecks || rec.HealthCheckID != ""
+	}
 	if b, err := json.Marshal(l); err == nil {
 		r.state.Records = b
 	}
