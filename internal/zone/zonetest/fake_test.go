@@ -86,7 +86,7 @@ func TestDeleteMustMatchExactly(t *testing.T) {
 	}
 	storedChecked := func() *types.ResourceRecordSet {
 		rs := weighted(withType(a("www.example.com", 60, "blue.example.com"), types.RRTypeCname), "blue", 10)
-		rs.HealthCheckId = aws.String("hc-blue")
+		rs.HealthCheckId = aws.String("hc-0001") // the zone's first check, created below
 		return rs
 	}
 	const mismatch = "but the values provided do not match the current values"
@@ -111,15 +111,22 @@ func TestDeleteMustMatchExactly(t *testing.T) {
 		{"with its health check", storedChecked, func(*types.ResourceRecordSet) {}, ""},
 		{"another health check", storedChecked, func(rs *types.ResourceRecordSet) { rs.HealthCheckId = aws.String("hc-green") }, mismatch},
 		{"no health check", storedChecked, func(rs *types.ResourceRecordSet) { rs.HealthCheckId = nil }, mismatch},
-		{"a health check the record has not", stored, func(rs *types.ResourceRecordSet) { rs.HealthCheckId = aws.String("hc-blue") }, mismatch},
+		{"a health check the record has not", stored, func(rs *types.ResourceRecordSet) { rs.HealthCheckId = aws.String("hc-0001") }, mismatch},
 		{"set identifier", stored, func(rs *types.ResourceRecordSet) { rs.SetIdentifier = aws.String("green") }, notFound},
 		{"type", stored, func(rs *types.ResourceRecordSet) { rs.Type = types.RRTypeAaaa }, notFound},
 		{"name", stored, func(rs *types.ResourceRecordSet) { rs.Name = aws.String("nothere.example.com") }, notFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newZone(t, ch(types.ChangeActionCreate, stored()), ch(types.ChangeActionCreate, storedAlias()),
+			f := newZone(t)
+			if _, err := f.CreateHealthCheck(context.Background(), &route53.CreateHealthCheckInput{CallerReference: aws.String("blue"),
+				HealthCheckConfig: &types.HealthCheckConfig{Type: types.HealthCheckTypeHttp, FullyQualifiedDomainName: aws.String("blue.example.com")}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := send(f, ch(types.ChangeActionCreate, stored()), ch(types.ChangeActionCreate, storedAlias()),
 				ch(types.ChangeActionCreate, weighted(a("other.example.com", 60, "192.0.2.1"), "blue", 10)),
-				ch(types.ChangeActionCreate, storedChecked()))
+				ch(types.ChangeActionCreate, storedChecked())); err != nil {
+				t.Fatal(err)
+			}
 			rs := tc.base()
 			tc.edit(rs)
 			err := send(f, ch(types.ChangeActionDelete, rs))
