@@ -159,8 +159,10 @@ func (f *Fake) GetHealthCheckStatus(_ context.Context, in *route53.GetHealthChec
 	return out, nil
 }
 
-// missingChecks lists the records a batch writes that name a health check the account does not have: Route 53
-// refuses them (NoSuchHealthCheck), so a check is created before any record refers to it.
+// missingChecks lists the records a batch writes that name a health check the account does not have. The fake
+// refuses them, which is at least as strict as Route 53 (its documentation does not say what it answers; a record
+// naming a missing check would be answered with an unpredictable health), so a test shows that a check is created
+// before any record refers to it.
 func (f *Fake) missingChecks(changes []records.Change) []string {
 	var p []string
 	for _, c := range changes {
