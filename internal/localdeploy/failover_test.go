@@ -7,11 +7,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/failover"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/gateway"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
+	"github.com/bluegreen-aws/bluegreen/internal/zone"
 )
 
 // ops is the gateway's log of the given operations, in order.
@@ -159,4 +161,37 @@ func TestFailoverMigrationBothWays(t *testing.T) {
 	e.addApp("demoapp", cname(false))
 	e.deploy("demoapp", "v3")
 	check(false)
+}
+
+// Two apps in one zone, one with CNAME failover: its releases, its migration and its health checks leave the other
+// app's records byte-identical, and the other app has no health check.
+func TestFailoverLeavesTheOtherAppAlone(t *testing.T) {
+	e := setup(t)
+	one := 1
+	e.addApp("shop", func(c *deploy.Config) {
+		c.Endpoint.Type, c.Endpoint.TTL, c.DrainSeconds = deploy.EndpointCNAME, 1, &one
+	})
+	e.addApp("demoapp", func(c *deploy.Config) {
+		c.Endpoint.Type, c.Endpoint.TTL, c.DrainSeconds, c.Routing.Failover = deploy.EndpointCNAME, 1, &one, true
+	})
+	e.deploy("shop", "v1")
+	shop := e.status("shop").App
+	before := e.others(e.status("demoapp").App)
+	e.deploy("demoapp", "v1")
+	e.deploy("demoapp", "v2")
+	after := e.others(e.status("demoapp").App)
+	if !slices.EqualFunc(before, after, func(a, b r53types.ResourceRecordSet) bool { return zone.FromSDK(a).Equal(zone.FromSDK(b)) }) {
+		t.Errorf("the records of shop and the zone changed:\nbefore %v\nafter  %v", before, after)
+	}
+	for _, r := range e.status("shop").State.Records {
+		if r.HealthCheckID != "" {
+			t.Errorf("shop's record %s has a health check", r)
+		}
+	}
+	if n := len(e.checksOf(shop.Name)); n != 0 {
+		t.Errorf("shop has %d health checks", n)
+	}
+	if n := len(e.checksOf("demoapp")); n != 2 {
+		t.Errorf("demoapp has %d health checks, want 2", n)
+	}
 }
