@@ -208,3 +208,30 @@ func TestCleanupSweepsTheChecks(t *testing.T) {
 		}
 	}
 }
+
+// Route 53's checkers cannot resolve names of a private hosted zone: Prepare refuses CNAME failover there, before
+// anything is written; alias failover (ELB's own target health) and CNAME without failover are fine.
+func TestPrepareRefusesCNAMEFailoverInAPrivateZone(t *testing.T) {
+	for _, tt := range []struct {
+		stored string
+		want   string // "" means accepted
+	}{
+		{`"endpoint":{"type":"cname"},"routing":{"failover":true}`, "cannot resolve the stacks' names in private hosted zone example.com"},
+		{`"routing":{"failover":true}`, ""},
+		{`"endpoint":{"type":"cname"}`, ""},
+	} {
+		e := setup(t)
+		e.zone.SetPrivate(zoneID)
+		e.params[prefix+"demoapp"] = strings.Replace(strictConfig, `"health":`, tt.stored+`,"health":`, 1)
+		_, err := e.call("prepare", deploy.State{Input: deploy.Input{App: "demoapp", Version: "v2"}})
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v, want accepted", tt.stored, err)
+		case tt.want != "" && (typeName(err) != "ValidationError" || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s: %v, want a ValidationError saying %q", tt.stored, err, tt.want)
+		}
+		if len(e.zone.Log) != 0 {
+			t.Errorf("%s: prepare wrote %q", tt.stored, e.zone.Log)
+		}
+	}
+}

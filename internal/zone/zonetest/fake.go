@@ -62,8 +62,16 @@ type Fake struct {
 }
 
 type hostedZone struct {
-	info records.Zone
-	rs   []records.Record
+	info    records.Zone
+	rs      []records.Record
+	private bool
+}
+
+// SetPrivate makes a zone a private hosted zone (answered only inside its VPCs).
+func (f *Fake) SetPrivate(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.zones[id].private = true
 }
 
 // New returns a fake with no zones.
@@ -125,6 +133,7 @@ func (f *Fake) GetHostedZone(_ context.Context, in *route53.GetHostedZoneInput, 
 	f.Accepted["GetHostedZone"]++
 	return &route53.GetHostedZoneOutput{HostedZone: &types.HostedZone{
 		Id: aws.String("/hostedzone/" + z.info.ID), Name: aws.String(z.info.Name + "."), CallerReference: aws.String("fake"),
+		Config: &types.HostedZoneConfig{PrivateZone: z.private},
 	}}, nil
 }
 
