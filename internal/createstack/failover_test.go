@@ -102,6 +102,9 @@ func TestPublishCreatesHealthChecksFirst(t *testing.T) {
 		if e.checkOf(records.Blue) == "" || e.checkOf(records.Green) == "" {
 			t.Errorf("after the migrating slot batch: blue's check %q, green's %q; want both", e.checkOf(records.Blue), e.checkOf(records.Green))
 		}
+		if n := e.zone.Accepted["ListHealthChecks"]; n != 1 {
+			t.Errorf("%d ListHealthChecks calls, want one for both stacks", n)
+		}
 	})
 	t.Run("off: no health check", func(t *testing.T) {
 		e := setup(t, cnameLive(liveID, "")...)

@@ -67,6 +67,7 @@ func (r *Router) EnsureChecks(ctx context.Context, stackIDs ...string) error {
 			if known, err = r.checks.List(ctx, r.app.Name); err != nil {
 				return err
 			}
+			known = append([]failover.Check{}, known...) // listed once: not nil, even when the app has none
 		}
 		if err := r.CheckLock(ctx); err != nil {
 			return err
