@@ -42,6 +42,11 @@ func TestStatusSaysWhenRoute53FailsOver(t *testing.T) {
 	if code != 4 || !strings.Contains(strings.Join(strings.Fields(out), " "), want) || !strings.Contains(errOut, "warning: the records say green is live; Route 53 is serving blue") {
 		t.Errorf("status: exit %d, want 4 and %q\nstdout:\n%s\nstderr:\n%s", code, want, out, errOut)
 	}
+	for _, row := range []string{"blue   739889  v1       ░░░░░░░░░░   0%  CREATE_COMPLETE  served by Route 53", "green  261149  v2       ██████████ 100%  CREATE_COMPLETE  live, unhealthy"} {
+		if !strings.Contains(out, row+"\n") {
+			t.Errorf("status does not show %q:\n%s", row, out)
+		}
+	}
 	code, out, _ = b.run("status", "demoapp", "-o", "json")
 	if code != 4 || !strings.Contains(out, `"failover":{"live":"green","served":"blue","reason":"green is unhealthy: its targets are unhealthy`) {
 		t.Errorf("status -o json: exit %d\n%s", code, out)

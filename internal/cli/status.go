@@ -221,6 +221,15 @@ func colorRow(st style, s operator.Status, c records.Color, wide bool) []string 
 			notes = append(notes, st.faint("active"))
 		}
 	}
+	if v := s.Served; v != nil {
+		// Route 53 does not answer as the weights say (failover): the unhealthy live color, and the one it serves.
+		switch {
+		case c == v.Live:
+			notes = append(notes, st.bad("unhealthy"))
+		case c == v.Served:
+			notes = append(notes, st.bad("served by Route 53"))
+		}
+	}
 	note := strings.Join(notes, ", ")
 	v := version(s, id)
 	if wide {
