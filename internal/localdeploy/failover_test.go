@@ -195,3 +195,45 @@ func TestFailoverLeavesTheOtherAppAlone(t *testing.T) {
 		t.Errorf("demoapp has %d health checks, want 2", n)
 	}
 }
+
+// CreateHealthCheck has its own rate limit: a throttled create is retried (the SDK's retryer, then the state
+// machine's), and the release goes through with one check per stack, no duplicate.
+func TestFailoverHealthCheckThrottled(t *testing.T) {
+	e := setup(t)
+	one := 1
+	e.addApp("demoapp", func(c *deploy.Config) {
+		c.Endpoint.Type, c.Endpoint.TTL, c.DrainSeconds, c.Routing.Failover = deploy.EndpointCNAME, 1, &one, true
+	})
+	gw := e.d.AWS.Gateway
+	gw.Throttle("route53", "CreateHealthCheck", 2)
+	e.deploy("demoapp", "v1")
+	throttled := 0
+	for _, r := range gw.Requests() {
+		if r.Operation == "CreateHealthCheck" && r.Fault == "throttle" {
+			throttled++
+		}
+	}
+	if throttled != 2 {
+		t.Errorf("%d throttled CreateHealthCheck calls, want the 2 injected", throttled)
+	}
+	if n := len(e.checksOf("demoapp")); n != 1 {
+		t.Errorf("%d checks after the throttled creates, want 1", n)
+	}
+}
+
+// At the zone apex (alias A only), failover records evaluate target health.
+func TestFailoverAtTheApex(t *testing.T) {
+	e := setup(t)
+	e.addApp("demoapp", func(c *deploy.Config) { c.Host, c.Routing.Failover = zoneName, true })
+	e.deploy("demoapp", "v1")
+	e.deploy("demoapp", "v2")
+	s := e.status("demoapp")
+	if s.State.Phase != records.PhaseAtRest || len(s.State.Weighted) != 2 {
+		t.Fatalf("phase %s, %d weighted records, problems %q", s.State.Phase, len(s.State.Weighted), s.State.Problems)
+	}
+	for c, w := range s.State.Weighted {
+		if w.Name != zoneName || w.Type != records.TypeA || w.Alias == nil || !w.Alias.EvaluateTargetHealth {
+			t.Errorf("%s's weighted record %s, want an alias A at the apex evaluating target health", c, w)
+		}
+	}
+}
