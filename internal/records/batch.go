@@ -226,8 +226,8 @@ func (a App) Managed(r Record) bool {
 
 // Restore is the batch that puts the app's managed records back exactly as they were (before, as a plan recorded
 // them): records that differ are replaced, records that were not there are deleted; endpoint records in before that
-// differ now are replaced too. Deletions come first, so a
-// weighted record can give way to a simple one it had replaced. An empty batch means nothing differs.
+// differ now are replaced too. Deletions come first, so a weighted record can give way to a simple one it had
+// replaced. An empty batch means nothing differs.
 func (a App) Restore(current State, before []Record) Batch {
 	want := map[Key]Record{}
 	for _, r := range before {
