@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 )
 
 // RecordTypes are the record types the deployer writes: A (alias) or CNAME per-stack and weighted records, TXT
@@ -36,6 +38,9 @@ var WildcardActions = []string{
 	// with DeployerProps.HealthCheckVPC only, for the healthcheck function's network interfaces
 	"ec2:DescribeNetworkInterfaces",
 	"ec2:DescribeSubnets",
+	// with an app with routing.failover and CNAME endpoints only: its stacks' Route 53 health checks
+	"route53:CreateHealthCheck",
+	"route53:ListHealthChecks",
 }
 
 // grantFunctions gives each Lambda exactly the calls its code makes, on the apps' resources only.
@@ -53,6 +58,7 @@ func (d *Deployer) grantFunctions() {
 	add("createstack", d.paramStatement(), d.executionsStatement(), d.startReconcilesStatement(),
 		statement("LockTable", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Scan"}, []*string{d.LockTable.TableArn()}, nil))
 	add("createstack", route53...)
+	add("createstack", d.healthCheckStatements(true)...)
 	add("createstack", d.createStackStatements()...)
 	add("createstack", d.stackReadStatement("ReadStacks", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"),
 		statement("ListStacks", []string{"cloudformation:ListStacks"}, star(), nil),
@@ -72,15 +78,18 @@ func (d *Deployer) grantFunctions() {
 	}
 	// shiftweight: weight steps (Route 53), the step it records and the approval gate's token (DynamoDB).
 	add("shiftweight", route53...)
+	add("shiftweight", d.healthCheckStatements(false)...)
 	add("shiftweight", statement("LockTable", []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, []*string{d.LockTable.TableArn()}, nil),
 		statement("Notify", []string{"sns:Publish"}, []*string{d.Topic.TopicArn()}, nil))
 	// switch: the switch batch; the lock check before it and the progress it records after it (conditional on
 	// the lock).
 	add("switch", route53...)
+	add("switch", d.healthCheckStatements(false)...)
 	add("switch", statement("LockTable", []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, []*string{d.LockTable.TableArn()}, nil))
 	// rollback: restore, manual rollback and repair batches, the status of the stack it makes live again and (repair,
 	// reconcile) the app's stacks; the lock check before a write.
 	add("rollback", route53...)
+	add("rollback", d.healthCheckStatements(true)...)
 	add("rollback", statement("LockTable", []string{"dynamodb:GetItem"}, []*string{d.LockTable.TableArn()}, nil))
 	add("rollback", d.stackReadStatement("ReadStacks", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"),
 		statement("ListStacks", []string{"cloudformation:ListStacks"}, star(), nil))
@@ -126,6 +135,24 @@ func (d *Deployer) route53Statements() []awsiam.PolicyStatement {
 	out = append(out,
 		statement("ReadZones", []string{"route53:GetHostedZone", "route53:ListResourceRecordSets"}, zoneARNs, nil),
 		statement("GetChanges", []string{"route53:GetChange"}, []*string{d.arn("route53", "change", "*", awscdk.ArnFormat_SLASH_RESOURCE_NAME)}, nil))
+	return out
+}
+
+// healthCheckStatements allow managing the Route 53 health checks of the stacks of apps with routing.failover and
+// CNAME endpoints (none without such an app): CreateHealthCheck and ListHealthChecks have no resource-level
+// permission (Resource *); DeleteHealthCheck is granted on health checks (healthcheck/*, their ids Route 53's
+// choice), to the functions that delete them (withDelete: createstack's stack removal and clean-up, rollback's
+// repair). The deployer never tags them: it finds them by their CallerReference.
+func (d *Deployer) healthCheckStatements(withDelete bool) []awsiam.PolicyStatement {
+	if !slices.ContainsFunc(d.apps, func(a *app) bool {
+		return a.stored.Routing.Failover && a.stored.Endpoint.Type == deploy.EndpointCNAME
+	}) {
+		return nil
+	}
+	out := []awsiam.PolicyStatement{statement("HealthChecks", []string{"route53:CreateHealthCheck", "route53:ListHealthChecks"}, star(), nil)}
+	if withDelete {
+		out = append(out, statement("DeleteHealthChecks", []string{"route53:DeleteHealthCheck"}, []*string{d.arn("route53", "healthcheck", "*", awscdk.ArnFormat_SLASH_RESOURCE_NAME)}, nil))
+	}
 	return out
 }
 

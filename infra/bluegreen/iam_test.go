@@ -269,3 +269,31 @@ func TestSweepRights(t *testing.T) {
 		t.Errorf("sweeper role (-got +want):\n%s", diff)
 	}
 }
+
+// An app with failover and CNAME endpoints gives the record writers the Route 53 health check calls, and no more:
+// CreateHealthCheck and ListHealthChecks on * (no resource-level permission), DeleteHealthCheck on health checks, to
+// the functions that delete them only. Without such an app (base) no function has any of them (TestFunctionActions).
+func TestHealthCheckActions(t *testing.T) {
+	pol := extended.policies()
+	for _, name := range FunctionNames {
+		got := map[string][]string{}
+		for _, st := range pol[extended.ids.roles[name]] {
+			for _, a := range st.Actions {
+				if strings.Contains(a, "HealthCheck") {
+					got[a] = append(got[a], st.Resources...)
+				}
+			}
+		}
+		want := map[string][]string{}
+		if name != "healthcheck" {
+			want["route53:CreateHealthCheck"] = []string{"*"}
+			want["route53:ListHealthChecks"] = []string{"*"}
+		}
+		if name == "createstack" || name == "rollback" {
+			want["route53:DeleteHealthCheck"] = []string{"arn:aws:route53:::healthcheck/*"}
+		}
+		if diff := cmp.Diff(got, want); diff != "" {
+			t.Errorf("%s's health check grants (-got +want):\n%s", name, diff)
+		}
+	}
+}

@@ -200,6 +200,8 @@ func extendedProps() DeployerProps {
 	p.Apps = append(p.Apps, AppProps{Name: "api", ZoneName: "example.com", Config: deploy.Config{
 		HostedZoneID: zoneCom,
 		Template:     deploy.Template{URL: "https://templates-123.s3.us-east-1.amazonaws.com/api/service.yaml"},
+		// Failover with CNAME endpoints: the functions manage Route 53 health checks.
+		Endpoint: deploy.EndpointConfig{Type: deploy.EndpointCNAME}, Routing: deploy.RoutingConfig{Failover: true},
 	}, ServiceRole: &AppServiceRoleProps{ResourceTypes: apiTypes, Statements: []awsiam.PolicyStatement{
 		statement("SharedExecutionRole", []string{"iam:GetRole", "iam:PassRole"}, []*string{jsii.String(sharedExecution)}, nil),
 	}}})

@@ -21,6 +21,8 @@ const (
 	reasonPipelineS3   = "Added by the CDK's CodePipeline grants: object-level actions on the pipeline's own artifact bucket (and the one source object), which CodePipeline uses to pass artifacts between actions."
 	reasonPipelineExec = "Added by the CDK's StepFunctionInvokeAction: states:DescribeExecution on this state machine's executions named pipeline*, which the action starts and waits for."
 	reasonVPCDescribe  = "ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets (the healthcheck function in its VPC) have no resource-level permissions: AWS requires Resource *."
+	reasonHealthChecks = "route53:CreateHealthCheck and route53:ListHealthChecks (routing.failover with CNAME endpoints) have no resource-level permissions: AWS requires Resource *. The deployer finds its checks by their CallerReference."
+	reasonDeleteChecks = "route53:DeleteHealthCheck on health checks (healthcheck/*): their ids are Route 53's choice, made when the deployer creates them; it deletes only the app's, found by their CallerReference, once no record refers to them."
 	reasonENI          = "Lambda creates, deletes and re-addresses the healthcheck function's network interfaces with the function's role; their ids are Lambda's choice (network-interface/*). Creating one is limited to the configured subnets and security group."
 )
 
@@ -33,11 +35,21 @@ func (d *Deployer) suppressNagFindings() {
 		stacks = append(stacks, "Resource::"+d.nagArn("cloudformation", "stack/"+a.stacks+"/*"))
 	}
 	star := "Resource::*"
-	suppress(d.Roles["createstack"],
-		iam5(reasonXRay+" "+reasonListStacks+" "+reasonELB, star),
+	checks := d.healthCheckStatements(true) != nil
+	withChecks := func(reason string, del bool, more ...*cdknag.NagPackSuppression) []*cdknag.NagPackSuppression {
+		if !checks {
+			return append(more, iam5(reason, star))
+		}
+		more = append(more, iam5(reason+" "+reasonHealthChecks, star))
+		if del {
+			more = append(more, iam5(reasonDeleteChecks, "Resource::"+d.nagArn("route53", "healthcheck/*")))
+		}
+		return more
+	}
+	suppress(d.Roles["createstack"], withChecks(reasonXRay+" "+reasonListStacks+" "+reasonELB, true,
 		iam5(reasonChange, change),
 		iam5(reasonExecutions, executions),
-		iam5(reasonStacks, stacks...))
+		iam5(reasonStacks, stacks...))...)
 	healthStar := reasonXRay + " " + reasonELB + " " + reasonAlarms + " " + reasonMetrics
 	healthFindings := []*cdknag.NagPackSuppression{iam5(reasonStacks, stacks...)}
 	if d.props.HealthCheckVPC != nil {
@@ -45,9 +57,9 @@ func (d *Deployer) suppressNagFindings() {
 		healthFindings = append(healthFindings, iam5(reasonENI, "Resource::"+d.nagArn("ec2", "network-interface/*")))
 	}
 	suppress(d.Roles["healthcheck"], append(healthFindings, iam5(healthStar, star))...)
-	suppress(d.Roles["shiftweight"], iam5(reasonXRay, star), iam5(reasonChange, change))
-	suppress(d.Roles["switch"], iam5(reasonXRay, star), iam5(reasonChange, change))
-	suppress(d.Roles["rollback"], iam5(reasonXRay, star), iam5(reasonChange, change), iam5(reasonStacks, stacks...))
+	suppress(d.Roles["shiftweight"], withChecks(reasonXRay, false, iam5(reasonChange, change))...)
+	suppress(d.Roles["switch"], withChecks(reasonXRay, false, iam5(reasonChange, change))...)
+	suppress(d.Roles["rollback"], withChecks(reasonXRay, true, iam5(reasonChange, change), iam5(reasonStacks, stacks...))...)
 	suppress(d.StateMachineRole, iam5(reasonSFNLogsXRay, star))
 	suppress(d.SweeperRole, iam5(reasonSFNLogsXRay, star))
 	if d.Pipeline != nil {

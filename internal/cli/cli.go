@@ -37,6 +37,10 @@ const (
 	ExitUsage = 2
 	// ExitInconsistent: status found the app's records inconsistent.
 	ExitInconsistent = 3
+	// ExitFailingOver: status found the records consistent, but the app has failover and Route 53 does not serve
+	// the live stack as the weights say: it is unhealthy in Route 53's eyes (Route 53 serves the idle stack, or,
+	// both being unhealthy, answers as if both were healthy).
+	ExitFailingOver = 4
 )
 
 // Env is what the command line runs with.

@@ -23,7 +23,8 @@ same fields in every version (see the README); errors on stderr, one line each (
 Flags may be written -flag or --flag.
 
 Exit status: 0 success; 1 the command, or the execution it watched, failed (rolled back, refused, stopped, timed
-out); 2 a wrong command line; 3 (status) the app's records are inconsistent.`
+out); 2 a wrong command line; 3 (status) the app's records are inconsistent; 4 (status) the app has failover and
+Route 53 is not serving the live stack, which is unhealthy in its eyes.`
 
 // root builds the command tree.
 func (c *command) root() *cobra.Command {

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/internal/failover"
 	"github.com/bluegreen-aws/bluegreen/internal/operator"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 	"github.com/bluegreen-aws/bluegreen/internal/stacks"
@@ -33,7 +34,8 @@ func (c *command) statusCmd() *cobra.Command {
 		Long: `Read APP's state from its records, stacks and lock: which color holds the traffic (that one is live), each
 color's stack with the version it serves and its share of the traffic, the deployment under way and an approval
 waiting, and stacks no slot names. Problems come first, loud, and on stderr as well; the exit status is 3 when the
-records are inconsistent. -o wide adds the records table; -w refreshes until the app is at rest.`,
+records are inconsistent. With routing.failover, a WARNING says when Route 53 does not serve the live stack because
+it is unhealthy in Route 53's eyes (it serves the idle one, or both fail open); the exit status is then 4. -o wide adds the records table; -w refreshes until the app is at rest.`,
 		Args: args("APP"),
 		RunE: run(func(cmd *cobra.Command, a []string) error {
 			return c.status(cmd.Context(), a[0], watch, interval)
@@ -50,12 +52,16 @@ func (c *command) status(ctx context.Context, app string, watch bool, interval t
 	if err != nil {
 		return err
 	}
-	zones := zone.NewOpener(route53.NewFromConfig(c.cfg), zone.Options{})
-	sl := stacks.New(cloudformation.NewFromConfig(c.cfg), elasticloadbalancingv2.NewFromConfig(c.cfg))
+	r53, elb := route53.NewFromConfig(c.cfg), elasticloadbalancingv2.NewFromConfig(c.cfg)
+	zones := zone.NewOpener(r53, zone.Options{})
+	sl := stacks.New(cloudformation.NewFromConfig(c.cfg), elb)
 	last := ""
 	for {
 		s, err := op.Status(ctx, app, zones, sl)
 		if err != nil {
+			return err
+		}
+		if err := op.Judge(ctx, &s, failover.Judge{ELB: elb, Route53: r53, TargetGroups: targetGroups(sl, s)}); err != nil {
 			return err
 		}
 		var b strings.Builder
@@ -71,6 +77,9 @@ func (c *command) status(ctx context.Context, app string, watch bool, interval t
 			for _, p := range s.State.Problems {
 				fmt.Fprintf(c.errOut, "bluegreen status: %s: problem: %s\n", app, p)
 			}
+			if s.FailingOver() {
+				fmt.Fprintf(c.errOut, "bluegreen status: %s: warning: %s\n", app, servedLine(s))
+			}
 		}
 		inconsistent := s.State.Phase == records.PhaseInconsistent
 		settled := s.Settled()
@@ -80,8 +89,11 @@ func (c *command) status(ctx context.Context, app string, watch bool, interval t
 			settled = err == nil && (len(runs) == 0 || !runs[0].Running())
 		}
 		if !watch || settled || (inconsistent && !s.Running()) {
-			if inconsistent {
+			switch {
+			case inconsistent:
 				return &exitCode{code: ExitInconsistent}
+			case s.FailingOver():
+				return &exitCode{code: ExitFailingOver}
 			}
 			return nil
 		}
@@ -107,6 +119,9 @@ func (c *command) printStatus(w io.Writer, s operator.Status) error {
 	for _, p := range s.State.Problems {
 		fmt.Fprintln(w, wrap(st.bad("PROBLEM:")+" "+p, 80, "  "))
 	}
+	if s.FailingOver() {
+		fmt.Fprintln(w, wrap(st.bad("WARNING:")+" "+servedLine(s), 80, "  "))
+	}
 	fmt.Fprintln(w, heading(st, s))
 	rows := [][]string{{"COLOR", "STACK", "VERSION", "TRAFFIC", "STATUS", ""}}
 	if wide {
@@ -129,6 +144,26 @@ func (c *command) printStatus(w io.Writer, s operator.Status) error {
 		printRecords(w, rs)
 	}
 	return nil
+}
+
+// servedLine says that Route 53 does not answer as the records say, and why.
+func servedLine(s operator.Status) string {
+	v := s.Served
+	if v.Served == v.Live {
+		return fmt.Sprintf("the records say %s is live; Route 53 serves it, but %s", v.Live, v.Reason)
+	}
+	return fmt.Sprintf("the records say %s is live; Route 53 is serving %s because %s", v.Live, v.Served, v.Reason)
+}
+
+// targetGroups finds a stack's load balancer's target groups, for judging its health as Route 53 does.
+func targetGroups(sl *stacks.Manager, s operator.Status) func(ctx context.Context, stackID string) ([]string, error) {
+	return func(ctx context.Context, stackID string) ([]string, error) {
+		ep, err := sl.Endpoint(ctx, s.App.StackName(stackID), s.Config.Endpoint.Output, "")
+		if err != nil {
+			return nil, err
+		}
+		return ep.TargetGroups, nil
+	}
 }
 
 // heading says where the app stands, and which color holds the traffic.
@@ -184,6 +219,15 @@ func colorRow(st style, s operator.Status, c records.Color, wide bool) []string 
 			notes = append(notes, st.bad("stack.active"))
 		} else {
 			notes = append(notes, st.faint("active"))
+		}
+	}
+	if v := s.Served; v != nil {
+		// Route 53 does not answer as the weights say (failover): the unhealthy live color, and the one it serves.
+		switch {
+		case c == v.Live:
+			notes = append(notes, st.bad("unhealthy"))
+		case c == v.Served:
+			notes = append(notes, st.bad("served by Route 53"))
 		}
 	}
 	note := strings.Join(notes, ", ")

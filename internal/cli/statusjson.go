@@ -3,6 +3,7 @@ package cli
 import (
 	"time"
 
+	"github.com/bluegreen-aws/bluegreen/internal/failover"
 	"github.com/bluegreen-aws/bluegreen/internal/operator"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 )
@@ -16,13 +17,16 @@ type (
 		Phase      string `json:"phase"`
 		Consistent bool   `json:"consistent"`
 		// Live is the color holding the traffic; Active the one stack.active names ("" for none).
-		Live      string           `json:"live"`
-		Active    string           `json:"active"`
-		Colors    []jsonColor      `json:"colors"`
-		Lock      *jsonLock        `json:"lock"`
-		Unslotted []jsonStack      `json:"unslotted"`
-		Problems  []string         `json:"problems"`
-		Records   []records.Record `json:"records"`
+		Live      string      `json:"live"`
+		Active    string      `json:"active"`
+		Colors    []jsonColor `json:"colors"`
+		Lock      *jsonLock   `json:"lock"`
+		Unslotted []jsonStack `json:"unslotted"`
+		Problems  []string    `json:"problems"`
+		// Failover is null unless the app has failover and Route 53 does not serve the live stack as the weights
+		// say (status exits 4): {"live", "served", "reason"}.
+		Failover *failover.Serving `json:"failover"`
+		Records  []records.Record  `json:"records"`
 	}
 	jsonColor struct {
 		Color string `json:"color"`
@@ -67,7 +71,7 @@ func statusJSON(s operator.Status) jsonStatus {
 		App: s.App.Name, Zone: s.App.Zone, Host: s.App.HostName(), Phase: string(s.State.Phase),
 		Consistent: s.State.Phase != records.PhaseInconsistent, Live: string(s.Live()), Active: string(s.State.ActiveColor),
 		Colors: []jsonColor{}, Unslotted: []jsonStack{}, Problems: append([]string{}, s.State.Problems...),
-		Records: append([]records.Record{}, s.State.Records...),
+		Records: append([]records.Record{}, s.State.Records...), Failover: s.Served,
 	}
 	if f := s.State.Fence; f != nil {
 		j.Records = append(j.Records, *f)

@@ -37,6 +37,14 @@ func (h *Handler) cleanup(ctx context.Context, req *deploy.Request, log *slog.Lo
 		}
 		log.Info("stack deleted", "stack", r.App().StackName(id))
 	}
+	// The health checks no record refers to any more: the retired stack's, and the live stack's old ones when this
+	// release turned failover off. Nothing restores the plan's records from here on.
+	if deleted, err := r.SweepChecks(ctx); err != nil {
+		s.Warn("clean-up: Route 53 health checks of app %s are left: %v", r.App().Name, err)
+		log.Warn("clean-up left health checks", "error", err.Error())
+	} else if len(deleted) > 0 {
+		log.Info("health checks deleted", "ids", deleted)
+	}
 	s.Finish(deploy.ResultDeployed)
 	s.Notice = s.DeployedNotice(warned(s.Warnings))
 	return s, nil
@@ -70,7 +78,7 @@ func (h *Handler) discard(ctx context.Context, req *deploy.Request, log *slog.Lo
 }
 
 // remove deletes one stack: its endpoint record first (refused while the app's records still name the stack or
-// route to it), then the stack itself (only a stack the deployer created).
+// route to it), then the stack itself (only a stack the deployer created), then its Route 53 health checks.
 func (h *Handler) remove(ctx context.Context, r *traffic.Router, id string, poll int) error {
 	st, err := r.Current(ctx, records.Facts{})
 	if err != nil {
@@ -92,7 +100,12 @@ func (h *Handler) remove(ctx context.Context, r *traffic.Router, id string, poll
 	if err := r.CheckLock(ctx); err != nil {
 		return err
 	}
-	return h.d.Stacks.Delete(ctx, r.App().StackName(id))
+	if err := h.d.Stacks.Delete(ctx, r.App().StackName(id)); err != nil {
+		return err
+	}
+	// The stack's Route 53 health checks go after its records (no record refers to them now).
+	_, err = r.SweepChecks(ctx, id)
+	return err
 }
 
 func warned(ws []string) string {

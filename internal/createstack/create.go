@@ -152,5 +152,5 @@ func (h *Handler) endpoint(ctx context.Context, s *deploy.State, name string) (*
 			"output %s is %s, which is not a load balancer's DNS name: alias records need one (set endpoint.type to cname)", s.Config.Endpoint.Output, ep.DNSName)}
 	}
 	return &deploy.Endpoint{DNSName: ep.DNSName, HostedZoneID: ep.HostedZoneID, HealthURL: ep.HealthURL, TargetGroups: ep.TargetGroups,
-		LoadBalancerARN: ep.LoadBalancerARN}, nil
+		LoadBalancerARN: ep.LoadBalancerARN, Internal: ep.Internal}, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/internal/failover"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/stacks"
 	"github.com/bluegreen-aws/bluegreen/internal/traffic"
@@ -68,6 +69,10 @@ type Deps struct {
 	ConfigPrefix string
 	// Guard confirms that an execution still holds an app's lock before a write (nil: no check).
 	Guard func(ctx context.Context, app, execution string) error
+	// Checks are the apps' Route 53 health checks (CNAME failover).
+	Checks traffic.HealthChecks
+	// Reach says whether Route 53's health checkers can reach a stack's endpoint (CNAME failover).
+	Reach failover.Reach
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -84,7 +89,7 @@ func New(d Deps) *Handler {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Handler{d: d, writers: traffic.Writers{Zones: d.Zones, Guard: d.Guard}}
+	return &Handler{d: d, writers: traffic.Writers{Zones: d.Zones, Guard: d.Guard, Checks: d.Checks}}
 }
 
 // Function returns the Lambda with its operations.

@@ -3,6 +3,7 @@ package createstack_test
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"reflect"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/bluegreen-aws/bluegreen/internal/applock/applocktest"
 	"github.com/bluegreen-aws/bluegreen/internal/createstack"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/internal/failover"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 	"github.com/bluegreen-aws/bluegreen/internal/zone"
@@ -54,6 +56,21 @@ type env struct {
 	locks  *applocktest.Table
 	stacks *stackFake
 	clock  time.Time
+	// resolve maps endpoint names to the addresses they resolve to (default: a public address).
+	resolve map[string][]string
+}
+
+// LookupNetIP resolves as e.resolve says.
+func (e *env) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	as, ok := e.resolve[host]
+	if !ok {
+		as = []string{"203.0.113.10"}
+	}
+	var out []netip.Addr
+	for _, a := range as {
+		out = append(out, netip.MustParseAddr(a))
+	}
+	return out, nil
 }
 
 func setup(t *testing.T, rs ...records.Record) *env { return setupMargin(t, time.Millisecond, rs...) }
@@ -74,6 +91,7 @@ func setupMargin(t *testing.T, margin time.Duration, rs ...records.Record) *env 
 		Locks:        applock.New(e.locks, table).WithClock(func() time.Time { return e.clock }),
 		Zones:        zone.NewOpener(e.zone, zone.Options{MinDelay: time.Millisecond, MaxDelay: time.Millisecond, Margin: margin}),
 		ConfigPrefix: prefix, Now: func() time.Time { return e.clock },
+		Checks: failover.New(e.zone), Reach: failover.Reach{Resolver: e},
 	}).Function(slog.New(slog.DiscardHandler))
 	return e
 }

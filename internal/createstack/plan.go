@@ -76,7 +76,7 @@ func (h *Handler) planDeploy(execution string, s *deploy.State, r *traffic.Route
 		}
 		return nil, &deploy.StateInconsistentError{App: app.Name, Problems: problems}
 	}
-	p := &deploy.Plan{Action: deploy.ActionDeploy, Before: managed(app, st.Records)}
+	p := &deploy.Plan{Action: deploy.ActionDeploy, Before: managedAndLive(app, st)}
 	if st.ActiveColor.Valid() {
 		p.Live = slot(app, st.ActiveColor, st.Active)
 	} else {
@@ -255,6 +255,16 @@ func managed(app records.App, rs []records.Record) []records.Record {
 		if app.Managed(r) {
 			out = append(out, r.Clone())
 		}
+	}
+	return out
+}
+
+// managedAndLive is managed with the live stack's endpoint record: a release that turns failover on or off
+// rewrites it beside the weighted records, and its rollback puts it back (records.Restore).
+func managedAndLive(app records.App, st records.State) []records.Record {
+	out := managed(app, st.Records)
+	if ep, ok := st.Endpoints[st.Active]; ok && st.Active != "" {
+		out = append(out, ep.Clone())
 	}
 	return out
 }

@@ -29,6 +29,19 @@ func managedOf(rs []records.Record) []records.Record {
 	return out
 }
 
+// deployBefore is what a deployment's plan keeps: the managed records and the live stack's endpoint record, which
+// a release turning failover on or off rewrites.
+func deployBefore(rs []records.Record) []records.Record {
+	out := managedOf(rs)
+	st := records.Read(app, rs, records.Facts{})
+	for _, r := range st.Records {
+		if st.Active != "" && r.Name == app.EndpointName(st.Active) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 func TestPlanDeploy(t *testing.T) {
 	legacy := records.Record{Name: "demoapp.example.com", Type: "A", TTL: 300, Values: []string{"192.0.2.10"}}
 	tests := []struct {
@@ -145,7 +158,7 @@ func TestPlanDeploy(t *testing.T) {
 			}
 			taken := slices.Concat(tt.stacks, []string{liveID, idleID, keptID})
 			newID := records.NewStackID(me, func(id string) bool { return slices.Contains(taken, id) })
-			want := &deploy.Plan{Action: deploy.ActionDeploy, Before: managedOf(tt.records)}
+			want := &deploy.Plan{Action: deploy.ActionDeploy, Before: deployBefore(tt.records)}
 			tt.want(want, newID)
 			want.New.Version = "v2" // the input's
 			if diff := cmp.Diff(got.Plan, want); diff != "" {

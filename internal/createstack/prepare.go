@@ -66,6 +66,10 @@ func (h *Handler) prepare(ctx context.Context, req *deploy.Request, log *slog.Lo
 	if err := cfg.Validate(app); err != nil { // again, now that the host can be checked against the zone
 		return s, err
 	}
+	if cfg.Routing.Failover && cfg.Endpoint.Type == deploy.EndpointCNAME && z.Private() {
+		return s, &deploy.ValidationError{Problems: []string{fmt.Sprintf(
+			"app %s: routing.failover with CNAME endpoints needs Route 53 health checks, whose checkers run on the internet and cannot resolve the stacks' names in private hosted zone %s (%s): use alias endpoints, whose failover evaluates the load balancers' target health, or turn failover off", app, zone, cfg.HostedZoneID)}}
+	}
 	a, err := records.NewApp(app, zone, cfg.Host)
 	if err != nil {
 		return s, &deploy.ValidationError{Problems: []string{err.Error()}}

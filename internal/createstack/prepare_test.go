@@ -215,6 +215,12 @@ func TestPrepareRefusesProtectedOverrides(t *testing.T) {
 		{`{"template":{"body":"Resources: {}"}}`, []string{"config.template"}},
 		{`{"adoptExistingRecord":true}`, []string{"config.adoptExistingRecord"}},
 		{`{"serviceRoleArn":null,"noServiceRole":true}`, []string{"config.serviceRoleArn", "config.noServiceRole"}},
+		// Failover is the stored configuration's alone: no spelling of it in an input gets through.
+		{`{"routing":{"failover":true}}`, []string{"config.routing.failover cannot be overridden by an execution's input: only the app's stored configuration"}},
+		{`{"Routing":{"failover":true}}`, []string{`config.Routing is not a field: keys must be spelt exactly as "routing"`}},
+		{`{"routing":{"FAILOVER":true}}`, []string{`config.routing.FAILOVER is not a field`}},
+		{`{"routing":{"Failover":true}}`, []string{`config.routing.Failover is not a field`}},
+		{`{"allowOverrides":["routing.failover"],"routing":{"failover":true}}`, []string{"config.routing.failover", "config.allowOverrides"}},
 	}
 	for _, tt := range tests {
 		e := setup(t)

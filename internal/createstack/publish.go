@@ -8,6 +8,7 @@ import (
 	"github.com/bluegreen-aws/bluegreen/internal/applock"
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
+	"github.com/bluegreen-aws/bluegreen/internal/traffic"
 )
 
 // publish puts the new stack in DNS in two batches: its endpoint record first (Route 53 requires an alias target
@@ -25,6 +26,20 @@ func (h *Handler) publish(ctx context.Context, req *deploy.Request, log *slog.Lo
 	}
 	n, ep, poll := s.Plan.New, s.Stack.Endpoint, *s.Config.Strategy.PollSeconds
 	if err := r.Expect(st, s.Plan, false); err != nil {
+		return s, err
+	}
+	// CNAME failover: Route 53's checkers must reach the stacks, and each stack's check exists before any record
+	// refers to it — the new stack's, and the live one's when this release turns failover on.
+	liveID := ""
+	if s.Plan.Live != nil {
+		liveID = s.Plan.Live.StackID
+	}
+	if r.Routing().HealthChecked() {
+		if err := h.reachable(ctx, r, st, n, ep, liveID); err != nil {
+			return s, err
+		}
+	}
+	if err := r.EnsureChecks(ctx, n.StackID, liveID); err != nil {
 		return s, err
 	}
 	b, err := r.App().PublishEndpoint(r.Routing(), n.StackID, records.Target{DNSName: ep.DNSName, HostedZoneID: ep.HostedZoneID})
@@ -47,4 +62,19 @@ func (h *Handler) publish(ctx context.Context, req *deploy.Request, log *slog.Lo
 	s.Notice = s.Describe(fmt.Sprintf("published stack %s in %s", n.Stack, n.Color))
 	log.Info("published", "endpoint", r.App().EndpointName(n.StackID), "pending", s.Change.Pending)
 	return s, nil
+}
+
+// reachable refuses CNAME failover, before any write, for a stack whose endpoint Route 53's health checkers cannot
+// reach: the new stack's (an internal load balancer, or a name resolving to private, loopback or link-local
+// addresses), and the live stack's, whose check this release may create.
+func (h *Handler) reachable(ctx context.Context, r *traffic.Router, st records.State, n *deploy.Slot, ep *deploy.Endpoint, liveID string) error {
+	if err := h.d.Reach.Check(ctx, n.Stack, ep.DNSName, ep.Internal); err != nil {
+		return &deploy.StackFailedError{Stack: n.Stack, Status: "CREATE_COMPLETE", Reason: err.Error()}
+	}
+	if live, ok := st.Endpoints[liveID]; ok && live.Type == records.TypeCNAME && r.Routing().HealthChecks[liveID] == "" {
+		if err := h.d.Reach.Check(ctx, r.App().StackName(liveID), live.Target(), false); err != nil {
+			return &deploy.ValidationError{Problems: []string{err.Error()}}
+		}
+	}
+	return nil
 }

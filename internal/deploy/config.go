@@ -35,16 +35,27 @@ type Config struct {
 	// AdoptExistingRecord lets the first deployment replace a simple record at the host with the weighted records
 	// (in the switch's batch). Without it the first deployment refuses, naming the record.
 	AdoptExistingRecord bool `json:"adoptExistingRecord,omitempty"`
+	// Routing says how Route 53 routes between the stacks.
+	Routing RoutingConfig `json:"routing,omitzero"`
 	// AllowOverrides lists the protected fields (see Protected) that an execution's input may override for this
 	// app. Only the stored configuration can set it.
 	AllowOverrides []string `json:"allowOverrides,omitempty"`
 }
 
+// RoutingConfig says how Route 53 routes between the stacks.
+type RoutingConfig struct {
+	// Failover lets Route 53's data plane move traffic off a failed stack by itself: the alias records carry
+	// EvaluateTargetHealth, and a CNAME endpoint's weighted records a Route 53 health check per stack. Only the
+	// stored configuration can set it (it is never overridable, like allowOverrides): turning it on or off rewrites
+	// the app's records at its next release or repair.
+	Failover bool `json:"failover,omitempty"`
+}
+
 // Protected lists the fields an execution's input may not change unless the app's stored configuration names them
 // in AllowOverrides: where the app lives (hostedZoneId, zone, host), what its stacks are (template: an override
 // would run any CloudFormation with the app's service role), with which rights they are built (serviceRoleArn,
-// noServiceRole), what may be overwritten (adoptExistingRecord) and what may be probed (health.allowLinkLocal).
-// allowOverrides itself is never overridable. ResolveConfig compares each one's merged value with the stored one,
+// noServiceRole), what may be overwritten (adoptExistingRecord), what may be probed (health.allowLinkLocal) and how
+// Route 53 routes (routing.failover). allowOverrides and routing.failover are never overridable (NeverOverridable). ResolveConfig compares each one's merged value with the stored one,
 // so no spelling, nesting or null in an override can change it unnoticed.
 var Protected = func() []string {
 	names := make([]string, len(protectedFields))
@@ -53,6 +64,9 @@ var Protected = func() []string {
 	}
 	return names
 }()
+
+// NeverOverridable are the protected fields that allowOverrides cannot name: an execution's input never changes them.
+var NeverOverridable = []string{"routing.failover", "allowOverrides"}
 
 // protectedFields are the protected fields with how to read each from a configuration; allowOverrides is last.
 var protectedFields = []struct {
@@ -69,6 +83,8 @@ var protectedFields = []struct {
 	{"health.allowLinkLocal", func(c *Config) any { return c.Health.AllowLinkLocal }},
 	// The probes' trust anchors: an execution's input may not make them trust another CA.
 	{"health.rootCAs", func(c *Config) any { return c.Health.RootCAs }},
+	// Failover changes the app's records and creates Route 53 health checks: the app's owner decides, not a run.
+	{"routing.failover", func(c *Config) any { return c.Routing.Failover }},
 	{"allowOverrides", func(c *Config) any { return slices.Clip(append([]string{}, c.AllowOverrides...)) }},
 }
 

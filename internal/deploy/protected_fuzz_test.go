@@ -55,7 +55,8 @@ func mutate(key string, how byte) string {
 
 var fuzzValues = []string{`null`, `true`, `false`, `"shop.example.com"`, `"ZOTHER"`, `"other.example"`, `0`, `{}`,
 	`{"url":"https://evil.s3.amazonaws.com/t.yaml"}`, `{"body":"Resources: {}"}`, `["host","template"]`,
-	`"arn:aws:iam::123456789012:role/admin"`, `{"allowLinkLocal":true}`, `[10,30]`, `{"host":"x"}`}
+	`"arn:aws:iam::123456789012:role/admin"`, `{"allowLinkLocal":true}`, `[10,30]`, `{"host":"x"}`, `{"failover":true}`,
+	`["routing.failover"]`}
 
 // FuzzProtectedFields: for every input the deployer accepts — read as Prepare reads it (deploy.CheckInput) and
 // its configuration made as Prepare makes it (deploy.ResolveConfig) — each protected field of the resolved

@@ -78,7 +78,11 @@ func ResolveConfig(app string, stored []byte, overrides ...json.RawMessage) (Con
 	}
 	var p problems
 	for _, f := range protectedFields {
-		if !reflect.DeepEqual(f.get(&c), f.get(&base)) && !slices.Contains(base.AllowOverrides, f.name) {
+		switch {
+		case reflect.DeepEqual(f.get(&c), f.get(&base)):
+		case slices.Contains(NeverOverridable, f.name):
+			p.add("config.%s cannot be overridden by an execution's input: only the app's stored configuration sets it", f.name)
+		case !slices.Contains(base.AllowOverrides, f.name):
 			p.add("config.%s cannot be overridden by an execution's input: the app's stored configuration does not list it in allowOverrides", f.name)
 		}
 	}

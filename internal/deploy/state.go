@@ -286,6 +286,8 @@ type Endpoint struct {
 	// LoadBalancerARN is the ELBv2 load balancer's ARN; empty when the endpoint is not a load balancer's (and in
 	// states of earlier versions).
 	LoadBalancerARN string `json:"loadBalancerArn,omitempty"`
+	// Internal is true for an internal load balancer, which Route 53's health checkers cannot reach.
+	Internal bool `json:"internal,omitempty"`
 }
 
 // PendingChange is a record change Route 53 accepted but had not applied when the Lambda's deadline came.

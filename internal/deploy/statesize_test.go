@@ -293,7 +293,12 @@ func largestConfig(t *testing.T, app records.App) deploy.Config {
 	c.Health.Traffic = &deploy.TrafficConfig{MinRequests: deploy.MaxTrafficMinRequests, Tolerance: &tol, MaxExtensions: &ext,
 		LagSeconds: &lag, PeriodSeconds: deploy.MaxTrafficPeriodSeconds, OnInconclusive: deploy.InconclusivePass}
 	c.Strategy.BakeSeconds = &bake
-	c.AllowOverrides = deploy.Protected[:len(deploy.Protected)-1]
+	c.AllowOverrides = nil
+	for _, f := range deploy.Protected {
+		if !slices.Contains(deploy.NeverOverridable, f) {
+			c.AllowOverrides = append(c.AllowOverrides, f)
+		}
+	}
 	c.Template = deploy.Template{Body: worst(deploy.MaxTemplateBody)} // not carried
 	for i := 0; ; i++ {
 		left := deploy.MaxConfigBytes - carriedSize(t, c)

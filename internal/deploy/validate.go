@@ -134,8 +134,8 @@ func (c *Config) Validate(app string) error {
 	}
 	for i, f := range c.AllowOverrides {
 		switch {
-		case !slices.Contains(Protected, f) || f == "allowOverrides":
-			p.add("allowOverrides: %.64q is not a protected field (%s)", f, strings.Join(Protected[:len(Protected)-1], ", "))
+		case !slices.Contains(Protected, f) || slices.Contains(NeverOverridable, f):
+			p.add("allowOverrides: %.64q is not a protected field that can be overridden (%s)", f, strings.Join(overridable(), ", "))
 		case slices.Contains(c.AllowOverrides[:i], f):
 			p.add("allowOverrides: %s is given twice", f)
 		}
@@ -308,4 +308,15 @@ func (p problems) err() error {
 		return nil
 	}
 	return &ValidationError{Problems: p}
+}
+
+// overridable are the protected fields allowOverrides may name.
+func overridable() []string {
+	var out []string
+	for _, f := range Protected {
+		if !slices.Contains(NeverOverridable, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }

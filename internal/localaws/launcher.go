@@ -45,6 +45,10 @@ const (
 	// PatchListOrder makes ListResourceRecordSets list in Route 53's order (names with the labels reversed and the
 	// trailing dot) and page by StartRecordIdentifier/NextRecordIdentifier too.
 	PatchListOrder = "route53_list_order"
+	// PatchHealthCheckReference makes CreateHealthCheck honour its CallerReference as Route 53 does: the same
+	// reference and settings return the existing check; another check's reference with other settings, or a
+	// deleted check's, is HealthCheckAlreadyExists (moto creates a check for every call).
+	PatchHealthCheckReference = "health_check_caller_reference"
 	// PatchS3Events makes S3 send one "Object Created" event, in the documented shape, per PutObject, POST Object,
 	// CopyObject or CompleteMultipartUpload into a bucket with EventBridge notifications, to the local event bus.
 	PatchS3Events = "s3_object_created_events"

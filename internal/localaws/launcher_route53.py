@@ -6,6 +6,7 @@ before left):
   delete_matches_exactly   a DELETE names one record set exactly as stored
   atomic_change_batches    a batch is judged as a whole, then applied all or nothing
   route53_list_order       ListResourceRecordSets in Route 53's order, with its paging
+  health_check_caller_reference  CreateHealthCheck honours its CallerReference
 
 What each relies on in AWS's documentation is quoted where it is used. Each fix first
 probes a scratch backend for moto's defect and returns False when moto no longer has it.
@@ -434,4 +435,52 @@ def route53_list_order():
     return True
 
 
-PATCHES = [delete_matches_exactly, atomic_change_batches, route53_list_order]
+# --- Health checks ---------------------------------------------------------------------
+class HealthCheckAlreadyExists(Route53ClientError):
+    def __init__(self, caller_reference):
+        super().__init__("HealthCheckAlreadyExists",
+                         f"A health check with CallerReference {caller_reference} already exists or was deleted recently,"
+                         " with other settings or since deleted")
+
+
+def health_check_caller_reference():
+    """moto creates a new health check for every CreateHealthCheck, ignoring its
+    CallerReference. Route 53: "If you send a CreateHealthCheck request with the same
+    CallerReference and settings as a previous request, and if the health check doesn't
+    exist, Amazon Route 53 creates the health check. If the health check does exist, Route
+    53 returns the settings for the existing health check. If you send a CreateHealthCheck
+    request with the same CallerReference as a deleted health check, regardless of the
+    settings, Route 53 returns a HealthCheckAlreadyExists error. If you send a
+    CreateHealthCheck request with the same CallerReference as an existing health check but
+    with different settings, Route 53 returns a HealthCheckAlreadyExists error" (API
+    Reference, CreateHealthCheck). A retried create after a lost answer now returns the check
+    the first one made; the references of deleted checks are kept (Route 53 keeps them for
+    some days, longer than any local run)."""
+    backend = models.Route53Backend("us-east-1", "123456789012")
+    args = {"type": "HTTP", "fqdn": "probe.example", "port": 80}
+    if backend.create_health_check("probe", dict(args)).id == backend.create_health_check("probe", dict(args)).id:
+        return False
+
+    original = models.Route53Backend.create_health_check
+
+    def settings(args):
+        return tuple(sorted((k, repr(v)) for k, v in args.items()))
+
+    def create_health_check(self, caller_reference, health_check_args):
+        refs = self.__dict__.setdefault("_bluegreen_caller_references", {})  # reference -> (id, settings)
+        key = settings(health_check_args)
+        if caller_reference in refs:
+            hc_id, was = refs[caller_reference]
+            existing = self.health_checks.get(hc_id)
+            if existing is not None and was == key:
+                return existing
+            raise HealthCheckAlreadyExists(caller_reference)
+        hc = original(self, caller_reference, health_check_args)
+        refs[caller_reference] = (hc.id, key)
+        return hc
+
+    models.Route53Backend.create_health_check = create_health_check
+    return True
+
+
+PATCHES = [delete_matches_exactly, atomic_change_batches, route53_list_order, health_check_caller_reference]

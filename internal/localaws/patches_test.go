@@ -88,7 +88,7 @@ func TestMotoDefectsWithoutPatches(t *testing.T) {
 	opts := testOptions()
 	opts.DisablePatches = []string{localaws.PatchStateMachineCopy, localaws.PatchJSONPathCache,
 		localaws.PatchTemplateTargets, localaws.PatchStopTaskTokenWait, localaws.PatchStopAtOnce,
-		localaws.PatchExactDelete, localaws.PatchAtomicBatches, localaws.PatchListOrder,
+		localaws.PatchExactDelete, localaws.PatchAtomicBatches, localaws.PatchListOrder, localaws.PatchHealthCheckReference,
 		localaws.PatchS3Events, localaws.PatchECREvents, localaws.PatchSFNEvents,
 		localaws.PatchMetricNamespaces, localaws.PatchStandardResolution}
 	a := localawstest.Start(t, opts)
@@ -182,6 +182,18 @@ func TestMotoDefectsWithoutPatches(t *testing.T) {
 		}
 		if paged := listAll(t, c, zone, 1); len(paged) == len(routeOrder) {
 			t.Errorf("without the fix, pages of one went through the weighted group once: %v", paged)
+		}
+	})
+
+	t.Run(localaws.PatchHealthCheckReference, func(t *testing.T) {
+		reset(t)
+		c := route53Client(t, a)
+		first, err := createCheck(t, c, "ref", 80)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, err := createCheck(t, c, "ref", 80); err != nil || again == first {
+			t.Errorf("without the fix, the same CallerReference makes a second check: %q, %v (first %q)", again, err, first)
 		}
 	})
 

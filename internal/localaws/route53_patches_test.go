@@ -401,3 +401,44 @@ func TestListOrder(t *testing.T) {
 		}
 	}
 }
+
+// createCheck sends one CreateHealthCheck without retries.
+func createCheck(t *testing.T, c *route53.Client, ref string, port int32) (string, error) {
+	t.Helper()
+	out, err := c.CreateHealthCheck(t.Context(), &route53.CreateHealthCheckInput{CallerReference: aws.String(ref),
+		HealthCheckConfig: &r53types.HealthCheckConfig{Type: r53types.HealthCheckTypeHttp, FullyQualifiedDomainName: aws.String("demoapp-123456.example.com"), Port: aws.Int32(port), ResourcePath: aws.String("/health")}},
+		func(o *route53.Options) { o.RetryMaxAttempts = 1 })
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.HealthCheck.Id), nil
+}
+
+// CreateHealthCheck honours its CallerReference, as Route 53 does: the same reference and settings return the
+// existing check (a retried create makes no second one), other settings or a deleted check's reference are
+// HealthCheckAlreadyExists.
+func TestHealthCheckCallerReference(t *testing.T) {
+	a := localawstest.Use(t, local)
+	c := route53Client(t, a)
+	first, err := createCheck(t, c, "bluegreen/demoapp/123456/x/1", 80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := createCheck(t, c, "bluegreen/demoapp/123456/x/1", 80); err != nil || again != first {
+		t.Errorf("the same reference and settings: %q, %v; want %q", again, err, first)
+	}
+	var exists *r53types.HealthCheckAlreadyExists
+	if _, err := createCheck(t, c, "bluegreen/demoapp/123456/x/1", 8080); !errors.As(err, &exists) {
+		t.Errorf("the same reference, other settings: %v, want HealthCheckAlreadyExists", err)
+	}
+	if _, err := c.DeleteHealthCheck(t.Context(), &route53.DeleteHealthCheckInput{HealthCheckId: aws.String(first)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := createCheck(t, c, "bluegreen/demoapp/123456/x/1", 80); !errors.As(err, &exists) {
+		t.Errorf("a deleted check's reference: %v, want HealthCheckAlreadyExists", err)
+	}
+	out, err := c.ListHealthChecks(t.Context(), &route53.ListHealthChecksInput{})
+	if err != nil || len(out.HealthChecks) != 0 {
+		t.Errorf("checks listed: %v, %v; want none", out, err)
+	}
+}

@@ -155,7 +155,7 @@ func TestSplitDoesNotCountTheProbes(t *testing.T) {
 	highResolution(t)
 	e.addApp("demoapp", func(c *deploy.Config) {
 		splitApp(func(c *deploy.TrafficConfig) {
-			three := 3                                 // the later checks' windows hold the earlier checks' probes
+			three := 3 // the later checks' windows hold the earlier checks' probes
 			// A few requests that are not probes would be enough; a probe the load balancer counts in a second the
 			// check placed it next to is not a request from a client.
 			c.MinRequests, c.MaxExtensions = 3, &three

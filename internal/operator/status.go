@@ -2,9 +2,12 @@ package operator
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/bluegreen-aws/bluegreen/internal/applock"
+	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/internal/failover"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 	"github.com/bluegreen-aws/bluegreen/internal/stacks"
 	"github.com/bluegreen-aws/bluegreen/internal/traffic"
@@ -29,6 +32,26 @@ type Status struct {
 	// Unslotted are stacks no slot names: kept failed stacks and leftovers the next clean-up deletes (and, while a
 	// deployment runs, its new stack before it is published).
 	Unslotted []stacks.Summary
+	// Config is the app's stored configuration, resolved.
+	Config deploy.Config
+	// Served says, for an app with failover, that Route 53 does not answer as the weights say because the live
+	// stack is unhealthy (nil: it does, or it was not judged; see Operator.Judge).
+	Served *failover.Serving
+}
+
+// FailingOver reports whether Route 53 answers otherwise than the records' weights say: the live stack is
+// unhealthy in its eyes (it serves the idle one, or both fail open).
+func (s Status) FailingOver() bool { return s.Served != nil }
+
+// Judge evaluates, for an app at rest whose records have failover, whether Route 53 serves the live stack, and
+// records the answer in s.Served.
+func (o *Operator) Judge(ctx context.Context, s *Status, j failover.Judge) error {
+	served, err := j.Served(ctx, s.App, s.State)
+	if err != nil {
+		return fmt.Errorf("app %s: judge the stacks' health as Route 53 does: %w", s.App.Name, err)
+	}
+	s.Served = served
+	return nil
 }
 
 // Status reads an app's records, lock and stacks. The state reader is told whether a running execution holds the
@@ -70,8 +93,9 @@ func (o *Operator) Status(ctx context.Context, app string, zones traffic.Zones, 
 		return Status{}, err
 	}
 	st := records.Read(a, listed.Records, records.Facts{OtherRunning: running, Stacks: ids})
+	cfg.Resolve()
 	return Status{
-		App: a, State: st, Lock: l, Holder: holder, Stacks: list,
+		App: a, State: st, Lock: l, Holder: holder, Stacks: list, Config: cfg,
 		Unslotted: stacks.Unslotted(list, st.Slots[records.Blue], st.Slots[records.Green]),
 	}, nil
 }

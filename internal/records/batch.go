@@ -13,6 +13,39 @@ type Routing struct {
 	CNAME bool
 	// TTL of CNAME records.
 	TTL int64
+	// Failover lets Route 53 answer with the other stack when one fails (routing.failover): the alias records carry
+	// EvaluateTargetHealth, and a CNAME app's weighted records the health check of the stack they point at.
+	Failover bool
+	// HealthChecks maps stack ids to their Route 53 health check ids, for a CNAME app with Failover: the caller
+	// creates a stack's check before any record refers to it (HealthChecked says which stacks need one).
+	HealthChecks map[string]string
+}
+
+// HealthChecked reports whether the app's weighted records refer to a Route 53 health check per stack: CNAME
+// records with Failover (an alias evaluates its target's health instead).
+func (rt Routing) HealthChecked() bool { return rt.Failover && rt.CNAME }
+
+// MissingHealthCheckError says a CNAME app with failover needs a stack's Route 53 health check before its weighted
+// record is written, and the caller has none.
+type MissingHealthCheckError struct {
+	StackID string
+}
+
+func (e *MissingHealthCheckError) Error() string {
+	return fmt.Sprintf("stack %s has no Route 53 health check: with failover on, its weighted CNAME record needs one", e.StackID)
+}
+
+// Ready returns a MissingHealthCheckError for the first of the stacks that needs a health check and has none.
+func (rt Routing) Ready(stackIDs ...string) error {
+	if !rt.HealthChecked() {
+		return nil
+	}
+	for _, id := range stackIDs {
+		if id != "" && rt.HealthChecks[id] == "" {
+			return &MissingHealthCheckError{StackID: id}
+		}
+	}
+	return nil
 }
 
 // Target is where a stack's endpoint record points: its load balancer.
@@ -46,18 +79,48 @@ func (a App) EndpointRecord(rt Routing, stackID string, t Target) (Record, error
 	if t.HostedZoneID == "" {
 		return Record{}, fmt.Errorf("endpoint of stack %s: an alias record needs the load balancer's hosted zone, and %s has none (use a CNAME endpoint)", stackID, dns)
 	}
-	return Record{Name: name, Type: TypeA, Alias: &Alias{HostedZoneID: t.HostedZoneID, DNSName: dns}}, nil
+	return Record{Name: name, Type: TypeA, Alias: &Alias{HostedZoneID: t.HostedZoneID, DNSName: dns, EvaluateTargetHealth: rt.Failover}}, nil
 }
 
-// WeightedRecord is a color's weighted record at the host, pointing at a stack's endpoint record.
+// WeightedRecord is a color's weighted record at the host, pointing at a stack's endpoint record; with failover, an
+// alias evaluates its target's health and a CNAME carries the stack's health check (rt.Ready says whether it has one).
 func (a App) WeightedRecord(rt Routing, c Color, stackID string, weight int64) Record {
 	r := Record{Name: a.HostName(), SetIdentifier: a.SetIdentifier(c), Weight: Weight(weight)}
 	if rt.CNAME {
 		r.Type, r.TTL, r.Values = TypeCNAME, rt.TTL, []string{a.EndpointName(stackID)}
+		if rt.Failover {
+			r.HealthCheckID = rt.HealthChecks[stackID]
+		}
 	} else {
-		r.Type, r.Alias = TypeA, &Alias{HostedZoneID: rt.Zone.ID, DNSName: a.EndpointName(stackID)}
+		r.Type, r.Alias = TypeA, &Alias{HostedZoneID: rt.Zone.ID, DNSName: a.EndpointName(stackID), EvaluateTargetHealth: rt.Failover}
 	}
 	return r
+}
+
+// Reroute lists the changes that give the records of the stacks in the slots the form rt writes, their targets and
+// weights kept: an alias endpoint record's EvaluateTargetHealth, and each weighted record pointing at its slot's
+// stack rewritten as WeightedRecord writes it (its TTL, EvaluateTargetHealth or health check). Turning failover on
+// or off, or changing a CNAME app's TTL, rewrites the records so; records of the other type are left alone.
+// Nothing to change: none.
+func (a App) Reroute(rt Routing, s State) []Change {
+	var out []Change
+	for _, c := range Colors {
+		id, ok := s.Slots[c]
+		if !ok {
+			continue
+		}
+		if ep, ok := s.Endpoints[id]; ok && ep.Alias != nil && !rt.CNAME && ep.Alias.EvaluateTargetHealth != rt.Failover {
+			ep = ep.Clone()
+			ep.Alias.EvaluateTargetHealth = rt.Failover
+			out = append(out, Change{Action: Upsert, Record: ep})
+		}
+		if w, ok := s.Weighted[c]; ok && w.Weight != nil && w.Target() == a.EndpointName(id) {
+			if want := a.WeightedRecord(rt, c, id, *w.Weight); want.Type == w.Type && !want.Equal(w) {
+				out = append(out, Change{Action: Upsert, Record: want})
+			}
+		}
+	}
+	return out
 }
 
 // PublishEndpoint is the batch that writes a stack's endpoint record. It goes in its own batch, before anything
@@ -75,7 +138,9 @@ func (a App) PublishEndpoint(rt Routing, stackID string, t Target) (Batch, error
 
 // PublishSlot is the batch that puts a stack in a color's slot: the slot TXT, and the color's weighted record
 // retargeted at the stack with weight 0 when the host already has weighted records (on an app's first release it
-// has none: the switch creates the first).
+// has none: the switch creates the first). The other color's records get the form rt writes in the same batch
+// (Reroute): a weighted CNAME group shares one TTL, so a changed TTL rewrites the other record too, or Route 53 would
+// refuse the group; and turning failover on or off rewrites the live stack's records with the new stack's.
 func (a App) PublishSlot(rt Routing, s State, c Color, stackID string) Batch {
 	b := Batch{
 		Comment: fmt.Sprintf("%s: put stack %s in the %s slot", a.Name, stackID, c),
@@ -83,13 +148,12 @@ func (a App) PublishSlot(rt Routing, s State, c Color, stackID string) Batch {
 	}
 	if len(s.Weighted) > 0 {
 		b.Changes = append(b.Changes, Change{Action: Upsert, Record: a.WeightedRecord(rt, c, stackID, 0)})
-		// A weighted CNAME group shares one TTL: when the app's TTL changed since the other color was written,
-		// rewrite that record too (same target and weight), or Route 53 would refuse the group.
-		if o, ok := s.Weighted[c.Other()]; ok && rt.CNAME && o.Type == TypeCNAME && o.TTL != rt.TTL {
-			o = o.Clone()
-			o.TTL = rt.TTL
-			b.Changes = append(b.Changes, Change{Action: Upsert, Record: o})
+		other := s
+		other.Slots = map[Color]string{}
+		if id, ok := s.Slots[c.Other()]; ok {
+			other.Slots[c.Other()] = id
 		}
+		b.Changes = append(b.Changes, a.Reroute(rt, other)...)
 	}
 	return b
 }
@@ -161,8 +225,9 @@ func (a App) Managed(r Record) bool {
 }
 
 // Restore is the batch that puts the app's managed records back exactly as they were (before, as a plan recorded
-// them): records that differ are replaced, records that were not there are deleted. Deletions come first, so a
-// weighted record can give way to a simple one it had replaced. An empty batch means nothing differs.
+// them): records that differ are replaced, records that were not there are deleted; endpoint records in before that
+// differ now are replaced too. Deletions come first, so a weighted record can give way to a simple one it had
+// replaced. An empty batch means nothing differs.
 func (a App) Restore(current State, before []Record) Batch {
 	want := map[Key]Record{}
 	for _, r := range before {
@@ -187,6 +252,19 @@ func (a App) Restore(current State, before []Record) Batch {
 	}
 	for _, r := range before {
 		if a.Managed(r) && !have[r.Key()] {
+			upserts = append(upserts, Change{Action: Upsert, Record: r.Clone()})
+		}
+	}
+	// An endpoint record the deployment rewrote (its EvaluateTargetHealth, when it turned failover on or off) goes
+	// back as it was while its stack's record is there; endpoint records are never created or deleted here.
+	now := map[Key]Record{}
+	for _, r := range current.Records {
+		if a.ParseName(r.Name).Kind == KindEndpoint {
+			now[r.Key()] = r
+		}
+	}
+	for _, r := range before {
+		if cur, ok := now[r.Key()]; ok && !cur.Equal(r) {
 			upserts = append(upserts, Change{Action: Upsert, Record: r.Clone()})
 		}
 	}

@@ -33,6 +33,7 @@ var (
 	fuzzWeights = []int64{0, 1, 10, 50, 90, 100, 255, 256, -1}
 	fuzzTTLs    = []int64{0, 60, 60, 300, -1}
 	fuzzZoneIDs = []string{zoneID, zoneID, lbZoneID, ""}
+	fuzzChecks  = []string{"hc-111111", "hc-222222"}
 	fuzzTargets = []string{
 		"demo-111111.example.com", "demo-222222.example.com", "demo-333333.example.com", "demo2-111111.example.com",
 		"lb-111111.eu-west-1.elb.amazonaws.com", "lb-222222.eu-west-1.elb.amazonaws.com", "demo.example.com", "note.example.com", "Demo-111111.example.com.", "",
@@ -50,7 +51,7 @@ func (f *fuzzBytes) record() Record {
 	r := Record{Name: pickOf(f, fuzzNames), Type: pickOf(f, fuzzTypes), SetIdentifier: pickOf(f, fuzzSetIDs)}
 	flags := f.byte()
 	if flags&0x18 != 0 {
-		return f.wellFormed(r, flags)
+		return f.failover(f.wellFormed(r, flags), flags)
 	}
 	if flags&1 != 0 {
 		r.Weight = Weight(pickOf(f, fuzzWeights))
@@ -63,6 +64,18 @@ func (f *fuzzBytes) record() Record {
 		for range 1 + f.pick(3) - f.pick(2) {
 			r.Values = append(r.Values, pickOf(f, fuzzValues))
 		}
+	}
+	return f.failover(r, flags)
+}
+
+// failover gives r the failover fields when flags say so: the alias's EvaluateTargetHealth (bit 5), a health check
+// (bit 6).
+func (f *fuzzBytes) failover(r Record, flags byte) Record {
+	if flags&0x20 != 0 && r.Alias != nil {
+		r.Alias.EvaluateTargetHealth = true
+	}
+	if flags&0x40 != 0 {
+		r.HealthCheckID = pickOf(f, fuzzChecks)
 	}
 	return r
 }
@@ -121,6 +134,14 @@ func (f *fuzzBytes) change(current []Record) Change {
 		c.Record = current[f.pick(len(current))].Clone()
 		if k == 3 && c.Record.SetIdentifier != "" {
 			c.Record.Weight = Weight(pickOf(f, fuzzWeights))
+		}
+		switch f.pick(8) { // now and then, the failover fields as another writer left them: a DELETE then mismatches
+		case 1:
+			if c.Record.Alias != nil {
+				c.Record.Alias.EvaluateTargetHealth = !c.Record.Alias.EvaluateTargetHealth
+			}
+		case 2:
+			c.Record.HealthCheckID = pickOf(f, fuzzChecks)
 		}
 		c.Action = []Action{Delete, Delete, Upsert, Create}[action%4]
 	} else {

@@ -23,7 +23,9 @@ type Alias struct {
 	HostedZoneID string `json:"hostedZoneId"`
 	// DNSName is the target's name, lower-case without the trailing dot.
 	DNSName string `json:"dnsName"`
-	// EvaluateTargetHealth is always false on the records the deployer writes.
+	// EvaluateTargetHealth makes Route 53 answer with the record only while its target is healthy (a load
+	// balancer with a healthy target in each target group that has targets; an alias into the zone, its target
+	// record's health). The deployer sets it on an app's alias records when the app has routing.failover on.
 	EvaluateTargetHealth bool `json:"evaluateTargetHealth,omitempty"`
 }
 
@@ -37,6 +39,9 @@ type Record struct {
 	SetIdentifier string   `json:"setIdentifier,omitempty"`
 	Weight        *int64   `json:"weight,omitempty"`
 	Alias         *Alias   `json:"alias,omitempty"`
+	// HealthCheckID is the Route 53 health check the record is answered with only while it is healthy: the
+	// deployer sets it on a CNAME app's weighted records when the app has routing.failover on.
+	HealthCheckID string `json:"healthCheckId,omitempty"`
 }
 
 // Key identifies a record set within a zone: name, type and SetIdentifier.
@@ -73,7 +78,7 @@ func (r Record) Target() string {
 
 // Equal reports whether two records are the same record set with the same data.
 func (r Record) Equal(o Record) bool {
-	if r.Key() != o.Key() || r.TTL != o.TTL || !slices.Equal(r.Values, o.Values) {
+	if r.Key() != o.Key() || r.TTL != o.TTL || !slices.Equal(r.Values, o.Values) || r.HealthCheckID != o.HealthCheckID {
 		return false
 	}
 	if (r.Weight == nil) != (o.Weight == nil) || (r.Weight != nil && *r.Weight != *o.Weight) {
@@ -112,8 +117,14 @@ func (r Record) String() string {
 	}
 	if r.Alias != nil {
 		b.WriteString(" alias=" + r.Alias.DNSName)
+		if r.Alias.EvaluateTargetHealth {
+			b.WriteString(" evaluate-target-health")
+		}
 	} else {
 		b.WriteString(" " + strings.Join(r.Values, ","))
+	}
+	if r.HealthCheckID != "" {
+		b.WriteString(" health-check=" + r.HealthCheckID)
 	}
 	return b.String()
 }

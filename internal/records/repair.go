@@ -20,6 +20,8 @@ import (
 //     identifiers or routing policies, and simple A, AAAA or CNAME records that cannot stand beside them; any other
 //     record in the way (an MX beside weighted CNAME records) is a HostBlockedError, and nothing is written;
 //     records that can stand beside them are left alone;
+//   - the kept stacks' alias endpoint records evaluate their target's health exactly when rt has failover (a
+//     CNAME app's weighted records carry the health checks of rt.HealthChecks: rt.Ready says whether it has them);
 //   - endpoint records of stacks that do not exist, and endpoint names given weighted records, are deleted (Route 53 refuses the batch, and nothing is written,
 //     when a record other than the app's weighted records aliases one of them: the error names it).
 //
@@ -36,6 +38,11 @@ func (a App) Repair(rt Routing, s State, live Color, stacks []string) (Batch, er
 	other := live.Other()
 	if id, ok := s.Slots[other]; ok && id != liveID && slices.Contains(stacks, id) && simpleEndpoint(s, id) {
 		want = append(want, TXT(a.SlotName(other), TXTTTL, id), a.WeightedRecord(rt, other, id, 0))
+	}
+	// The kept stacks' alias endpoint records take the form rt writes (failover turned on or off): Restore replaces
+	// an endpoint record of want that differs.
+	for _, c := range rerouteEndpoints(a, rt, s, want) {
+		want = append(want, c.Record)
 	}
 	weightedType := TypeA
 	if rt.CNAME {
@@ -83,4 +90,17 @@ type HostBlockedError struct {
 
 func (e *HostBlockedError) Error() string {
 	return fmt.Sprintf("the host %s has a %s record (%s) that weighted %s records cannot stand beside; remove it by hand", e.Host, e.Record.Type, e.Record, e.WeightedType)
+}
+
+// rerouteEndpoints is App.Reroute limited to the endpoint records of the stacks want's slot TXT records name.
+func rerouteEndpoints(a App, rt Routing, s State, want []Record) []Change {
+	kept := s
+	kept.Slots = map[Color]string{}
+	for _, r := range want {
+		if p := a.ParseName(r.Name); p.Kind == KindSlot {
+			kept.Slots[p.Color] = s.Slots[p.Color]
+		}
+	}
+	kept.Weighted = nil
+	return a.Reroute(rt, kept)
 }

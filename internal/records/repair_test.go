@@ -29,6 +29,12 @@ func checkRepaired(t *testing.T, a App, rt Routing, current []Record, live Color
 		}
 	}
 	s := Read(a, after, Facts{Stacks: stacks})
+	for c, w := range s.Weighted {
+		ep := s.Endpoints[s.Slots[c]]
+		if (w.Alias != nil && w.Alias.EvaluateTargetHealth != rt.Failover) || (ep.Alias != nil && ep.Alias.EvaluateTargetHealth != rt.Failover) {
+			t.Errorf("after the repair with failover %v: %s's weighted record %s, endpoint %s", rt.Failover, c, w, ep)
+		}
+	}
 	if len(s.Problems) > 0 || s.Phase != PhaseAtRest || s.ActiveColor != live || s.Weight(live) != 100 || s.Active != before.Slots[live] {
 		t.Errorf("after the repair: phase %s, active %s %q, weights %v, problems %q\nbefore: %v\nbatch: %v",
 			s.Phase, s.ActiveColor, s.Active, weightsOf(s), s.Problems, current, b.Changes)
@@ -105,9 +111,10 @@ func FuzzRepair(f *testing.F) {
 	f.Add([]byte{3, 2, 0, 1, 3, 3, 6, 4, 3, 2, 1}, byte(2))
 	f.Add([]byte{0, 0, 5, 1, 0, 2, 1, 0, 0, 0, 9, 2, 3, 0, 1, 1}, byte(7))
 	f.Add([]byte("\x02\x03\x00\x00\x03\x01\x00\x01\x02\x00\x02\x01\x03\x02\x01\x00"), byte(5))
+	f.Add([]byte{1, 2, 0, 3, 0, 3, 1, 4}, byte(0x85)) // with failover
 	a := mustApp(f, "demo", "")
-	rt := Routing{Zone: exampleZone}
 	f.Fuzz(func(t *testing.T, edits []byte, pick byte) {
+		rt := Routing{Zone: exampleZone, Failover: pick&0x80 != 0} // a repair also turns failover on or off
 		current := validState([]int64{100, 70, 0}[int(pick)%3], []int64{0, 30, 100}[int(pick)%3])
 		in := fuzzBytes(edits)
 		for n := 0; len(in) > 0 && n < 8; n++ {

@@ -39,6 +39,12 @@ func New(zones traffic.Zones, st stackStatus, guard func(ctx context.Context, ap
 	return &Handler{zones: traffic.Writers{Zones: zones, Guard: guard}, stacks: st, guard: guard}
 }
 
+// WithHealthChecks gives the handler the apps' Route 53 health checks, which an app with CNAME failover needs.
+func (h *Handler) WithHealthChecks(c traffic.HealthChecks) *Handler {
+	h.zones.Checks = c
+	return h
+}
+
 // Function returns the Lambda with its operations: restore, manual, repair, reconcile and sync.
 func (h *Handler) Function(log *slog.Logger) *invoke.Function {
 	return &invoke.Function{Name: "rollback", Log: log, Ops: map[string]invoke.Op{
@@ -115,6 +121,9 @@ func (h *Handler) manual(ctx context.Context, req *deploy.Request, log *slog.Log
 		return s, missing(fmt.Sprintf("the %s slot now names %q", t.Color, st.Slots[t.Color]))
 	case !hasEndpoint(st, t.StackID):
 		return s, missing(fmt.Sprintf("it has no endpoint record %s", r.App().EndpointName(t.StackID)))
+	}
+	if err := r.EnsureChecks(ctx, t.StackID, st.Active); err != nil {
+		return s, err
 	}
 	b, err := r.App().Switch(r.Routing(), st, t.Color, nil)
 	if err != nil {
@@ -200,6 +209,9 @@ func (h *Handler) repair(ctx context.Context, req *deploy.Request, log *slog.Log
 	if st.Slots[t.Color] != t.StackID {
 		return s, &deploy.TargetMissingError{App: s.App.Name, Color: string(t.Color), StackID: t.StackID, Reason: fmt.Sprintf("the %s slot now names %q", t.Color, st.Slots[t.Color])}
 	}
+	if err := r.EnsureChecks(ctx, t.StackID, st.Slots[t.Color.Other()]); err != nil {
+		return s, err
+	}
 	b, err := r.App().Repair(r.Routing(), st, t.Color, ids(list))
 	var blocked *records.HostBlockedError
 	if errors.As(err, &blocked) {
@@ -215,6 +227,17 @@ func (h *Handler) repair(ctx context.Context, req *deploy.Request, log *slog.Log
 	if !b.Empty() {
 		if s.Change, err = r.Apply(ctx, b, *s.Config.Strategy.PollSeconds); err != nil {
 			return s, err
+		}
+	}
+	// Health checks no record refers to now (failover turned off, or a stack the repair dropped) go once the batch
+	// is in sync; otherwise the next release's clean-up deletes them.
+	if !s.Change.Pending {
+		deleted, err := r.SweepChecks(ctx)
+		if err != nil {
+			return s, err
+		}
+		for _, id := range deleted {
+			rep.Changes = append(rep.Changes, "DELETE health check "+id)
 		}
 	}
 	s.Repair, s.Result = rep, deploy.ResultRepaired

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 
 	"github.com/bluegreen-aws/bluegreen/internal/applock"
+	"github.com/bluegreen-aws/bluegreen/internal/failover"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/stacks"
 	"github.com/bluegreen-aws/bluegreen/internal/zone"
@@ -17,7 +18,8 @@ import (
 
 // FromConfig builds the function with SDK clients from cfg.
 func FromConfig(cfg aws.Config, env invoke.Env, log *slog.Logger) *invoke.Function {
+	r53 := route53.NewFromConfig(cfg)
 	st := stacks.New(cloudformation.NewFromConfig(cfg), elasticloadbalancingv2.NewFromConfig(cfg))
 	guard := applock.New(dynamodb.NewFromConfig(cfg), env.LockTable).Held
-	return New(zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{}), st, guard).Function(log)
+	return New(zone.NewOpener(r53, zone.Options{}), st, guard).WithHealthChecks(failover.New(r53)).Function(log)
 }

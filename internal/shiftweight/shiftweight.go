@@ -58,6 +58,12 @@ func (h *Handler) NotifyApprovals(n notifier, topic string) *Handler {
 	return h
 }
 
+// WithHealthChecks gives the handler the apps' Route 53 health checks, which an app with CNAME failover needs.
+func (h *Handler) WithHealthChecks(c traffic.HealthChecks) *Handler {
+	h.zones.Checks = c
+	return h
+}
+
 // Function returns the Lambda with its operations: shift, sync and approval.
 func (h *Handler) Function(log *slog.Logger) *invoke.Function {
 	return &invoke.Function{Name: "shiftweight", Log: log, Ops: map[string]invoke.Op{
@@ -86,6 +92,9 @@ func (h *Handler) shift(ctx context.Context, req *deploy.Request, log *slog.Logg
 		return s, err
 	}
 	if err := r.Expect(st, s.Plan, true); err != nil {
+		return s, err
+	}
+	if err := r.EnsureChecks(ctx, s.Plan.New.StackID, s.Plan.Live.StackID); err != nil {
 		return s, err
 	}
 	b, err := r.App().Shift(r.Routing(), st, s.Plan.New.Color, steps[i])

@@ -9,13 +9,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/bluegreen-aws/bluegreen/internal/applock"
+	"github.com/bluegreen-aws/bluegreen/internal/failover"
 	"github.com/bluegreen-aws/bluegreen/internal/invoke"
 	"github.com/bluegreen-aws/bluegreen/internal/zone"
 )
 
 // FromConfig builds the function with SDK clients from cfg.
 func FromConfig(cfg aws.Config, env invoke.Env, log *slog.Logger) *invoke.Function {
+	r53 := route53.NewFromConfig(cfg)
 	locks := applock.New(dynamodb.NewFromConfig(cfg), env.LockTable)
-	h := New(zone.NewOpener(route53.NewFromConfig(cfg), zone.Options{}), locks)
+	h := New(zone.NewOpener(r53, zone.Options{}), locks).WithHealthChecks(failover.New(r53))
 	return h.NotifyApprovals(sns.NewFromConfig(cfg), env.Topic).Function(log)
 }

@@ -24,6 +24,8 @@ type Endpoint struct {
 	HostedZoneID string
 	// LoadBalancerARN is the load balancer's ARN.
 	LoadBalancerARN string
+	// Internal is true for an internal load balancer (scheme "internal"): reachable from its VPC only.
+	Internal bool
 	// HealthURL is the stack's health URL output; empty when the stack has none.
 	HealthURL string
 	// TargetGroups are the ARNs of the load balancer's target groups, sorted.
@@ -67,6 +69,7 @@ func (m *Manager) Endpoint(ctx context.Context, name, outputKey, healthURLOutput
 	ep.LoadBalancer = true
 	ep.HostedZoneID = aws.ToString(lb.CanonicalHostedZoneId)
 	ep.LoadBalancerARN = aws.ToString(lb.LoadBalancerArn)
+	ep.Internal = lb.Scheme == elbtypes.LoadBalancerSchemeEnumInternal
 	ep.TargetGroups, err = m.targetGroups(ctx, ep.LoadBalancerARN)
 	if err != nil {
 		return Endpoint{}, fmt.Errorf("list the target groups of load balancer %s of stack %s: %w", ep.LoadBalancerARN, name, err)

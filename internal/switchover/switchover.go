@@ -32,6 +32,12 @@ func New(zones traffic.Zones, locks lockTable) *Handler {
 	return &Handler{zones: traffic.Writers{Zones: zones, Guard: locks.Held}, locks: locks}
 }
 
+// WithHealthChecks gives the handler the apps' Route 53 health checks, which an app with CNAME failover needs.
+func (h *Handler) WithHealthChecks(c traffic.HealthChecks) *Handler {
+	h.zones.Checks = c
+	return h
+}
+
 // Function returns the Lambda with its operations: switch and sync.
 func (h *Handler) Function(log *slog.Logger) *invoke.Function {
 	return &invoke.Function{Name: "switch", Log: log, Ops: map[string]invoke.Op{
@@ -50,6 +56,13 @@ func (h *Handler) switchOver(ctx context.Context, req *deploy.Request, log *slog
 		return s, err
 	}
 	if err := r.Expect(st, s.Plan, true); err != nil {
+		return s, err
+	}
+	other := ""
+	if s.Plan.Live != nil {
+		other = s.Plan.Live.StackID
+	}
+	if err := r.EnsureChecks(ctx, s.Plan.New.StackID, other); err != nil {
 		return s, err
 	}
 	b, err := r.App().Switch(r.Routing(), st, s.Plan.New.Color, s.Plan.Adopt)

@@ -24,6 +24,8 @@ type Writers struct {
 	Zones Zones
 	// Guard confirms that an execution still holds an app's lock (nil: no check).
 	Guard func(ctx context.Context, app, execution string) error
+	// Checks are the apps' Route 53 health checks (nil: none; an app with CNAME failover then cannot be written).
+	Checks HealthChecks
 }
 
 // Open opens the zone of the app a prepared state describes — known from the state when Prepare recorded its name,
@@ -41,7 +43,12 @@ func (w Writers) Open(ctx context.Context, execution string, s *deploy.State) (*
 			return nil, err
 		}
 	}
-	return New(z, s, execution, w.Guard)
+	r, err := New(z, s, execution, w.Guard)
+	if err != nil {
+		return nil, err
+	}
+	r.checks = w.Checks
+	return r, nil
 }
 
 // OpenInFlight opens the app's router and reads its state as the running deployment sees it (see InFlight).

@@ -29,6 +29,12 @@ type Router struct {
 	// call.
 	listing *zone.Listing
 	carried bool
+	// checks are the apps' Route 53 health checks, and ensured the ids of this app's stacks found or created in this
+	// call (see EnsureChecks).
+	checks  HealthChecks
+	ensured map[string]string
+	// sawChecks is true once a listing of this call had a record with a health check.
+	sawChecks bool
 }
 
 // New returns the router of the app a prepared state describes, writing for execution; guard (nil: none) confirms
@@ -39,15 +45,26 @@ func New(z *zone.Zone, s *deploy.State, execution string, guard func(ctx context
 	}
 	return &Router{
 		zone: z, app: *s.App, state: s, execution: execution, guard: guard,
-		routing: records.Routing{Zone: z.Info(), CNAME: s.Config.Endpoint.Type == deploy.EndpointCNAME, TTL: s.Config.Endpoint.TTL},
+		routing: records.Routing{Zone: z.Info(), CNAME: s.Config.Endpoint.Type == deploy.EndpointCNAME, TTL: s.Config.Endpoint.TTL, Failover: s.Config.Routing.Failover},
 	}, nil
 }
 
 // App returns the app's names.
 func (r *Router) App() records.App { return r.app }
 
-// Routing returns how the app's records are written.
-func (r *Router) Routing() records.Routing { return r.routing }
+// Routing returns how the app's records are written: with CNAME failover, with the health checks of the stacks
+// that EnsureChecks found or created, or that the app's weighted records name.
+func (r *Router) Routing() records.Routing {
+	rt := r.routing
+	if !rt.HealthChecked() {
+		return rt
+	}
+	rt.HealthChecks = r.recordedChecks()
+	for id, hc := range r.ensured {
+		rt.HealthChecks[id] = hc
+	}
+	return rt
+}
 
 // State reads the app's records (its names only: zone.ListApp) and derives its state.
 func (r *Router) State(ctx context.Context, facts records.Facts) (records.State, error) {
@@ -62,6 +79,9 @@ func (r *Router) State(ctx context.Context, facts records.Facts) (records.State,
 // remember keeps the app's records for the next batch, and in the state document for the next operation.
 func (r *Router) remember(l *zone.Listing, carried bool) {
 	r.listing, r.carried = l, carried
+	for _, rec := range l.Records {
+		r.sawChecks = r.sawChecks || rec.HealthCheckID != ""
+	}
 	if b, err := json.Marshal(l); err == nil {
 		r.state.Records = b
 	}

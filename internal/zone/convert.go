@@ -18,6 +18,7 @@ func FromSDK(rs types.ResourceRecordSet) records.Record {
 		Type:          string(rs.Type),
 		TTL:           aws.ToInt64(rs.TTL),
 		SetIdentifier: aws.ToString(rs.SetIdentifier),
+		HealthCheckID: aws.ToString(rs.HealthCheckId),
 	}
 	if rs.Weight != nil {
 		r.Weight = records.Weight(*rs.Weight)
@@ -50,6 +51,9 @@ func ToSDK(r records.Record) *types.ResourceRecordSet {
 	}
 	if r.Weight != nil {
 		rs.Weight = aws.Int64(*r.Weight)
+	}
+	if r.HealthCheckID != "" {
+		rs.HealthCheckId = aws.String(r.HealthCheckID)
 	}
 	if r.Alias != nil {
 		rs.AliasTarget = &types.AliasTarget{

@@ -53,9 +53,10 @@ func (opts Options) withDefaults() Options {
 
 // Zone is one hosted zone.
 type Zone struct {
-	api  route53API
-	info records.Zone
-	opts Options
+	api     route53API
+	info    records.Zone
+	opts    Options
+	private bool
 }
 
 // Open looks the hosted zone up and returns it. The id may carry the "/hostedzone/" prefix.
@@ -66,8 +67,13 @@ func Open(ctx context.Context, api route53API, id string, opts Options) (*Zone, 
 	}
 	opts = opts.withDefaults()
 	info := records.Zone{ID: zoneID(aws.ToString(out.HostedZone.Id)), Name: normalizeName(aws.ToString(out.HostedZone.Name))}
-	return &Zone{api: api, info: info, opts: opts}, nil
+	private := out.HostedZone.Config != nil && out.HostedZone.Config.PrivateZone
+	return &Zone{api: api, info: info, opts: opts, private: private}, nil
 }
+
+// Private reports whether the zone is a private hosted zone, as GetHostedZone said (false for a zone Known by id
+// and name, never looked up).
+func (z *Zone) Private() bool { return z.private }
 
 // Info returns the zone's id and name.
 func (z *Zone) Info() records.Zone { return z.info }

@@ -161,7 +161,9 @@ func (t Tally) String() string {
 	for v := range t.Versions {
 		vs = append(vs, v)
 	}
-	sort.Slice(vs, func(i, j int) bool { return t.Versions[vs[i]] > t.Versions[vs[j]] || (t.Versions[vs[i]] == t.Versions[vs[j]] && vs[i] < vs[j]) })
+	sort.Slice(vs, func(i, j int) bool {
+		return t.Versions[vs[i]] > t.Versions[vs[j]] || (t.Versions[vs[i]] == t.Versions[vs[j]] && vs[i] < vs[j])
+	})
 	s := ""
 	for _, v := range vs {
 		s += fmt.Sprintf("%s %d, ", v, t.Versions[v])

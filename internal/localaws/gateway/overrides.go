@@ -34,6 +34,9 @@ type TargetHealth struct {
 	// Answers is how many DescribeTargetHealth answers report it; then moto's own state (healthy) is reported
 	// again, as for a target that passes its first health check after "initial". 0: until cleared.
 	Answers int `json:"answers,omitempty"`
+	// TargetGroup, when set, limits the override to the target group with this ARN (one stack's, when the
+	// stacks' targets share their ids, as the demo template's do); it takes precedence over one for every group.
+	TargetGroup string `json:"targetGroup,omitempty"`
 }
 
 // targetReasons are the reason code and description ELB reports with each state when the override gives none
@@ -89,7 +92,15 @@ func (g *Gateway) SetTargetHealth(targetID string, h TargetHealth) {
 	if o.targets == nil {
 		o.targets = map[string]TargetHealth{}
 	}
-	o.targets[targetID] = h
+	o.targets[targetKey(h.TargetGroup, targetID)] = h
+}
+
+// targetKey is the key of a target's override: its id, preceded by the target group it is limited to.
+func targetKey(group, id string) string {
+	if group == "" {
+		return id
+	}
+	return group + " " + id
 }
 
 func (o *overrides) clear() {
@@ -112,10 +123,24 @@ func (o *overrides) rewriter(c Call, consume bool) func([]byte) []byte {
 		stacks := clone(o.stacks)
 		return func(b []byte) []byte { return rewriteStackEvents(b, stacks) }
 	case c.Service == "elasticloadbalancing" && len(o.targets) > 0 && c.Operation == "DescribeTargetHealth":
-		targets := clone(o.targets)
+		group := c.Params.Get("TargetGroupArn")
+		targets := map[string]TargetHealth{}
+		for key, h := range o.targets { // those for every group first, then this group's over them
+			if h.TargetGroup == "" {
+				targets[key] = h
+			}
+		}
+		for key, h := range o.targets {
+			if h.TargetGroup != "" && h.TargetGroup == group {
+				targets[strings.TrimPrefix(key, group+" ")] = h
+			}
+		}
 		for id, h := range o.targets { // this answer is one of those an override lasts for
 			if !consume {
 				break
+			}
+			if h.TargetGroup != "" && h.TargetGroup != group {
+				continue
 			}
 			if h.Answers == 1 {
 				delete(o.targets, id)

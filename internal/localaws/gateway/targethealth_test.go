@@ -56,3 +56,18 @@ func TestTargetHealthForSomeAnswers(t *testing.T) {
 		t.Errorf("states of 10.0.0.5 and 10.0.0.6 in four answers (-got +want):\n%s", diff)
 	}
 }
+
+// An override limited to one target group changes that group's answers only, over one for every group: the demo
+// stacks' targets share their ids, and failover needs one stack unhealthy while the other is healthy.
+func TestTargetHealthOfOneTargetGroup(t *testing.T) {
+	var g Gateway
+	g.SetTargetHealth("*", TargetHealth{State: "initial"})
+	g.SetTargetHealth("*", TargetHealth{State: "unhealthy", TargetGroup: "arn:tg/green"})
+	answer := `<R><TargetHealthDescriptions><member><Target><Id>10.0.1.10</Id></Target><TargetHealth><State>healthy</State></TargetHealth></member></TargetHealthDescriptions></R>`
+	for group, want := range map[string]string{"arn:tg/green": "unhealthy", "arn:tg/blue": "initial"} {
+		call := Call{Service: "elasticloadbalancing", Operation: "DescribeTargetHealth", Params: map[string][]string{"TargetGroupArn": {group}}}
+		if got := element(string(g.overrides.rewriter(call, true)([]byte(answer))), "State"); got != want {
+			t.Errorf("%s: state %q, want %q", group, got, want)
+		}
+	}
+}

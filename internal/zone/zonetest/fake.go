@@ -49,11 +49,29 @@ type Fake struct {
 	Rejected map[string]int
 	// Batches are the accepted change batches, in order.
 	Batches []records.Batch
+	// Log lists the accepted writes in order — "change <comment>", "create-health-check <id> <CallerReference>",
+	// "delete-health-check <id>" — so a test can say which came first.
+	Log []string
+
+	checks healthChecks
+	// ThrottleHealthChecks makes the next N CreateHealthCheck calls fail with Throttling, as CreateHealthCheck's
+	// own bucket (0.5 a second after a burst of 50) does.
+	ThrottleHealthChecks int
+	// Unhealthy names the health checks whose status GetHealthCheckStatus reports as failing.
+	Unhealthy map[string]bool
 }
 
 type hostedZone struct {
-	info records.Zone
-	rs   []records.Record
+	info    records.Zone
+	rs      []records.Record
+	private bool
+}
+
+// SetPrivate makes a zone a private hosted zone (answered only inside its VPCs).
+func (f *Fake) SetPrivate(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.zones[id].private = true
 }
 
 // New returns a fake with no zones.
@@ -115,6 +133,7 @@ func (f *Fake) GetHostedZone(_ context.Context, in *route53.GetHostedZoneInput, 
 	f.Accepted["GetHostedZone"]++
 	return &route53.GetHostedZoneOutput{HostedZone: &types.HostedZone{
 		Id: aws.String("/hostedzone/" + z.info.ID), Name: aws.String(z.info.Name + "."), CallerReference: aws.String("fake"),
+		Config: &types.HostedZoneConfig{PrivateZone: z.private},
 	}}, nil
 }
 
@@ -235,6 +254,7 @@ func (f *Fake) ChangeResourceRecordSets(_ context.Context, in *route53.ChangeRes
 		b.Changes = append(b.Changes, records.Change{Action: records.Action(c.Action), Record: zone.FromSDK(*c.ResourceRecordSet)})
 	}
 	v := judge(z.info, z.rs, b.Changes)
+	v.problems = append(v.problems, f.missingChecks(b.Changes)...)
 	switch {
 	case v.invalidInput != "":
 		f.Rejected[op]++
@@ -260,6 +280,7 @@ func (f *Fake) ChangeResourceRecordSets(_ context.Context, in *route53.ChangeRes
 	f.synced[id] = time.Now().Add(f.Propagation)
 	f.Accepted[op]++
 	f.Batches = append(f.Batches, b)
+	f.Log = append(f.Log, "change "+b.Comment)
 	status := types.ChangeStatusInsync
 	if f.PendingChecks > 0 || f.Propagation > 0 {
 		status = types.ChangeStatusPending

@@ -84,6 +84,11 @@ func TestDeleteMustMatchExactly(t *testing.T) {
 	storedAlias := func() *types.ResourceRecordSet {
 		return weighted(aliasTo("lb.example.com", "lb-1.elb.amazonaws.com", "ZLB"), "blue", 10)
 	}
+	storedChecked := func() *types.ResourceRecordSet {
+		rs := weighted(withType(a("www.example.com", 60, "blue.example.com"), types.RRTypeCname), "blue", 10)
+		rs.HealthCheckId = aws.String("hc-0001") // the zone's first check, created below
+		return rs
+	}
 	const mismatch = "but the values provided do not match the current values"
 	const notFound = "but it was not found"
 	for _, tc := range []struct {
@@ -103,13 +108,25 @@ func TestDeleteMustMatchExactly(t *testing.T) {
 		{"alias target", storedAlias, func(rs *types.ResourceRecordSet) { rs.AliasTarget.DNSName = aws.String("lb-2.elb.amazonaws.com") }, mismatch},
 		{"alias zone", storedAlias, func(rs *types.ResourceRecordSet) { rs.AliasTarget.HostedZoneId = aws.String("ZOTHER") }, mismatch},
 		{"alias health", storedAlias, func(rs *types.ResourceRecordSet) { rs.AliasTarget.EvaluateTargetHealth = true }, mismatch},
+		{"with its health check", storedChecked, func(*types.ResourceRecordSet) {}, ""},
+		{"another health check", storedChecked, func(rs *types.ResourceRecordSet) { rs.HealthCheckId = aws.String("hc-green") }, mismatch},
+		{"no health check", storedChecked, func(rs *types.ResourceRecordSet) { rs.HealthCheckId = nil }, mismatch},
+		{"a health check the record has not", stored, func(rs *types.ResourceRecordSet) { rs.HealthCheckId = aws.String("hc-0001") }, mismatch},
 		{"set identifier", stored, func(rs *types.ResourceRecordSet) { rs.SetIdentifier = aws.String("green") }, notFound},
 		{"type", stored, func(rs *types.ResourceRecordSet) { rs.Type = types.RRTypeAaaa }, notFound},
 		{"name", stored, func(rs *types.ResourceRecordSet) { rs.Name = aws.String("nothere.example.com") }, notFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newZone(t, ch(types.ChangeActionCreate, stored()), ch(types.ChangeActionCreate, storedAlias()),
-				ch(types.ChangeActionCreate, weighted(a("other.example.com", 60, "192.0.2.1"), "blue", 10)))
+			f := newZone(t)
+			if _, err := f.CreateHealthCheck(context.Background(), &route53.CreateHealthCheckInput{CallerReference: aws.String("blue"),
+				HealthCheckConfig: &types.HealthCheckConfig{Type: types.HealthCheckTypeHttp, FullyQualifiedDomainName: aws.String("blue.example.com")}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := send(f, ch(types.ChangeActionCreate, stored()), ch(types.ChangeActionCreate, storedAlias()),
+				ch(types.ChangeActionCreate, weighted(a("other.example.com", 60, "192.0.2.1"), "blue", 10)),
+				ch(types.ChangeActionCreate, storedChecked())); err != nil {
+				t.Fatal(err)
+			}
 			rs := tc.base()
 			tc.edit(rs)
 			err := send(f, ch(types.ChangeActionDelete, rs))
@@ -117,7 +134,7 @@ func TestDeleteMustMatchExactly(t *testing.T) {
 				if err != nil {
 					t.Fatalf("DELETE: %v, want accepted", err)
 				}
-				if len(f.Records(zoneID)) != 4 || !has(f, "other.example.com", "blue") { // NS, SOA and two of three
+				if len(f.Records(zoneID)) != 5 || !has(f, "other.example.com", "blue") { // NS, SOA and three of four
 					t.Errorf("after the DELETE: %v, want exactly the named record set gone", f.Records(zoneID))
 				}
 				return
@@ -125,7 +142,7 @@ func TestDeleteMustMatchExactly(t *testing.T) {
 			if msgs := problems(t, err); len(msgs) != 1 || !strings.HasPrefix(msgs[0], "Tried to delete resource record set [name='") || !strings.HasSuffix(msgs[0], tc.want) {
 				t.Errorf("messages %q, want one ending %q", msgs, tc.want)
 			}
-			if len(f.Records(zoneID)) != 5 {
+			if len(f.Records(zoneID)) != 6 {
 				t.Errorf("a rejected DELETE changed the zone: %v", f.Records(zoneID))
 			}
 		})

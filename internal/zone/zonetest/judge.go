@@ -196,9 +196,10 @@ func sameKey(a, b records.Record) bool {
 // sameValues reports whether a DELETE's record set b repeats every field of the stored a: "To delete a resource
 // record set, you must specify all the same values that you specified when you created it" (API Reference,
 // ChangeResourceRecordSets). The values are a set (Route 53 rejects duplicates): their order does not matter; an
-// alias target's name is compared as Route 53 stores it, lower-case with its dot.
+// alias target's name is compared as Route 53 stores it, lower-case with its dot; the health check and the alias's
+// EvaluateTargetHealth are fields of the record set like any other.
 func sameValues(a, b records.Record) bool {
-	if a.TTL != b.TTL || (a.Weight == nil) != (b.Weight == nil) || (a.Weight != nil && *a.Weight != *b.Weight) {
+	if a.TTL != b.TTL || a.HealthCheckID != b.HealthCheckID || (a.Weight == nil) != (b.Weight == nil) || (a.Weight != nil && *a.Weight != *b.Weight) {
 		return false
 	}
 	av, bv := slices.Clone(a.Values), slices.Clone(b.Values)
