@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/bluegreen-aws/bluegreen/internal/localdeploy"
 )
 
 // Report is bench.json. Its schema is owned here (issue 8); later issues add fields. Fields tagged `json:"-"` are
@@ -30,6 +32,10 @@ type Report struct {
 	// Concurrent and Propagated are measured under the local AWS's Route 53 model (issue 10).
 	Concurrent *Concurrent `json:"concurrent,omitempty"`
 	Propagated *Propagated `json:"propagated,omitempty"`
+	// ObservedSplit is a default release's split as clients of the local DNS produced it (issue 14).
+	ObservedSplit []localdeploy.Observed `json:"observedSplit"`
+	// Failover is how long Route 53's data plane took, locally, to move the traffic off a failed stack (issue 16).
+	Failover   *Failover   `json:"failover,omitempty"`
 	Bootstraps []Bootstrap `json:"bootstraps"`
 	// Seconds is the whole bench's wall time.
 	Seconds float64 `json:"-"`
@@ -145,6 +151,24 @@ func (r Report) Markdown(w io.Writer) {
 		fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 		fmt.Fprintf(w, "| %d | %d | %d | %d | %d | %s | %s (%s) | %s | %s |\n\n", c.Apps, c.Succeeded, c.RolledBack, c.Inconsistent, c.LocksLeft,
 			thousands(c.Route53Calls), thousands(c.Throttled), thousands(c.PriorRequest), num(c.WallSeconds, 1), num(c.FloorSeconds(), 1))
+	}
+	if len(r.ObservedSplit) > 0 || r.Failover != nil {
+		fmt.Fprintf(w, "Through the local data plane (DNS TTL %s s; %d clients, each with its own DNS cache, a request every %s ms; each step counted from the TTL after it began):\n\n",
+			num(dataPlaneTTL.Seconds(), 0), clientCount, num(float64(clientEvery.Milliseconds()), 0))
+		fmt.Fprintln(w, "| measure | intended | observed | requests |")
+		fmt.Fprintln(w, "|---|--:|--:|--:|")
+		for _, o := range r.ObservedSplit {
+			step := fmt.Sprintf("default release, the %d %% step", o.Intended)
+			if o.Intended == 100 {
+				step = "default release, the watch after the switch"
+			}
+			fmt.Fprintf(w, "| %s | %d %% | %s %% | %s |\n", step, o.Intended, num(o.Observed, 1), thousands(o.Requests))
+		}
+		if f := r.Failover; f != nil {
+			fmt.Fprintf(w, "| failover at rest: the live stack's targets unhealthy → 95 %% of requests on the other | %s s after | (TTL %s s) | %s |\n",
+				num(f.Seconds, 2), num(f.TTLSeconds, 0), thousands(f.Requests))
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "| function | bootstrap bytes (linux/arm64) | MiB | cold start ms (host build, RIE) | warm invoke ms |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|")

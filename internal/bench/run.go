@@ -17,6 +17,7 @@ import (
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/functions"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/dataplane"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/gateway"
 	"github.com/bluegreen-aws/bluegreen/internal/localdeploy"
 	"github.com/bluegreen-aws/bluegreen/internal/operator"
@@ -84,7 +85,8 @@ func Run(ctx context.Context, o Options) (r Report, err error) {
 	}
 	defer b.apps.Close()
 	b.say("starting the local AWS (functions in-process; logs in %s)", o.WorkDir)
-	if b.aws, err = localdeploy.StartInProcess(ctx, logs, nil, localaws.Options{LogDir: filepath.Join(o.WorkDir, "logs")}); err != nil {
+	if b.aws, err = localdeploy.StartInProcess(ctx, logs, nil, localaws.Options{LogDir: filepath.Join(o.WorkDir, "logs"),
+		DataPlane: dataplane.Options{LoadBalancerTTL: dataPlaneTTL}}); err != nil {
 		return r, err
 	}
 	defer func() { err = errors.Join(err, b.aws.Stop()) }()
@@ -102,6 +104,14 @@ func Run(ctx context.Context, o Options) (r Report, err error) {
 	if r.ManualRollback, err = b.manualRollback(ctx); err != nil {
 		return r, fmt.Errorf("manual rollback: %w", err)
 	}
+	if r.ObservedSplit, err = b.observedSplit(ctx); err != nil {
+		return r, fmt.Errorf("observed split: %w", err)
+	}
+	f, err := b.failover(ctx)
+	if err != nil {
+		return r, fmt.Errorf("failover: %w", err)
+	}
+	r.Failover = &f
 	if o.LoadApps > 0 {
 		p, err := b.propagated(ctx)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/bluegreen-aws/bluegreen/internal/localaws"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/clients"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/dataplane"
+	"github.com/bluegreen-aws/bluegreen/internal/localaws/gateway"
 	"github.com/bluegreen-aws/bluegreen/internal/operator"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 	"github.com/bluegreen-aws/bluegreen/internal/triggers"
@@ -104,7 +106,7 @@ func Demo(ctx context.Context, w io.Writer, o DemoOptions) (err error) {
 		}
 		return nil
 	}
-	dm := &demo{d: d, apps: apps, bluegreen: bluegreen, say: say}
+	dm := &demo{d: d, apps: apps, bluegreen: bluegreen, say: say, cfg: cfg}
 	defer dm.stopClients()
 	for i, st := range []struct {
 		title string
@@ -115,6 +117,7 @@ func Demo(ctx context.Context, w io.Writer, o DemoOptions) (err error) {
 		{"release 3: demoapp v3-broken, healthy before traffic, failing at 30 %", dm.failing},
 		{"manual rollback, with the CLI", dm.rollback},
 		{"release 4: demoapp v4, stopped mid-shift", dm.stopped},
+		{"release 5: demoapp v5 with failover on; its targets fail during the watch", dm.failover},
 	} {
 		say("\n== %d. %s", i+1, st.title)
 		result, err := st.run(ctx)
@@ -144,6 +147,7 @@ type demo struct {
 	// bluegreen runs the CLI and requires its exit status.
 	bluegreen func(want int, args ...string) error
 	say       func(format string, args ...any)
+	cfg       deploy.Config // demoapp's stored configuration
 	// clients send requests to demoapp.example.com through the local DNS from release 2 on.
 	clients *clients.Load
 }
@@ -333,6 +337,68 @@ func (m *demo) stopped(ctx context.Context) (string, error) {
 	}
 	return fmt.Sprintf("v4 stopped at 10 %%; its status event started a sweep, which started %s: v1 live on blue again (stack %s), v4's stack deleted",
 		name(reconcile), blue), err
+}
+
+func (m *demo) failover(ctx context.Context) (string, error) {
+	cfg := m.cfg
+	cfg.Routing.Failover = true // stored configuration only: never an execution's override
+	if err := m.d.AddApp(ctx, "demoapp", cfg); err != nil {
+		return "", err
+	}
+	m.say("   routing.failover on: the weighted and per-stack alias records evaluate target health (rewritten in v5's first batch)")
+	const v = "v5"
+	arn, err := m.d.Operator.Start(ctx, deploy.Input{App: "demoapp", Version: v, Artifact: "s3://" + ArtifactBucket + "/demoapp/releases/" + v + ".zip"})
+	if err != nil {
+		return "", err
+	}
+	for { // the first check of the watch has passed: v5 is live on green
+		path, err := m.d.Operator.Path(ctx, arn)
+		if err != nil {
+			return "", err
+		}
+		if slices.Contains(operator.Names(path), "WatchWait") {
+			break
+		}
+		if slices.Contains(operator.Names(path), "Rollback") {
+			return "", fmt.Errorf("%s rolled back before its watch", v)
+		}
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return "", err
+		}
+	}
+	s, err := m.d.Status(ctx, "demoapp")
+	if err != nil {
+		return "", err
+	}
+	green := s.State.Slots[records.Green]
+	ep, err := m.d.Stacks.Endpoint(ctx, "demoapp-"+green, deploy.DefaultEndpointOutput, "")
+	if err != nil {
+		return "", err
+	}
+	at := time.Now()
+	for _, tg := range ep.TargetGroups {
+		m.d.AWS.Gateway.SetTargetHealth("*", gateway.TargetHealth{State: "unhealthy", TargetGroup: tg})
+	}
+	defer m.d.AWS.Gateway.ClearFaults()
+	m.say("   %s: green's targets turn unhealthy (stack %s), while the state machine watches v5", at.Format("15:04:05.0"), green)
+	moved, ok := TrafficMoved(ctx, m.clients, at, "v1", 95, 500*time.Millisecond, 20*time.Second)
+	if !ok {
+		return "", errors.New("the clients' traffic never moved to v1 on blue")
+	}
+	m.say("   Route 53's data plane moved the traffic: 95 %% of requests on v1 (blue) %s; TTL %s", moved, DemoTTL)
+	r, err := m.wait(ctx, arn, "FAILED")
+	if err != nil {
+		return "", err
+	}
+	done := time.Since(at)
+	if done <= moved.After {
+		return "", fmt.Errorf("the rollback completed %.1f s after, before the traffic moved (%.1f s)", done.Seconds(), moved.After.Seconds())
+	}
+	if _, _, err := m.live(ctx, records.Blue); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("traffic on v1 %.1f s after green's targets failed; the state machine's rollback (%s) completed %.1f s after: v1 live on blue",
+		moved.After.Seconds(), r.Error, done.Seconds()), nil
 }
 
 // startedBy waits (30 s at most) for the event bus to deliver an event match accepts, and returns the one execution

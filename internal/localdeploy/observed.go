@@ -120,3 +120,43 @@ func thousands(n int) string {
 	}
 	return s
 }
+
+// Moved is how traffic moved off a stack that turned unhealthy: how long after it did the clients' requests were
+// (at least share of them) answered by the other stack's release, and how many requests they sent meanwhile.
+type Moved struct {
+	After    time.Duration
+	Requests int
+}
+
+// TrafficMoved watches load from since for the first window of width in which version answered at least share
+// (0–100) of the requests, waiting up to limit; ok is false when that never happened.
+func TrafficMoved(ctx context.Context, load *clients.Load, since time.Time, version string, share float64, width, limit time.Duration) (Moved, bool) {
+	for from := since; from.Sub(since) < limit; from = from.Add(width / 4) {
+		to := from.Add(width)
+		for time.Now().Before(to) {
+			if !sleepCtx(ctx, time.Until(to)) {
+				return Moved{}, false
+			}
+		}
+		if t := load.Between(from, to); t.Requests > 0 && t.Share(version) >= share {
+			return Moved{After: to.Sub(since), Requests: load.Between(since, to).Requests}, true
+		}
+	}
+	return Moved{}, false
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// String reads "1.4 s later, 512 requests".
+func (m Moved) String() string {
+	return fmt.Sprintf("%.1f s later (%s requests meanwhile)", m.After.Seconds(), thousands(m.Requests))
+}
