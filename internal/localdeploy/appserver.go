@@ -75,11 +75,12 @@ func (s *AppServer) Break(version string, broken bool) {
 	s.broken[version] = broken
 }
 
-// FailAfter makes a version healthy for its first n health checks and unhealthy after them.
+// FailAfter makes a version healthy for its next n health checks and unhealthy after them (its count starts again:
+// two tests may use one version name).
 func (s *AppServer) FailAfter(version string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.after[version] = n
+	s.after[version], s.hits[version] = n, 0
 }
 
 // Hits returns how many health checks a version got.

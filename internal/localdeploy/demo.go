@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -85,6 +86,13 @@ func Demo(ctx context.Context, w io.Writer, o DemoOptions) (err error) {
 	bake, drain := o.BakeSeconds, 1
 	cfg.Strategy.BakeSeconds, cfg.DrainSeconds = &bake, &drain
 	cfg.Strategy.WatchSeconds, cfg.Strategy.WatchIntervalSeconds = &bake, &bake // the watch is observed as 100 %
+	// Each step's check verifies the split clients produce from the load balancers' RequestCount, in 1-second
+	// periods (the local load balancers publish at high resolution): the bake is at least the TTL, a period and
+	// the lag.
+	lag := 1
+	cfg.Endpoint.TTL = int64(DemoTTL / time.Second)
+	cfg.Health.Traffic = &deploy.TrafficConfig{MinRequests: 100, LagSeconds: &lag, PeriodSeconds: 1}
+	apps.SetRequestCountResolution(true)
 	if err := d.AddApp(ctx, "demoapp", cfg); err != nil {
 		return err
 	}
@@ -93,8 +101,9 @@ func Demo(ctx context.Context, w io.Writer, o DemoOptions) (err error) {
 	}
 	say("   state machine %s, hosted zone example.com (%s), app demoapp at demoapp.example.com", d.StateMachine, zoneID)
 	say("   triggers: uploads under demoapp/ in s3://%s, a sweep on a stopped run's status change and every 5 minutes", ArtifactBucket)
-	say("   DNS: dig @%s -p %d demoapp.example.com (TTL %s); %d clients, each with its own DNS cache, send a request every %s from release 2 on",
-		a.DataPlane.Addr().Addr(), a.DataPlane.Addr().Port(), DemoTTL, demoClients, demoEvery)
+	say("   DNS: dig @%s -p %d demoapp.example.com (a load balancer's TTL: %.0f s); from release 2 on, %d clients, each with its own DNS cache,",
+		a.DataPlane.Addr().Addr(), a.DataPlane.Addr().Port(), DemoTTL.Seconds(), demoClients)
+	say("   send a request every %d ms; each step's check verifies the split from the load balancers' RequestCount (1-s periods)", demoEvery.Milliseconds())
 
 	env := map[string]string{"BLUEGREEN_STATE_MACHINE_ARN": d.StateMachine, "BLUEGREEN_LOCK_TABLE": LockTable, "USER": "demo"}
 	// bluegreen runs the operator's command line as an operator types it, and checks its exit status.
@@ -180,10 +189,42 @@ func (m *demo) observed(ctx context.Context, arn, version string) error {
 	if err != nil {
 		return err
 	}
+	verified, err := m.verified(ctx, arn)
+	if err != nil {
+		return err
+	}
 	for _, o := range ObserveSplit(windows, m.clients, version, DemoTTL+dataplane.DefaultRecordCache) {
-		m.say("   %s", o)
+		line := o.String()
+		if ev, ok := verified[o.Intended]; ok {
+			counted := ev.NewRequests - ev.ProbesSubtracted + ev.OldRequests
+			line += fmt.Sprintf("; the step's check read %.1f %% of %s in CloudWatch (at least %.1f %% wanted): %s",
+				100*ev.Share, thousands(int(counted)), 100*ev.MinShare, ev.Outcome)
+		}
+		m.say("   %s", line)
 	}
 	return nil
+}
+
+// verified returns, by step percent, the split verification's evidence of the last check of each step that passed.
+func (m *demo) verified(ctx context.Context, arn string) (map[int]deploy.TrafficEvidence, error) {
+	out, err := sfn.NewFromConfig(m.d.Config).GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: 1000})
+	if err != nil {
+		return nil, err
+	}
+	evidence := map[int]deploy.TrafficEvidence{}
+	for _, ev := range out.Events {
+		if ev.Type != sfntypes.HistoryEventTypeTaskStateExited || aws.ToString(ev.StateExitedEventDetails.Name) != "StepHealth" {
+			continue
+		}
+		var st deploy.State
+		if json.Unmarshal([]byte(aws.ToString(ev.StateExitedEventDetails.Output)), &st) != nil || st.Step == nil || st.Verdict == nil || st.Verdict.Traffic == nil {
+			continue
+		}
+		// Keyed by the step the evidence is of: moto's exit event of a failed check carries the check's input,
+		// the previous step's verdict.
+		evidence[int(math.Round(100*st.Verdict.Traffic.Intended))] = *st.Verdict.Traffic
+	}
+	return evidence, nil
 }
 
 // run runs an execution the way the CLI does and requires it to end as want.
@@ -385,7 +426,7 @@ func (m *demo) failover(ctx context.Context) (string, error) {
 	if !ok {
 		return "", errors.New("the clients' traffic never moved to v1 on blue")
 	}
-	m.say("   Route 53's data plane moved the traffic: 95 %% of requests on v1 (blue) %s; TTL %s", moved, DemoTTL)
+	m.say("   Route 53's data plane moved the traffic: 95 %% of requests on v1 (blue) %s; TTL %.0f s", moved, DemoTTL.Seconds())
 	r, err := m.wait(ctx, arn, "FAILED")
 	if err != nil {
 		return "", err

@@ -60,10 +60,10 @@ func TestFailoverCNAMEHealthChecksInOrder(t *testing.T) {
 	}
 
 	gw.ResetLog()
-	apps.FailAfter("v2-step", 1) // healthy before traffic, not at the 10% step
-	_, r := e.run(deploy.Input{App: "demoapp", Version: "v2-step"})
+	apps.FailAfter("v2-failover-step", 1) // healthy before traffic, not at the 10% step
+	_, r := e.run(deploy.Input{App: "demoapp", Version: "v2-failover-step"})
 	if r.Status != "FAILED" || r.Error != "HealthCheckError" {
-		t.Fatalf("v2-step: %s %s %s", r.Status, r.Error, r.Cause)
+		t.Fatalf("v2-failover-step: %s %s %s", r.Status, r.Error, r.Cause)
 	}
 	hasPath(t, r, "Publish", "Shift", "StepHealth", "Rollback", "Drain", "Discard", "RolledBack")
 	got := ops(gw, "CreateHealthCheck", "ChangeResourceRecordSets", "DeleteStack", "DeleteHealthCheck")
