@@ -134,7 +134,7 @@ func TrafficMoved(ctx context.Context, load *clients.Load, since time.Time, vers
 	for from := since; from.Sub(since) < limit; from = from.Add(width / 4) {
 		to := from.Add(width)
 		for time.Now().Before(to) {
-			if !sleepCtx(ctx, time.Until(to)) {
+			if sleep(ctx, time.Until(to)) != nil {
 				return Moved{}, false
 			}
 		}
@@ -143,17 +143,6 @@ func TrafficMoved(ctx context.Context, load *clients.Load, since time.Time, vers
 		}
 	}
 	return Moved{}, false
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // String reads "1.4 s later, 512 requests".
