@@ -124,7 +124,7 @@ func install(ctx context.Context, a *localaws.AWS) error {
 		return err
 	}
 	fmt.Printf("export BLUEGREEN_STATE_MACHINE_ARN=%s\nexport BLUEGREEN_LOCK_TABLE=%s\n", d.StateMachine, localdeploy.LockTable)
-	fmt.Printf("# the stacks' health checks go to the app server (the local load balancers serve no HTTP): an app's HealthBase\nexport BLUEGREEN_APP_SERVER=%s\n", apps.URL())
+	fmt.Printf("# an app's HealthBase: the app server, which answers health checks by version (without it, the probes go to the stack's\n# load balancer, served on a loopback address of its own that the DNS above gives out)\nexport BLUEGREEN_APP_SERVER=%s\n", apps.URL())
 	fmt.Printf("# deployer installed: app demoapp in example.com (%s); versions containing \"broken\" fail their health check\n", zoneID)
 	fmt.Println("# try: go run ./cmd/bluegreen deploy demoapp v1 && go run ./cmd/bluegreen status demoapp")
 	fmt.Printf("# or:  aws s3 cp release.zip s3://%s/demoapp/v2.zip (the upload rule starts the release); the sweep runs every 5 minutes\n", localdeploy.ArtifactBucket)

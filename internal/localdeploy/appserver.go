@@ -10,11 +10,12 @@ import (
 	"sync"
 )
 
-// AppServer stands in for the demo stacks' load balancers, which do not serve HTTP on the local AWS: it answers
+// AppServer stands in for the demo stacks' releases and their load balancers (moto's serve no HTTP): it answers
 // /health?version=V with 200 "ok V", or 500 for a version that is broken — one containing "broken", one marked
-// with Break, or one past its FailAfter count. A stack without the HealthURL output is probed at its load balancer's
-// DNS name instead; the app server then opens that load balancer's listeners, http and https, which answer /health
-// for the stack's release the same way (see LoadBalancerResolver).
+// with Break, or one past its FailAfter count. Each stack's load balancer is served too, on a loopback address of
+// its own that the local DNS gives out and the health function is told (see LoadBalancerResolver): http and https
+// listeners that answer /health for the stack's release the same way and every other path with its page, and
+// publish their RequestCount to the local CloudWatch.
 type AppServer struct {
 	srv    *http.Server
 	ln     net.Listener

@@ -2,9 +2,10 @@
 // the notification topic, the state machine and the sweeper rendered from their ASL files with the functions' ARNs,
 // and (InstallTriggers) the artifact bucket and the EventBridge rules of package triggers — and adds apps to it: a hosted zone, the app's stored configuration (an SSM parameter, as the infra writes it) and the demo
 // template, with an app server that answers the demo stacks' health checks (moto's load balancers serve no HTTP):
-// at the stacks' health URL output, or at their load balancers' names, which the app server serves over http and
-// https (with a certificate a test makes) for the health function, through the gateway. The demo and the end-to-end
-// tests use it.
+// at the stacks' health URL output, or at their load balancers, which the app server serves over http and https
+// (with a certificate a test makes) on loopback addresses of their own, given out by the local DNS data plane and,
+// through the gateway, to the health function. Simulated clients (Clients) follow the DNS to them. The demo and the
+// end-to-end tests use it.
 package localdeploy
 
 import (
