@@ -181,6 +181,7 @@ func Start(ctx context.Context, opts Options) (_ *AWS, err error) {
 	if a.DataPlane, err = startDataPlane(a.launcher.url, a.Endpoint, opts.DataPlane); err != nil {
 		return nil, err
 	}
+	a.Gateway.SetHealthCheckStatus(a.DataPlane.HealthCheckStatus) // what the data plane's checkers find, not moto's "Success"
 	return a, nil
 }
 

@@ -1,11 +1,16 @@
 package localdeploy_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
+	"github.com/bluegreen-aws/bluegreen/internal/failover"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/clients"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/gateway"
 	"github.com/bluegreen-aws/bluegreen/internal/localdeploy"
@@ -94,9 +99,19 @@ func TestFailoverInTheDataPlane(t *testing.T) {
 			if after := load.Between(at.Add(moved.After), time.Now()); after.Versions[v1] < after.Requests*95/100 {
 				t.Errorf("after the traffic moved: %v, want it to stay on %s", after, v1)
 			}
-			// The records still say green is live: nothing was written.
-			if s := e.status("demoapp"); s.State.Active != green || s.State.Weight(records.Green) != 100 {
+			// The records still say green is live: nothing was written. The status says what Route 53 serves (for
+			// CNAME, from GetHealthCheckStatus, which the local AWS answers with what its checkers found).
+			s := e.status("demoapp")
+			if s.State.Active != green || s.State.Weight(records.Green) != 100 {
 				t.Errorf("the records changed: active %s, green's weight %d", s.State.Active, s.State.Weight(records.Green))
+			}
+			judge := failover.Judge{ELB: elasticloadbalancingv2.NewFromConfig(e.d.Config), Route53: route53.NewFromConfig(e.d.Config),
+				TargetGroups: func(ctx context.Context, id string) ([]string, error) {
+					ep, err := e.d.Stacks.Endpoint(ctx, s.App.StackName(id), deploy.DefaultEndpointOutput, "")
+					return ep.TargetGroups, err
+				}}
+			if err := e.d.Operator.Judge(e.ctx, &s, judge); err != nil || s.Served == nil || s.Served.Served != records.Blue || s.Served.Live != records.Green {
+				t.Errorf("status: served %+v, %v; want it to say Route 53 serves blue while the records say green", s.Served, err)
 			}
 		})
 	}

@@ -109,6 +109,14 @@ func (p *prober) healthy(id string) bool {
 	return healthy != aws.ToBool(st.config.Inverted)
 }
 
+// known reports the status of a health check the checkers have probed; known is false for one they have not.
+func (p *prober) known(id string) (healthy, known bool) {
+	p.mu.Lock()
+	_, known = p.states[id]
+	p.mu.Unlock()
+	return p.healthy(id), known
+}
+
 func (p *prober) flush() {
 	p.mu.Lock()
 	defer p.mu.Unlock()

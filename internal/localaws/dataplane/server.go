@@ -179,6 +179,11 @@ func (s *Server) Flush() {
 	s.checks.flush()
 }
 
+// HealthCheckStatus says what the local checkers find of a Route 53 health check (Inverted and Disabled applied):
+// known is false for a check they have not probed (no record served names it). The gateway answers
+// GetHealthCheckStatus with it (gateway SetHealthCheckStatus).
+func (s *Server) HealthCheckStatus(id string) (healthy, known bool) { return s.checks.known(id) }
+
 // Close stops the server and its health checkers. It is safe to call more than once.
 func (s *Server) Close() error {
 	s.stopOnce.Do(func() {

@@ -25,6 +25,8 @@ type Call struct {
 	// Params holds the query protocol's form parameters (or the URL query), used to
 	// rewrite responses for one stack or target group.
 	Params url.Values `json:"-"`
+	// Path is the request's URL path (a REST API's resource: a Route 53 health check's id).
+	Path string `json:"-"`
 }
 
 var (
@@ -42,7 +44,7 @@ func classify(r *http.Request, body []byte) Call {
 		c.Service, c.Operation, c.Function = "lambda", "Invoke", functionName(m[1])
 		return c
 	}
-	c.Params = r.URL.Query()
+	c.Params, c.Path = r.URL.Query(), r.URL.Path
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		if form, err := url.ParseQuery(string(body)); err == nil {
 			for k, v := range form {
@@ -120,6 +122,11 @@ func route53Operation(method, path string) string {
 		}[key]
 	case p[0] == "tags":
 		return map[string]string{"GET": "ListTagsForResource", "POST": "ChangeTagsForResource"}[method]
+	case p[0] == "healthcheck":
+		return map[string]string{
+			"GET status":            "GetHealthCheckStatus",
+			"GET lastfailurereason": "GetHealthCheckLastFailureReason",
+		}[method+" "+p[2]]
 	case p[0] == "hostedzone":
 		return map[string]string{
 			"POST rrset":                   "ChangeResourceRecordSets",

@@ -34,6 +34,12 @@ func TestClassify(t *testing.T) {
 			want: Call{Service: "route53", Operation: "CreateHostedZone"}},
 		{method: "GET", path: "/2013-04-01/hostedzonesbyname", service: "route53",
 			want: Call{Service: "route53", Operation: "ListHostedZonesByName"}},
+		{method: "GET", path: "/2013-04-01/healthcheck/hc-1", service: "route53",
+			want: Call{Service: "route53", Operation: "GetHealthCheck"}},
+		{method: "GET", path: "/2013-04-01/healthcheck/hc-1/status", service: "route53",
+			want: Call{Service: "route53", Operation: "GetHealthCheckStatus"}},
+		{method: "GET", path: "/2013-04-01/healthcheck/hc-1/lastfailurereason", service: "route53",
+			want: Call{Service: "route53", Operation: "GetHealthCheckLastFailureReason"}},
 		{method: "POST", path: "/", service: "cloudformation", body: "Action=DescribeStacks&StackName=app-1",
 			want: Call{Service: "cloudformation", Operation: "DescribeStacks"}},
 		{method: "POST", path: "/", service: "dynamodb", target: "DynamoDB_20120810.PutItem",
@@ -67,7 +73,7 @@ func TestClassify(t *testing.T) {
 			if tt.service != "" && got.AccessKey != "AKID" {
 				t.Errorf("access key %q, want AKID (the request's credential)", got.AccessKey)
 			}
-			got.Params, got.Region, got.AccessKey = nil, "", ""
+			got.Params, got.Region, got.AccessKey, got.Path = nil, "", "", ""
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("classify (-want +got):\n%s", diff)
 			}

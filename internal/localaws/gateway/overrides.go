@@ -3,6 +3,7 @@ package gateway
 import (
 	"fmt"
 	"html"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -54,7 +55,34 @@ type overrides struct {
 	mu      sync.Mutex
 	stacks  map[string]StackStatus
 	targets map[string]TargetHealth
+	// checks says what Route 53's checkers find of a health check (SetHealthCheckStatus); not cleared by
+	// ClearFaults: it is the local AWS's model, not a fault.
+	checks func(id string) (healthy, known bool)
 }
+
+// SetHealthCheckStatus makes GetHealthCheckStatus report what status says of a health check — the local data
+// plane's checkers, which probe it — instead of moto's answer, which reports every check healthy: when status
+// knows a check to be unhealthy, every checker's observation reads as a failure. Nil: moto's answers.
+func (g *Gateway) SetHealthCheckStatus(status func(id string) (healthy, known bool)) {
+	o := &g.overrides
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.checks = status
+}
+
+// healthCheckStatusPath is a GetHealthCheckStatus request's path: /2013-04-01/healthcheck/<id>/status.
+var healthCheckStatusPath = regexp.MustCompile(`^/2013-04-01/healthcheck/([^/]+)/status$`)
+
+// failedObservation is what a checker's observation of an unhealthy check reads as (Route 53 starts a failure
+// report with "Failure:").
+const failedObservation = "Failure: the local AWS's checkers found the endpoint unhealthy"
+
+// rewriteHealthCheckStatus makes every observation of a GetHealthCheckStatus answer a failure.
+func rewriteHealthCheckStatus(body []byte) []byte {
+	return statusElement.ReplaceAll(body, []byte("<Status>"+failedObservation+"</Status>"))
+}
+
+var statusElement = regexp.MustCompile(`<Status>[^<]*</Status>`)
 
 // SetStackStatus makes DescribeStacks and ListStacks report status for the stack of
 // that name, and DescribeStackEvents report a resource CREATE_FAILED with the reason.
@@ -115,6 +143,15 @@ func (o *overrides) rewriter(c Call, consume bool) func([]byte) []byte {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	switch {
+	case c.Service == "route53" && c.Operation == "GetHealthCheckStatus" && o.checks != nil:
+		m := healthCheckStatusPath.FindStringSubmatch(c.Path)
+		if m == nil {
+			return nil
+		}
+		if healthy, known := o.checks(m[1]); !known || healthy {
+			return nil
+		}
+		return rewriteHealthCheckStatus
 	case c.Service == "cloudformation" && len(o.stacks) > 0 &&
 		(c.Operation == "DescribeStacks" || c.Operation == "ListStacks"):
 		stacks := clone(o.stacks)
