@@ -52,17 +52,22 @@ func (s *AppServer) SetRequestCountResolution(highResolution bool) {
 	s.highResolution = highResolution
 }
 
-// publish publishes every second until done is closed, and once more then.
+// publish publishes every second until done is closed, and once more then; each publication has 5 s at most.
 func (s *AppServer) publish(done <-chan struct{}) {
 	t := time.NewTicker(publishEvery)
 	defer t.Stop()
+	flush := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.FlushRequestCounts(ctx) // what failed is published with the next
+	}
 	for {
 		select {
 		case <-done:
-			_ = s.FlushRequestCounts(context.Background())
+			flush()
 			return
 		case <-t.C:
-			_ = s.FlushRequestCounts(context.Background()) // what failed is counted again next time
+			flush()
 		}
 	}
 }
