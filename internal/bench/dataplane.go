@@ -10,7 +10,6 @@ import (
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/clients"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/dataplane"
-	"github.com/bluegreen-aws/bluegreen/internal/localaws/gateway"
 	"github.com/bluegreen-aws/bluegreen/internal/localdeploy"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 )
@@ -101,10 +100,6 @@ func (b *bench) failover(ctx context.Context) (Failover, error) {
 	if err != nil {
 		return Failover{}, err
 	}
-	ep, err := d.Stacks.Endpoint(ctx, appName+"-"+s.State.Slots[records.Green], deploy.DefaultEndpointOutput, "")
-	if err != nil {
-		return Failover{}, err
-	}
 	load, err := b.startClients(ctx, d)
 	if err != nil {
 		return Failover{}, err
@@ -114,8 +109,8 @@ func (b *bench) failover(ctx context.Context) (Failover, error) {
 		return Failover{}, ctx.Err()
 	}
 	at := time.Now()
-	for _, tg := range ep.TargetGroups {
-		b.aws.Gateway.SetTargetHealth("*", gateway.TargetHealth{State: "unhealthy", TargetGroup: tg})
+	if err := d.FailTargets(ctx, appName+"-"+s.State.Slots[records.Green]); err != nil {
+		return Failover{}, err
 	}
 	defer b.aws.Gateway.ClearFaults()
 	moved, ok := localdeploy.TrafficMoved(ctx, load, at, "v1", 95, 500*time.Millisecond, 30*time.Second)

@@ -24,7 +24,6 @@ import (
 	"github.com/bluegreen-aws/bluegreen/internal/localaws"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/clients"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/dataplane"
-	"github.com/bluegreen-aws/bluegreen/internal/localaws/gateway"
 	"github.com/bluegreen-aws/bluegreen/internal/operator"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 	"github.com/bluegreen-aws/bluegreen/internal/triggers"
@@ -412,13 +411,9 @@ func (m *demo) failover(ctx context.Context) (string, error) {
 		return "", err
 	}
 	green := s.State.Slots[records.Green]
-	ep, err := m.d.Stacks.Endpoint(ctx, "demoapp-"+green, deploy.DefaultEndpointOutput, "")
-	if err != nil {
-		return "", err
-	}
 	at := time.Now()
-	for _, tg := range ep.TargetGroups {
-		m.d.AWS.Gateway.SetTargetHealth("*", gateway.TargetHealth{State: "unhealthy", TargetGroup: tg})
+	if err := m.d.FailTargets(ctx, "demoapp-"+green); err != nil {
+		return "", err
 	}
 	defer m.d.AWS.Gateway.ClearFaults()
 	m.say("   %s: green's targets turn unhealthy (stack %s), while the state machine watches v5", at.Format("15:04:05.0"), green)

@@ -12,7 +12,6 @@ import (
 	"github.com/bluegreen-aws/bluegreen/internal/deploy"
 	"github.com/bluegreen-aws/bluegreen/internal/failover"
 	"github.com/bluegreen-aws/bluegreen/internal/localaws/clients"
-	"github.com/bluegreen-aws/bluegreen/internal/localaws/gateway"
 	"github.com/bluegreen-aws/bluegreen/internal/localdeploy"
 	"github.com/bluegreen-aws/bluegreen/internal/records"
 )
@@ -68,12 +67,8 @@ func TestFailoverInTheDataPlane(t *testing.T) {
 				apps.Break(v2, true) // its /health fails, which its Route 53 health check probes
 				t.Cleanup(func() { apps.Break(v2, false) })
 			} else {
-				ep, err := e.d.Stacks.Endpoint(e.ctx, "demoapp-"+green, deploy.DefaultEndpointOutput, "")
-				if err != nil {
+				if err := e.d.FailTargets(e.ctx, "demoapp-"+green); err != nil {
 					t.Fatal(err)
-				}
-				for _, tg := range ep.TargetGroups {
-					e.d.AWS.Gateway.SetTargetHealth("*", gateway.TargetHealth{State: "unhealthy", TargetGroup: tg})
 				}
 				t.Cleanup(e.d.AWS.Gateway.ClearFaults)
 			}

@@ -46,7 +46,6 @@ type loadBalancer struct {
 	name    string // its DNS name, lower-case
 	arn     string // its ARN (empty when the ELB API did not know it)
 	version string // the release its stack serves
-	addr    netip.Addr
 	http    *http.Server
 	https   *http.Server
 	addrs   map[string]netip.AddrPort // by the port the load balancer listens on
@@ -91,7 +90,8 @@ func (lb *loadBalancer) putBack(p map[int64]int64) {
 
 // loadBalancers are the local load balancers opened so far, by DNS name. They outlive the local AWS's resets: a
 // name is moto's, unique per load balancer. All of them listen on the same two ports (chosen by the first), each on
-// its own address, so that an address from DNS and the port of the scheme reach one load balancer.
+// its own address, so that an address from DNS and the port of the scheme reach one load balancer. StartAppServer
+// chooses the ports.
 type loadBalancers struct {
 	mu                  sync.Mutex
 	byName              map[string]*loadBalancer
@@ -222,10 +222,8 @@ func (s *AppServer) openLoadBalancer(host, arn, version string) (*loadBalancer, 
 			lastErr = err
 			continue
 		}
-		lb.addr = addr
 		lb.addrs[httpPort] = httpLn.Addr().(*net.TCPAddr).AddrPort()
 		lb.addrs[httpsPort] = httpsLn.Addr().(*net.TCPAddr).AddrPort()
-		l.httpPort, l.httpsPort = lb.addrs[httpPort].Port(), lb.addrs[httpsPort].Port()
 		go lb.http.Serve(httpLn)                                                                                              //nolint:errcheck // Serve returns when Close is called
 		go lb.https.Serve(tls.NewListener(httpsLn, &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.certificate})) //nolint:errcheck // as above
 		return lb, nil

@@ -316,3 +316,20 @@ func (d *Deployer) Clients(ctx context.Context, cfg clients.Config) (*clients.Lo
 	cfg.Port, cfg.VersionHeader = d.Apps.LoadBalancerPort(), VersionHeader
 	return clients.Start(ctx, cfg)
 }
+
+// FailTargets makes every target of a stack's load balancer unhealthy in ELB's answers (the gateway's target health,
+// limited to the stack's target groups: the demo stacks' targets share their ids), as when its release stops
+// answering its target group's health checks; the gateway's ClearFaults ends it.
+func (d *Deployer) FailTargets(ctx context.Context, stack string) error {
+	ep, err := d.Stacks.Endpoint(ctx, stack, deploy.DefaultEndpointOutput, "")
+	if err != nil {
+		return err
+	}
+	if len(ep.TargetGroups) == 0 {
+		return fmt.Errorf("stack %s's load balancer has no target group to fail", stack)
+	}
+	for _, tg := range ep.TargetGroups {
+		d.AWS.Gateway.SetTargetHealth("*", gateway.TargetHealth{State: "unhealthy", TargetGroup: tg})
+	}
+	return nil
+}
